@@ -1,0 +1,50 @@
+# dlfs-zoo: `make demo` serves the app, `make test` runs the whole suite; both create .venv when missing.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+
+.PHONY: demo test test-fast lint bench train readme-table clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# one stamp per extra: re-install when pyproject.toml changes
+$(VENV)/.app: pyproject.toml | $(PY)
+	$(PIP) -e ".[app]"
+	@touch $@
+
+$(VENV)/.dev: pyproject.toml | $(PY)
+	$(PIP) -e ".[dev]"
+	@touch $@ $(VENV)/.app
+
+demo: $(VENV)/.app
+	$(PY) -m demos --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+
+test: $(VENV)/.dev lint
+	$(PY) -m pytest
+
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -m "not slow and not browser"
+
+train: $(VENV)/.dev
+	$(PY) -m training train all --out hub
+
+bench: $(VENV)/.dev
+	$(PY) -m bench
+
+# the README's model table comes from the leaderboard, never typed by hand
+readme-table: $(VENV)/.dev
+	$(PY) -m zoo leaderboard --markdown > .leaderboard.md
+	$(PY) -c "import re,pathlib; p=pathlib.Path('README.md'); t=p.read_text(); \
+	s=pathlib.Path('.leaderboard.md').read_text(); \
+	p.write_text(re.sub(r'(<!-- leaderboard:start -->\n).*?(<!-- leaderboard:end -->)', lambda m: m.group(1)+s+m.group(2), t, flags=re.S))"
+	@rm -f .leaderboard.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,311 @@
+"""``python -m bench`` (``make bench``): measure what users wait for and write BENCHMARKS.md.
+
+Every figure is the median of >= 3 runs; comparisons are ratios measured inside one run.
+``--only NAME`` runs one section; ``--quick`` shrinks the training section (for a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def median_of(fn, runs: int = 3) -> tuple[float, list[float]]:
+    vals = [fn() for _ in range(runs)]
+    return statistics.median(vals), vals
+
+
+# ------------------------------------------------------------------------------------------ training
+def book_loop_epoch(limit: int | None) -> tuple[float, float]:
+    """The book's loop: DataLoader + PIL ToTensor/Normalize, batch 60, SGD 0.01 momentum 0.9."""
+    from torch import nn, optim
+    from torch.utils.data import DataLoader, Subset
+    from torchvision import transforms
+
+    from training.data import mnist_dataset
+    from training.evaluate import eval_digits
+    from zoo.models import MNIST_NORMALIZE, MNISTConvNet
+
+    torch.manual_seed(0)
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1305,), (0.3081,))])
+    ds = mnist_dataset(True, transform=tf)
+    if limit:
+        ds = Subset(ds, range(limit))
+    loader = DataLoader(ds, batch_size=60, shuffle=True)
+    model = MNISTConvNet(16, 8, 32, 0.8, normalize=dict(MNIST_NORMALIZE))
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    start = time.perf_counter()
+    model.train()
+    for X, y in loader:
+        opt.zero_grad()
+        loss = loss_fn(model(X)[0], y)
+        loss.backward()
+        opt.step()
+    seconds = time.perf_counter() - start
+    return seconds, eval_digits(model.eval())["accuracy"]
+
+
+def project_epoch(limit: int | None) -> tuple[float, float]:
+    from training.__main__ import main
+
+    out = Path("/tmp/dlfs-bench-runs")
+    args = ["train", "mnist-convnet-book", "--out", str(out), "--quiet"]
+    if limit:
+        os.environ["DLFS_ZOO_TRAIN_LIMIT"] = str(limit)
+    main(args)
+    os.environ.pop("DLFS_ZOO_TRAIN_LIMIT", None)
+    from training import card
+
+    metrics, info = card.read(out / "mnist-convnet-book")
+    return info["train_seconds"], metrics["accuracy"]
+
+
+def bench_training(quick: bool) -> list[str]:
+    limit = 6000 if quick else None
+    book, proj = [], []
+    for _ in range(3):  # interleaved, so drift in machine speed hits both alike
+        book.append(book_loop_epoch(limit))
+        proj.append(project_epoch(limit))
+    b = statistics.median(s for s, _ in book)
+    p = statistics.median(s for s, _ in proj)
+    ratio = statistics.median(bs / ps for (bs, _), (ps, _) in zip(book, proj, strict=True))
+    acc = [a for _, a in proj]
+    return [
+        "## 1. Training: `mnist-convnet-book`, one epoch" + (" (quick: 6,000 images)" if quick else ""),
+        "",
+        "| loop | seconds per epoch (median of 3) | runs | test accuracy |",
+        "|---|---|---|---|",
+        f"| book (DataLoader + PIL transforms) | {b:.1f} | {', '.join(f'{s:.1f}' for s, _ in book)} | "
+        f"{', '.join(f'{a:.4f}' for _, a in book)} |",
+        f"| dlfs-zoo trainer | {p:.1f} | {', '.join(f'{s:.1f}' for s, _ in proj)} | "
+        f"{', '.join(f'{a:.4f}' for a in acc)} |",
+        "",
+        f"Speed-up (median of the per-run ratios): **{ratio:.2f}x** (target >= 3x at >= 97.0 % accuracy: "
+        f"{'met' if ratio >= 3 and min(acc) >= 0.97 else 'not met'}).",
+        "",
+    ]
+
+
+# --------------------------------------------------------------------------------------- inference
+def percentile(vals: list[float], q: float) -> float:
+    return float(np.percentile(np.array(vals), q))
+
+
+def bench_inference() -> list[str]:
+    import zoo
+    from zoo.sketch import to_mnist
+
+    from apphelpers import human_drawing
+
+    torch.set_grad_enabled(False)
+    out = ["## 2-4. Inference (server side, this process)", ""]
+    # 2. sketch -> label for an 800x800 RGBA drawing
+    with np.load(ROOT / "demos" / "assets" / "mnist_sample.npz") as f:
+        images = f["images"]
+    rng = np.random.default_rng(0)
+    drawings = [np.asarray(human_drawing(images[i], rng, 800).convert("RGBA")) for i in range(50)]
+    model = zoo.load(zoo.leaderboard("digits")[0]["model"])
+    n = model.config["normalize"]
+
+    def classify(img: np.ndarray) -> int:
+        d = to_mnist(img)
+        return int(model((torch.from_numpy(d)[None, None] - n["mean"]) / n["std"])[0].argmax())
+
+    runs = []
+    for _ in range(3):
+        times = []
+        for img in drawings * 4:
+            t = time.perf_counter()
+            classify(img)
+            times.append((time.perf_counter() - t) * 1000)
+        runs.append((percentile(times, 50), percentile(times, 99)))
+    p50 = statistics.median(r[0] for r in runs)
+    p99 = statistics.median(r[1] for r in runs)
+    out += [
+        f"- **Sketch -> label** (800x800 RGBA, preprocessing + `{model.config['name']}` forward): "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (targets 10 / 30 ms: {'met' if p50 <= 10 and p99 <= 30 else 'not met'})"
+    ]
+    # 3. text generation, one thread
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    lstm = zoo.load("char-lstm-256")
+
+    def chars_per_s() -> float:
+        t = time.perf_counter()
+        text = "".join(lstm.generate("ROMEO:\n", 2000, 0.8, None, 0))
+        return len(text) / (time.perf_counter() - t)
+
+    cps, cps_runs = median_of(chars_per_s)
+    torch.set_num_threads(threads)
+    out += [
+        f"- **Text generation** (`char-lstm-256`, one thread, 2,000 characters): {cps:,.0f} chars/s "
+        f"(runs {', '.join(f'{v:,.0f}' for v in cps_runs)}; target >= 2,000: {'met' if cps >= 2000 else 'not met'})"
+    ]
+    # 4. latent decode
+    for name in ("autoencoder-book", "vae-28"):
+        dec = zoo.load(name)
+        z = dec.sample_codes(1)
+
+        def decode_ms(dec=dec, z=z) -> float:
+            for _ in range(5):
+                dec.decode(z)
+            t = time.perf_counter()
+            for _ in range(100):
+                dec.decode(z)
+            return (time.perf_counter() - t) * 10
+
+        ms, ms_runs = median_of(decode_ms)
+        out += [
+            f"- **Latent decode** (`{name}`, one image): {ms:.2f} ms "
+            f"(runs {', '.join(f'{v:.2f}' for v in ms_runs)}; target <= 5 ms: {'met' if ms <= 5 else 'not met'})"
+        ]
+    return out + [""]
+
+
+# ------------------------------------------------------------------------------------- app: start-up
+def bench_app(load_clients: int, load_requests: int) -> list[str]:
+    import psutil
+    from gradio_client import Client
+
+    from apphelpers import RunningApp, human_drawing, sketch
+
+    startups = []
+    for _ in range(3):
+        t = time.perf_counter()
+        app = RunningApp()
+        client = Client(app.url, verbose=False)
+        path = Path("/tmp/dlfs-bench-digit.png")
+        with np.load(ROOT / "demos" / "assets" / "mnist_sample.npz") as f:
+            human_drawing(f["images"][0], np.random.default_rng(0), 400).save(path)
+        client.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")
+        startups.append(time.perf_counter() - t)
+        if len(startups) < 3:
+            app.stop()
+    proc = psutil.Process(app.proc.pid)
+    rss_idle = proc.memory_info().rss
+    # load: N concurrent clients x M requests
+    peak = [rss_idle]
+    stop = False
+
+    def watch():
+        while not stop:
+            peak.append(proc.memory_info().rss)
+            time.sleep(0.05)
+
+    import threading
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+
+    def one_client(k: int) -> tuple[list[float], int]:
+        c = Client(app.url, verbose=False)
+        lat, errors = [], 0
+        for _ in range(load_requests):
+            t = time.perf_counter()
+            try:
+                c.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")
+            except Exception:
+                errors += 1
+            lat.append((time.perf_counter() - t) * 1000)
+        return lat, errors
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(load_clients) as pool:
+        results = list(pool.map(one_client, range(load_clients)))
+    wall = time.perf_counter() - t0
+    stop = True
+    watcher.join()
+    app.stop()
+    lat = [v for r in results for v in r[0]]
+    errors = sum(r[1] for r in results)
+    total = load_clients * load_requests
+    return [
+        "## 5-6. The app",
+        "",
+        f"- **Start-up**, `python -m demos` to the first answered `/classify_digit`: median "
+        f"{statistics.median(startups):.1f} s (runs {', '.join(f'{s:.1f}' for s in startups)}; target <= 12 s: "
+        f"{'met' if statistics.median(startups) <= 12 else 'not met'})",
+        f"- **Peak RSS** of the running app: {rss_idle / 2**20:,.0f} MiB idle, {max(peak) / 2**20:,.0f} MiB under load",
+        f"- **Load** ({load_clients} concurrent `gradio_client` clients x {load_requests} `/classify_digit`): "
+        f"{errors} errors of {total}, p50 {percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms, "
+        f"{total / wall:.1f} requests/s",
+        "",
+    ]
+
+
+def bench_sizes() -> list[str]:
+    from training import card
+
+    hub = ROOT / "hub"
+    rows, total, train_total = [], 0, 0.0
+    for folder in sorted(p for p in hub.iterdir() if p.is_dir()):
+        size = sum(f.stat().st_size for f in folder.iterdir())
+        _, info = card.read(folder)
+        total += size
+        train_total += info.get("train_seconds", 0)
+        rows.append(f"| `{folder.name}` | {size / 1024:,.0f} KiB | {info.get('train_seconds', 0):.0f} s |")
+    return [
+        "## 6. Sizes and training time",
+        "",
+        "| checkpoint | folder size | training wall time (from its card) |",
+        "|---|---|---|",
+        *rows,
+        f"| **total** | **{total / 2**20:.1f} MiB** | **{train_total / 60:.1f} min** |",
+        "",
+        "`train all` also loads data and evaluates each model; its own wall time is in the README.",
+        "",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--only", choices=["training", "inference", "app", "sizes"])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--clients", type=int, default=50)
+    p.add_argument("--requests", type=int, default=20)
+    p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    args = p.parse_args(argv)
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
+                         text=True).stdout.strip() or platform.processor()  # fmt: skip
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads; {dt.date.today().isoformat()}. Regenerate with `make bench`.",
+        "",
+    ]
+    sections = {
+        "training": lambda: bench_training(args.quick),
+        "inference": bench_inference,
+        "app": lambda: bench_app(args.clients, args.requests),
+        "sizes": bench_sizes,
+    }
+    for name, fn in sections.items():
+        if args.only in (None, name):
+            print(f"running {name} ...", flush=True)
+            lines += fn()
+    text = "\n".join(lines)
+    tmp = Path(args.out).with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(args.out)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The dlfs-zoo Gradio app (UI only: every model comes through ``zoo``)."""

@@ -1,0 +1,31 @@
+"""``python -m demos [--host --port]``: serve the app on the embedded checkpoints (no network needed)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m demos", description=__doc__)
+    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    p.add_argument(
+        "--source",
+        choices=["embedded", "hf"],
+        default=os.environ.get("DLFS_ZOO_SOURCE", "embedded"),
+        help="where the models come from (hf: the namespace in $DLFS_ZOO_NAMESPACE)",
+    )
+    args = p.parse_args(argv)
+    if not 0 < args.port < 65536:
+        p.error(f"--port must be between 1 and 65535, got {args.port}")
+    from .app import ARM_BRUSH_JS, create_app
+
+    demo = create_app(args.source)
+    demo.launch(server_name=args.host, server_port=args.port, allowed_paths=[], show_error=True, js=ARM_BRUSH_JS)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

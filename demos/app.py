@@ -1,0 +1,332 @@
+"""The dlfs-zoo Gradio app: one ``gr.Blocks`` over models loaded once through ``zoo``.
+
+Public API names (for ``gradio_client``): /classify_digit, /generate_text, /decode_latent, /encode_digit,
+/leaderboard, /predict_price.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import torch
+
+import zoo
+from zoo.sketch import SketchError, to_mnist
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+LATENT_DIM = 28
+MAX_LENGTH = 2000
+MAX_PROMPT = 10_000
+LIMIT = 4  # concurrent runs per event
+
+# Gradio's sketchpad starts with no tool selected ("select the draw tool to start"); a person expects to
+# draw at once, so the brush is picked for them whenever a sketchpad appears (tabs render lazily).
+ARM_BRUSH_JS = """
+() => {
+  const arm = () => document.querySelectorAll('.dlfs-pad button[aria-label="Brush"]').forEach((b) => {
+    if (!b.dataset.armed) { b.dataset.armed = "1"; b.click(); }
+  });
+  new MutationObserver(arm).observe(document.body, { childList: true, subtree: true });
+  arm();
+}
+"""
+
+
+@dataclass
+class Zoo:
+    """Every model, loaded once and shared by all sessions, grouped by task in leaderboard order."""
+
+    models: dict[str, zoo.PyTorchModel] = field(default_factory=dict)
+    by_task: dict[str, list[str]] = field(default_factory=dict)
+    board: list[dict[str, Any]] = field(default_factory=list)
+    samples: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def load(cls, source: str = "embedded") -> Zoo:
+        torch.set_grad_enabled(False)
+        board = zoo.leaderboard(source="embedded") if source == "embedded" else zoo.leaderboard(source="hf")
+        z = cls(board=board)
+        for row in board:
+            z.models[row["model"]] = zoo.load(row["model"], source=source)
+            z.by_task.setdefault(row["task"], []).append(row["model"])
+        sample = ASSETS / "mnist_sample.npz"
+        if sample.is_file():
+            with np.load(sample) as f:
+                z.samples = (f["images"], f["labels"])
+        return z
+
+    def get(self, name: str, task: str) -> zoo.PyTorchModel:
+        names = self.by_task.get(task, [])
+        if name not in names:
+            raise gr.Error(f"unknown {task} model {name!r}; choose one of: {', '.join(names)}")
+        return self.models[name]
+
+
+# ------------------------------------------------------------------------------------------ digits
+def classify(z: Zoo, image: Any, model_name: str) -> tuple[dict[str, float] | None, np.ndarray | None, str]:
+    model = z.get(model_name, "digits")
+    try:
+        digit = to_mnist(image)
+    except SketchError as e:
+        raise gr.Error(str(e)) from None
+    if digit is None:
+        return None, None, "Draw a digit (0-9) on the canvas; it is read as you draw."
+    n = model.config["normalize"]
+    x = (torch.from_numpy(digit)[None, None] - n["mean"]) / n["std"]
+    probs = torch.softmax(model(x)[0][0].float(), -1)
+    top = torch.topk(probs, 3)
+    label = {str(int(i)): float(p) for p, i in zip(top.values, top.indices, strict=True)}
+    seen = np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), dtype=np.uint8))  # crisp 168 px view
+    return label, seen, f"Read as **{int(top.indices[0])}** by `{model_name}`."
+
+
+# -------------------------------------------------------------------------------------------- text
+def generate(z: Zoo, model_name: str, prompt: str, length: float, temperature: float, top_k: float, seed: float):
+    model = z.get(model_name, "text")
+    prompt = prompt or ""
+    if len(prompt) > MAX_PROMPT:
+        raise gr.Error(f"the prompt has {len(prompt):,} characters; at most {MAX_PROMPT:,} are allowed")
+    for name, value, lo, hi in (("length", length, 1, MAX_LENGTH), ("temperature", temperature, 0, 2)):
+        if value is None or not math.isfinite(value) or not lo <= value <= hi:
+            raise gr.Error(f"{name} must be between {lo} and {hi}, got {value}")
+    if top_k is None or not math.isfinite(top_k) or top_k < 0:
+        raise gr.Error(f"top-k must be 0 (off) or a positive whole number, got {top_k}")
+    if seed is None or not math.isfinite(seed):
+        raise gr.Error(f"seed must be a whole number, got {seed}")
+    _, skipped = model.encode(prompt)
+    note = f"Skipped characters outside the vocabulary: {skipped!r}" if skipped else ""
+    text = "".join(c for c in prompt if c in model.vocab)
+    out = text
+    for i, ch in enumerate(model.generate(prompt[-1000:], int(length), float(temperature),
+                                          int(top_k) or None, int(seed)), 1):  # fmt: skip
+        out += ch
+        if i % 25 == 0:
+            yield out, note
+    yield out, note
+
+
+# ------------------------------------------------------------------------------------------ latent
+def _image(x: torch.Tensor, model: zoo.PyTorchModel, scale: int = 8) -> np.ndarray:
+    s = model.config["input_scale"]
+    pixels = ((x.reshape(28, 28).float() - s["min"]) / (s["max"] - s["min"])).clamp(0, 1)
+    return np.kron((pixels.numpy() * 255).astype(np.uint8), np.ones((scale, scale), dtype=np.uint8))
+
+
+def _codes(values: tuple | list, dim: int = LATENT_DIM) -> torch.Tensor:
+    if len(values) != dim:
+        raise gr.Error(f"a latent vector has {dim} values, got {len(values)}")
+    try:
+        v = torch.tensor([float(x) for x in values], dtype=torch.float32)
+    except (TypeError, ValueError):
+        raise gr.Error("latent values must be numbers") from None
+    if not torch.isfinite(v).all():
+        raise gr.Error("latent values must be finite numbers (no NaN or infinity)")
+    if v.abs().max() > 10:
+        raise gr.Error("latent values must lie between -10 and 10")
+    return v[None]
+
+
+def decode(z: Zoo, model_name: str, *values: float) -> np.ndarray:
+    model = z.get(model_name, "latent")
+    return _image(model.decode(_codes(values)), model)
+
+
+def encode(z: Zoo, model_name: str, image: Any) -> list[float]:
+    model = z.get(model_name, "latent")
+    try:
+        digit = to_mnist(image)
+    except SketchError as e:
+        raise gr.Error(str(e)) from None
+    if digit is None:
+        raise gr.Error("draw a digit to encode first")
+    s = model.config["input_scale"]
+    x = torch.from_numpy(digit)[None, None] * (s["max"] - s["min"]) + s["min"]
+    return [round(float(v), 3) for v in model.encode(x)[0]]
+
+
+# -------------------------------------------------------------------------------------------- build
+def build(z: Zoo) -> gr.Blocks:
+    digits, texts, latents, houses = (z.by_task.get(t, []) for t in ("digits", "text", "latent", "houses"))
+
+    with gr.Blocks(title="dlfs-zoo: Deep Learning from Scratch, chapter 7") as demo:
+        gr.Markdown("# dlfs-zoo\nThe models of *Deep Learning from Scratch* (Weidman, 2019), chapter 7, "
+                    "trained, verified and ranked. Every model here is loaded from its zoo checkpoint.")  # fmt: skip
+
+        with gr.Tab("Digits"):
+            with gr.Row():
+                with gr.Column():
+                    pad = gr.Sketchpad(label="Draw a digit", canvas_size=(400, 400), type="numpy",
+                                       brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                                       elem_id="digit-pad", elem_classes="dlfs-pad")  # fmt: skip
+                    upload = gr.Image(label="…or upload a picture of a digit", type="numpy", image_mode="RGBA",
+                                      sources=["upload", "clipboard"], height=160)  # fmt: skip
+                    digit_model = gr.Dropdown(digits, value=digits[0] if digits else None,
+                                              label="Model (ranked best first)")  # fmt: skip
+                with gr.Column():
+                    label = gr.Label(num_top_classes=3, label="Prediction", elem_id="digit-label")
+                    seen = gr.Image(label="What the model saw (28x28)", height=170, interactive=False,
+                                    elem_id="digit-seen")  # fmt: skip
+                    hint = gr.Markdown("Draw a digit (0-9) on the canvas; it is read as you draw.")
+            fn = lambda image, name: classify(z, image, name)  # noqa: E731
+            gr.on([pad.change, digit_model.change], fn, [pad, digit_model], [label, seen, hint],
+                  api_name="classify_digit", trigger_mode="always_last", show_progress="hidden",
+                  concurrency_limit=LIMIT)  # fmt: skip
+            upload.upload(fn, [upload, digit_model], [label, seen, hint], api_visibility="private")
+
+        with gr.Tab("Text"):
+            with gr.Row():
+                with gr.Column():
+                    text_model = gr.Dropdown(texts, value=texts[0] if texts else None, label="Model")
+                    prompt = gr.Textbox("ROMEO:\n", label="Prompt", lines=3, elem_id="text-prompt")
+                    length = gr.Slider(1, MAX_LENGTH, 300, step=1, label="Length (characters)", elem_id="text-length")
+                    temperature = gr.Slider(0, 2, 0.8, step=0.05, label="Temperature (0 = greedy)")
+                    top_k = gr.Slider(0, 100, 0, step=1, label="Top-k (0 = off)")
+                    seed = gr.Number(0, precision=0, label="Seed")
+                    go = gr.Button("Generate", variant="primary", elem_id="text-go")
+                with gr.Column():
+                    generated = gr.Textbox(label="Generated text", lines=18, elem_id="text-out")
+                    text_note = gr.Markdown()
+            go.click(lambda *a: (yield from generate(z, *a)), [text_model, prompt, length, temperature, top_k, seed],
+                     [generated, text_note], api_name="generate_text", concurrency_limit=LIMIT)  # fmt: skip
+
+        with gr.Tab("Latent"):
+            with gr.Row():
+                with gr.Column(scale=2):
+                    latent_model = gr.Dropdown(latents, value=latents[0] if latents else None, label="Decoder")
+                    sliders = []
+                    for r in range(4):
+                        with gr.Row():
+                            for c in range(7):
+                                i = r * 7 + c
+                                sliders.append(gr.Slider(-1, 1, 0, step=0.01, label=f"z{i}", min_width=80,
+                                                         elem_id=f"z{i}"))  # fmt: skip
+                    with gr.Row():
+                        rand = gr.Button("Random code")
+                        zero = gr.Button("Zero")
+                        from_test = gr.Button("Random MNIST test digit")
+                        enc_btn = gr.Button("Encode my drawing")
+                with gr.Column(scale=1):
+                    decoded = gr.Image(label="Decoded", height=240, interactive=False, elem_id="latent-image")
+                    latent_pad = gr.Sketchpad(label="Draw a digit to encode", canvas_size=(280, 280), type="numpy",
+                                              brush=gr.Brush(default_size=14, colors=["#000000"],
+                                                             color_mode="fixed"),
+                                              elem_id="latent-pad", elem_classes="dlfs-pad")  # fmt: skip
+            with gr.Row():
+                a_digit = gr.Dropdown([str(i) for i in range(10)], value="3", label="Interpolate from digit")
+                b_digit = gr.Dropdown([str(i) for i in range(10)], value="8", label="to digit")
+                t = gr.Slider(0, 1, 0.5, step=0.01, label="t")
+                interp = gr.Image(label="Interpolation", height=200, interactive=False)
+
+            gr.on([s.input for s in sliders] + [latent_model.change], lambda name, *v: decode(z, name, *v),
+                  [latent_model, *sliders], decoded, api_name="decode_latent", trigger_mode="always_last",
+                  show_progress="hidden", concurrency_limit=LIMIT)  # fmt: skip
+            enc_btn.click(
+                lambda name, img: encode(z, name, img), [latent_model, latent_pad], sliders, api_name="encode_digit"
+            ).then(lambda name, *v: decode(z, name, *v), [latent_model, *sliders], decoded, api_visibility="private")
+
+            def random_code(name: str, seed: int | None = None) -> list[float]:
+                model = z.get(name, "latent")
+                return [round(float(v), 3) for v in model.sample_codes(1)[0].clamp(-3, 3)]
+
+            def from_mnist(name: str) -> list[float]:
+                if z.samples is None:
+                    raise gr.Error("no MNIST sample is shipped with this app")
+                images, _ = z.samples
+                return encode(z, name, images[np.random.randint(len(images))])
+
+            def ranges(name: str) -> list:
+                lim = 1.0 if isinstance(z.get(name, "latent"), zoo.Autoencoder) else 3.0
+                return [gr.Slider(minimum=-lim, maximum=lim) for _ in sliders]
+
+            for btn, f in ((rand, random_code), (from_test, from_mnist)):
+                btn.click(f, latent_model, sliders, api_visibility="private").then(
+                    lambda name, *v: decode(z, name, *v), [latent_model, *sliders], decoded,
+                    api_visibility="private")  # fmt: skip
+            zero.click(lambda name: [0.0] * LATENT_DIM, latent_model, sliders, api_visibility="private").then(
+                lambda name, *v: decode(z, name, *v), [latent_model, *sliders], decoded, api_visibility="private"
+            )
+            latent_model.change(ranges, latent_model, sliders, api_visibility="private")
+
+            def interpolate(name: str, a: str, b: str, t_: float) -> np.ndarray:
+                if z.samples is None:
+                    raise gr.Error("no MNIST sample is shipped with this app")
+                images, labels = z.samples
+                za = torch.tensor(encode(z, name, images[np.flatnonzero(labels == int(a))[0]]))
+                zb = torch.tensor(encode(z, name, images[np.flatnonzero(labels == int(b))[0]]))
+                return decode(z, name, *((1 - t_) * za + t_ * zb).tolist())
+
+            gr.on([t.input, a_digit.change, b_digit.change, latent_model.change], interpolate,
+                  [latent_model, a_digit, b_digit, t], interp, api_visibility="private",
+                  trigger_mode="always_last", show_progress="hidden")  # fmt: skip
+
+        with gr.Tab("Leaderboard"):
+            gr.Markdown("Ranked per task by metrics the project recomputes on the real test sets "
+                        "(`python -m training evaluate --verify`).")  # fmt: skip
+            task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label="Task")
+            table = gr.Dataframe(label="Ranking", elem_id="leaderboard-table")
+
+            def board(task: str):
+                if task not in zoo.TASKS:
+                    raise gr.Error(f"unknown task {task!r}; tasks: {', '.join(zoo.TASKS)}")
+                metrics = list(zoo.TASKS[task].metrics)
+                rows = [[r["rank"], r["model"], *[r["metrics"].get(m) for m in metrics], r["params"],
+                         r["latency_ms"], "yes" if r["verified"] else "no"]
+                        for r in z.board if r["task"] == task]  # fmt: skip
+                return gr.Dataframe(value=rows, headers=["rank", "model", *metrics, "params", "CPU ms", "verified"])
+
+            task_pick.change(board, task_pick, table, api_name="leaderboard")
+            demo.load(board, task_pick, table, api_visibility="private")
+
+        with gr.Tab("Chapter figures"):
+            figs = ASSETS / "figures"
+            for title, stem in (("Figure 7-3: test digits and their reconstructions", "fig7-3"),
+                                ("Figure 7-4: t-SNE of the 10,000 test codes, coloured by label", "fig7-4"),
+                                ("Figure 7-5: random codes through the decoder", "fig7-5")):  # fmt: skip
+                gr.Markdown(f"### {title}")
+                with gr.Row():
+                    for name in latents:
+                        path = figs / f"{stem}-{name}.png"
+                        if path.is_file():
+                            gr.Image(str(path), label=name, interactive=False, buttons=["download"])
+
+        with gr.Tab("Houses"):
+            ref = z.models[houses[0]] if houses else None
+            names = ref.config["feature_names"] if ref else []
+            medians = ref.config.get("feature_medians") or [0.0] * len(names) if ref else []
+            with gr.Row():
+                feats = [gr.Number(m, label=n, min_width=100) for n, m in zip(names, medians, strict=True)]
+            price_btn = gr.Button("Predict", variant="primary")
+            prices = gr.Dataframe(headers=["model", "predicted MEDV ($1000s)"], label="Predictions")
+
+            def predict(*values: float):
+                if len(values) != len(names):
+                    raise gr.Error(f"{len(names)} features are needed ({', '.join(names)}), got {len(values)}")
+                if any(v is None or not math.isfinite(v) for v in values):
+                    raise gr.Error("every feature must be a finite number")
+                out = []
+                for name in houses:
+                    m = z.models[name]
+                    n = m.config["normalize"]
+                    x = (torch.tensor(values, dtype=torch.float64) - torch.tensor(n["mean"])) / torch.tensor(n["std"])
+                    out.append([name, round(float(m(x.float()[None])[0]), 2)])
+                return out
+
+            price_btn.click(predict, feats, prices, api_name="predict_price")
+            demo.load(predict, feats, prices, api_visibility="private")
+
+    return demo
+
+
+def create_app(source: str | None = None) -> gr.Blocks:
+    source = source or os.environ.get("DLFS_ZOO_SOURCE", "embedded")
+    if source not in ("embedded", "hf"):
+        raise ValueError(f"DLFS_ZOO_SOURCE must be 'embedded' or 'hf', got {source!r}")
+    demo = build(Zoo.load(source))
+    demo.queue(default_concurrency_limit=LIMIT, max_size=256)
+    return demo

@@ -1,0 +1,116 @@
+"""The Gradio app through gradio_client: every public API name, good and bad inputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from apphelpers import human_drawing, sketch
+
+pytestmark = pytest.mark.app
+
+
+def test_api_names_are_public(client):
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/classify_digit", "/generate_text", "/decode_latent", "/encode_digit", "/leaderboard",
+            "/predict_price"} <= names  # fmt: skip
+
+
+def test_classify_digit_reads_a_drawing(client, tmp_path, mnist_sample):
+    images, labels = mnist_sample
+    i = int(np.flatnonzero(labels == 7)[0])
+    path = tmp_path / "seven.png"
+    human_drawing(images[i], np.random.default_rng(0), 600).save(path)
+    label, seen, hint = client.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")
+    assert label["label"] == "7" and len(label["confidences"]) == 3
+    assert "Read as **7**" in hint and seen
+
+
+def test_blank_canvas_gives_a_hint_not_a_prediction(client, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "blank.png"
+    Image.new("RGBA", (400, 400), (0, 0, 0, 0)).save(path)
+    label, seen, hint = client.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")
+    assert label is None and seen is None and "Draw a digit" in hint
+
+
+def test_human_like_drawings_are_read_right(client, tmp_path, mnist_sample):
+    """Acceptance: >= 97 % of person-like drawings (any size, place, slight tilt) read right by the default."""
+    images, labels = mnist_sample
+    default = client.view_api(print_info=False, return_format="dict")  # the default model is the top one
+    assert default
+    rng = np.random.default_rng(1)
+    picks = rng.choice(len(images), 200, replace=False)
+    right = 0
+    for k, i in enumerate(picks):
+        path = tmp_path / f"d{k}.png"
+        human_drawing(images[i], rng).save(path)
+        label, _, _ = client.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")
+        right += label["label"] == str(labels[i])
+    assert right / len(picks) >= 0.97, right
+
+
+def test_generate_text_streams_and_reports_oov(client):
+    job = client.submit("char-lstm-256", "ROMEO:\nBut soft€", 120, 0.8, 0, 1, api_name="/generate_text")
+    outputs = list(job)
+    text, note = job.result()
+    assert len(outputs) >= 3  # streamed in pieces
+    assert text.startswith("ROMEO:\nBut soft") and len(text) == len("ROMEO:\nBut soft") + 120
+    assert "€" in note
+    greedy = [client.predict("char-lstm-book", "KING:", 50, 0, 0, 0, api_name="/generate_text")[0] for _ in range(2)]
+    assert greedy[0] == greedy[1]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("char-lstm-256", "x", 0, 1.0, 0, 0), "length must be between 1 and 2000"),
+        (("char-lstm-256", "x", 5000, 1.0, 0, 0), "length must be between 1 and 2000"),
+        (("char-lstm-256", "x", 10, -1, 0, 0), "temperature must be between 0 and 2"),
+        (("char-lstm-256", "x", 10, math.nan, 0, 0), "temperature must be between 0 and 2"),
+        (("no-such-model", "x", 10, 1.0, 0, 0), "unknown text model 'no-such-model'"),
+        (("../../etc/passwd", "x", 10, 1.0, 0, 0), "unknown text model"),
+        (("char-lstm-256", "y" * 100_000, 10, 1.0, 0, 0), "at most 10,000 are allowed"),
+    ],
+)
+def test_generate_text_bad_input(client, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name="/generate_text")
+    assert client.predict("char-lstm-book", "A", 5, 0, 0, 0, api_name="/generate_text")[0]  # still serving
+
+
+def test_decode_and_encode_latent(client, tmp_path, mnist_sample):
+    zeros = [0.0] * 28
+    a = client.predict("autoencoder-book", *zeros, api_name="/decode_latent")
+    b = client.predict("autoencoder-book", *([0.5] + zeros[1:]), api_name="/decode_latent")
+    from PIL import Image
+
+    assert not np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
+    images, labels = mnist_sample
+    path = tmp_path / "two.png"
+    human_drawing(images[int(np.flatnonzero(labels == 2)[0])], np.random.default_rng(3), 500).save(path)
+    code = client.predict("vae-28", sketch(path), api_name="/encode_digit")
+    assert len(code) == 28 and all(isinstance(v, float) for v in code)
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [([math.nan] + [0.0] * 27, "finite"), ([1e9] + [0.0] * 27, "between -10 and 10")],
+)
+def test_decode_latent_bad_vectors(client, values, message):
+    with pytest.raises(Exception, match=message):
+        client.predict("autoencoder-book", *values, api_name="/decode_latent")
+
+
+def test_leaderboard_and_houses(client):
+    table = client.predict("digits", api_name="/leaderboard")
+    rows = table["data"]
+    assert rows[0][1] == "mnist-cnn-modern" and rows[0][0] == 1 and len(rows) >= 4
+    with pytest.raises(Exception, match="unknown task"):
+        client.predict("speech", api_name="/leaderboard")
+    medians = [0.25, 0.0, 9.7, 0.0, 0.54, 6.2, 77.0, 3.2, 5.0, 330.0, 19.0, 391.0, 11.4]
+    prices = client.predict(*medians, api_name="/predict_price")["data"]
+    assert len(prices) >= 4 and all(5 < p < 50 for _, p in prices)

@@ -1,0 +1,173 @@
+"""Bad input, table-driven: every case gets a clear message naming what was wrong and what is allowed,
+and the server keeps serving (the next valid request succeeds)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+import zoo
+
+from apphelpers import sketch
+
+ZEROS = [0.0] * 28
+
+
+def _png(tmp: Path, name: str, img: Image.Image) -> Path:
+    path = tmp / name
+    img.save(path)
+    return path
+
+
+def _raw_call(app, api: str, data: list) -> str:
+    """POST straight to Gradio's HTTP API (what a non-Python client does) and return the event's stream."""
+    r = httpx.post(f"{app.url}gradio_api/call/{api}", json={"data": data}, timeout=30)
+    if r.status_code != 200:
+        return r.text
+    event = r.json()["event_id"]
+    return httpx.get(f"{app.url}gradio_api/call/{api}/{event}", timeout=30).text
+
+
+# (id, endpoint, builder of the arguments from a temp dir, message expected in the error)
+APP_CASES = [
+    ("all-ink", "/classify_digit", lambda t: [sketch(_png(t, "ink.png", Image.new("L", (400, 400), 0))),
+                                              "mnist-cnn-modern"], "almost all ink"),
+    ("huge-5000px", "/classify_digit", lambda t: [sketch(_png(t, "big.png", Image.new("L", (5000, 200), 255))),
+                                                  "mnist-cnn-modern"], "largest side allowed is 4096"),
+    ("1x1", "/classify_digit", lambda t: [sketch(_png(t, "one.png", Image.new("RGBA", (1, 1)))),
+                                          "mnist-cnn-modern"], "at least 8x8"),
+    ("not-an-image", "/classify_digit", lambda t: [sketch(_write(t, "x.png", b"this is text")),
+                                                   "mnist-cnn-modern"], ""),
+    ("unknown-digits-model", "/classify_digit", lambda t: [sketch(_digit(t)), "resnet-152"],
+     "unknown digits model 'resnet-152'; choose one of"),
+    ("path-as-digits-model", "/classify_digit", lambda t: [sketch(_digit(t)), "../../hub/mnist-mlp"],
+     "unknown digits model"),
+    ("huge-prompt", "/generate_text", lambda t: ["char-lstm-256", "x" * 100_000, 10, 1.0, 0, 0],
+     "at most 10,000 are allowed"),
+    ("temperature-negative", "/generate_text", lambda t: ["char-lstm-256", "A", 10, -0.5, 0, 0],
+     "temperature must be between 0 and 2"),
+    ("temperature-nan", "/generate_text", lambda t: ["char-lstm-256", "A", 10, math.nan, 0, 0],
+     "temperature must be between 0 and 2"),
+    ("temperature-huge", "/generate_text", lambda t: ["char-lstm-256", "A", 10, 1e9, 0, 0],
+     "temperature must be between 0 and 2"),
+    ("length-zero", "/generate_text", lambda t: ["char-lstm-256", "A", 0, 1.0, 0, 0],
+     "length must be between 1 and 2000"),
+    ("length-negative", "/generate_text", lambda t: ["char-lstm-256", "A", -5, 1.0, 0, 0],
+     "length must be between 1 and 2000"),
+    ("length-huge", "/generate_text", lambda t: ["char-lstm-256", "A", 1e9, 1.0, 0, 0],
+     "length must be between 1 and 2000"),
+    ("top-k-negative", "/generate_text", lambda t: ["char-lstm-256", "A", 10, 1.0, -3, 0],
+     "top-k must be 0 (off) or a positive"),
+    ("unknown-text-model", "/generate_text", lambda t: ["gpt-5", "A", 10, 1.0, 0, 0],
+     "unknown text model 'gpt-5'"),
+    ("latent-nan", "/decode_latent", lambda t: ["autoencoder-book", math.nan, *ZEROS[1:]], "finite numbers"),
+    ("latent-plus-1e9", "/decode_latent", lambda t: ["autoencoder-book", 1e9, *ZEROS[1:]], "between -10 and 10"),
+    ("latent-minus-1e9", "/decode_latent", lambda t: ["vae-28", *ZEROS[1:], -1e9], "between -10 and 10"),
+    ("unknown-decoder", "/decode_latent", lambda t: ["dcgan-9000", *ZEROS], "unknown latent model 'dcgan-9000'"),
+    ("encode-blank", "/encode_digit", lambda t: ["vae-28", sketch(_png(t, "b.png", Image.new("RGBA", (300, 300))))],
+     "draw a digit to encode first"),
+    ("unknown-task", "/leaderboard", lambda t: ["speech"], "unknown task 'speech'; tasks: digits"),
+    ("price-nan", "/predict_price", lambda t: [math.nan] + [1.0] * 12, "every feature must be a finite number"),
+]  # fmt: skip
+
+
+def _write(tmp: Path, name: str, data: bytes) -> Path:
+    (tmp / name).write_bytes(data)
+    return tmp / name
+
+
+def _digit(tmp: Path) -> Path:
+    img = np.zeros((300, 300, 4), dtype=np.uint8)
+    img[60:240, 140:160, 3] = 255  # a "1"
+    return _png(tmp, "one-stroke.png", Image.fromarray(img, "RGBA"))
+
+
+@pytest.mark.parametrize("case", APP_CASES, ids=[c[0] for c in APP_CASES])
+def test_app_bad_input(case, client, tmp_path):
+    _, api, build, message = case
+    with pytest.raises(Exception, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+        client.predict(*build(tmp_path), api_name=api)
+    assert "Traceback" not in str(info.value)
+    label, _, _ = client.predict(sketch(_digit(tmp_path)), "mnist-cnn-modern", api_name="/classify_digit")
+    assert label["label"] == "1"  # the server keeps serving
+
+
+@pytest.mark.parametrize(
+    "size, mode, expected",
+    [((4000, 4000), "L", "hint-or-label"), ((300, 300), "L", "label"), ((300, 300), "RGB", "label")],
+    ids=["4000x4000", "one-channel", "rgb-on-white"],
+)
+def test_app_odd_but_valid_images(client, tmp_path, size, mode, expected):
+    img = Image.new(mode, size, 255 if mode != "RGBA" else 0)
+    w, h = size
+    Image.Image.paste(img, 0, (w // 2 - w // 30, h // 5, w // 2 + w // 30, 4 * h // 5))  # a dark "1"
+    label, seen, hint = client.predict(sketch(_png(tmp_path, "odd.png", img)), "mnist-cnn-modern",
+                                       api_name="/classify_digit")  # fmt: skip
+    assert label is not None and label["label"] == "1", hint
+
+
+def test_app_empty_and_oov_prompts_are_fine(client):
+    text, note = client.predict("char-lstm-256", "", 20, 0.5, 0, 1, api_name="/generate_text")
+    assert len(text) == 20 and note == ""
+    text, note = client.predict("char-lstm-256", "🙂🙂", 20, 0.5, 0, 1, api_name="/generate_text")
+    assert len(text) == 20 and "🙂" in note
+
+
+@pytest.mark.parametrize("n", [27, 29])
+def test_app_latent_vector_of_wrong_length(app, n):
+    out = _raw_call(app, "decode_latent", ["autoencoder-book", *([0.0] * n)])
+    assert "error" in out.lower()
+
+
+# ------------------------------------------------------------------------------------------- loaders
+def _ckpt(tmp_path: Path) -> Path:
+    src = Path(__file__).resolve().parent.parent / "hub" / "mnist-convnet-book"
+    dst = tmp_path / "mnist-convnet-book"
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _cfg(folder: Path, **changes):
+    cfg = json.loads((folder / "config.json").read_text())
+    for k, v in changes.items():
+        if v is None:
+            cfg.pop(k)
+        else:
+            cfg[k] = v
+    (folder / "config.json").write_text(json.dumps(cfg))
+
+
+LOADER_CASES = [
+    ("truncated", lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:999]),
+     zoo.WeightsIntegrityError, "corrupt or was tampered with"),
+    ("flipped-byte", lambda f: _flip(f / "model.safetensors"), zoo.WeightsIntegrityError, "tampered"),
+    ("missing-key", lambda f: _cfg(f, architecture=None), zoo.ConfigError, "missing key 'architecture'"),
+    ("mistyped-key", lambda f: _cfg(f, dense_size="32"), zoo.ConfigError, "key 'dense_size' must be"),
+    ("unknown-key", lambda f: _cfg(f, learning_rate=0.1), zoo.ConfigError, "unknown key 'learning_rate'"),
+    ("wrong-shape", lambda f: _cfg(f, dense_size=16, weights_sha256=None), ValueError, "dense1.linear.weight"),
+    ("no-weights", lambda f: (f / "model.safetensors").unlink(), FileNotFoundError, "has no model.safetensors"),
+    ("empty-folder", lambda f: [p.unlink() for p in f.iterdir()], zoo.ConfigError, "has no config.json"),
+]  # fmt: skip
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("case", LOADER_CASES, ids=[c[0] for c in LOADER_CASES])
+def test_loader_bad_checkpoints(case, tmp_path):
+    _, damage, error, message = case
+    folder = _ckpt(tmp_path)
+    damage(folder)
+    with pytest.raises(error, match=message):
+        zoo.load(folder)
+    assert zoo.load("mnist-convnet-book").config["name"] == "mnist-convnet-book"  # others still load

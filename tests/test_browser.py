@@ -1,0 +1,102 @@
+"""The app in a real browser (Debian's chromium driven by Playwright): draw, slide, generate.
+
+Screenshots go to test-artifacts/. Under CI=true a missing browser is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from apphelpers import ROOT, RunningApp
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("DLFS_ZOO_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def page():
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        message = f"chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    app = RunningApp()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        pg = browser.new_page(viewport={"width": 1300, "height": 1100})
+        pg.goto(app.url)
+        pg.wait_for_selector("#digit-pad canvas", timeout=60_000)
+        yield pg
+        browser.close()
+    app.stop()
+
+
+def _stroke(pg, points):
+    pg.mouse.move(*points[0])
+    pg.mouse.down()
+    for x, y in points[1:]:
+        pg.mouse.move(x, y, steps=4)
+    pg.mouse.up()
+
+
+def test_draw_a_seven_and_read_the_label(page):
+    canvas = page.locator("#digit-pad canvas").first
+    box = canvas.bounding_box()
+    cx, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2
+    h = box["height"] * 0.6
+    # a person's 7: a bar, then a slightly slanted stem
+    _stroke(page, [(cx - h * 0.3, top), (cx + h * 0.3, top)])
+    _stroke(page, [(cx + h * 0.3, top), (cx + h * 0.1, top + h * 0.5), (cx - h * 0.05, top + h)])
+    value = page.locator("#digit-label [data-testid=label-output-value]")
+    value.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)  # predictions update while drawing: let the last stroke's answer land
+    page.screenshot(path=str(ARTIFACTS / "browser-digits.png"))
+    assert value.inner_text().strip() == "7", page.locator("#digit-label").inner_text()
+
+
+def test_move_a_latent_slider_and_the_image_changes(page):
+    page.get_by_role("tab", name="Latent").click()
+    page.wait_for_selector("#z0 input[type=range]", timeout=30_000)
+    page.locator("#z1 input[type=number]").fill("0.3")
+    page.locator("#z1 input[type=number]").press("Enter")
+    page.wait_for_selector("#latent-image img", timeout=30_000)
+    first = page.locator("#latent-image img").get_attribute("src")
+    page.locator("#z0 input[type=number]").fill("-0.9")
+    page.locator("#z0 input[type=number]").press("Enter")
+    page.wait_for_function(
+        "(src) => document.querySelector('#latent-image img')?.getAttribute('src') !== src",
+        arg=first,
+        timeout=30_000,
+    )
+    page.screenshot(path=str(ARTIFACTS / "browser-latent.png"))
+    assert page.locator("#latent-image img").get_attribute("src") != first
+
+
+def test_generate_text_and_see_it_stream(page):
+    page.get_by_role("tab", name="Text").click()
+    page.wait_for_selector("#text-go", timeout=30_000)
+    page.locator("#text-length input[type=number]").fill("2000")
+    page.locator("#text-length input[type=number]").press("Enter")
+    box = page.locator("#text-out textarea")
+    page.locator("#text-go").click()
+    lengths = []
+    for _ in range(1500):
+        lengths.append(len(box.input_value()))
+        if lengths[-1] >= 2000:
+            break
+        page.wait_for_timeout(10)
+    page.screenshot(path=str(ARTIFACTS / "browser-text.png"))
+    grew = sorted(set(lengths))
+    assert lengths[-1] >= 2000, lengths[-5:]
+    assert len([n for n in grew if 0 < n < lengths[-1]]) >= 1, "the text arrived in one piece, not streamed"

@@ -1,0 +1,85 @@
+"""Claims about the committed checkpoints, checked by re-evaluating them on the real test sets."""
+
+import json
+import re
+
+import pytest
+import torch
+
+from training import card as cards
+from training.__main__ import main as train_main
+from training.evaluate import eval_digits
+from zoo.models import MNISTConvNet
+
+from conftest import HUB, ROOT
+
+BOOK_SIX = ["house-prices-book", "house-prices-notebook", "mnist-convnet-book", "mnist-convnet-notebook",
+            "char-lstm-book", "autoencoder-book"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def evaluated():
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert train_main(["evaluate", "--all", "--hub", str(HUB), "--json"]) == 0
+    return {r["name"]: r for r in json.loads(buf.getvalue())}
+
+
+def test_chapter_numbers_are_met(evaluated):
+    assert set(BOOK_SIX) <= set(evaluated)
+    m = {n: evaluated[n]["metrics"] for n in BOOK_SIX}
+    assert m["mnist-convnet-book"]["accuracy"] >= 0.965
+    assert m["mnist-convnet-notebook"]["accuracy"] >= 0.965
+    assert m["house-prices-notebook"]["mse"] <= 20
+    assert m["house-prices-book"]["mse"] > 0
+    assert m["autoencoder-book"]["mse"] <= 0.075
+    assert m["char-lstm-book"]["loss"] <= 2.45
+    assert evaluated["char-lstm-book"]["task"] == "text"
+    assert set(m["char-lstm-book"]) == {"loss", "bits_per_char"}
+
+
+def test_every_card_matches_the_recomputed_metrics(evaluated):
+    for name, row in evaluated.items():
+        claimed, info = cards.read(HUB / name)
+        for k, v in row["metrics"].items():
+            assert claimed[k] == pytest.approx(v, rel=1e-3, abs=1e-5), (name, k)
+        assert info["command"].startswith(f"python -m training train {name} ") and "--seed" in info["command"]
+
+
+def test_from_pretrained_reproduces_the_card_accuracy():
+    model = MNISTConvNet.from_pretrained(str(HUB / "mnist-convnet-book"))
+    claimed, _ = cards.read(HUB / "mnist-convnet-book")
+    assert eval_digits(model)["accuracy"] == pytest.approx(claimed["accuracy"], abs=1e-4)
+
+
+def test_torch_hub_model_matches_its_card_on_the_test_set():
+    from training.data import mnist_pixels
+
+    model = torch.hub.load(str(ROOT), "mnist_convnet", source="local", variant="mnist-convnet-book")
+    pixels, labels = mnist_pixels(train=False)
+    n = model.config["normalize"]
+    with torch.no_grad():
+        pred = torch.cat([model((pixels[i:i + 1000] - n["mean"]) / n["std"])[0].argmax(1)
+                          for i in range(0, 10000, 1000)])  # fmt: skip
+    claimed, _ = cards.read(HUB / "mnist-convnet-book")
+    assert (pred == labels).float().mean().item() == pytest.approx(claimed["accuracy"], abs=1e-4)
+
+
+def test_cards_carry_metadata_and_the_hub_stays_small():
+    total = 0
+    for folder in sorted(p for p in HUB.iterdir() if p.is_dir()):
+        text = (folder / "README.md").read_text()
+        assert re.search(r"^library_name: dlfs-zoo$", text, re.M) and "model-index:" in text
+        for key in ("num_params", "file_size", "cpu_latency_ms", "train_seconds", "command"):
+            assert f"{key}:" in text, (folder.name, key)
+        size = (folder / "model.safetensors").stat().st_size
+        assert size < 5_000_000, folder.name
+        total += size
+    assert total < 20_000_000
+
+
+def test_verify_passes_on_the_embedded_hub():
+    assert train_main(["evaluate", "--all", "--verify"]) == 0

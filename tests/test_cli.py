@@ -1,0 +1,101 @@
+"""The training and zoo CLIs, as a user runs them (subprocesses)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, cwd=ROOT, env=None, check=False):
+    p = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
+                       env={**os.environ, **(env or {})}, timeout=600)  # fmt: skip
+    if check and p.returncode != 0:
+        raise AssertionError(p.stderr)
+    return p
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    run("-m", "training", "train", "house-prices-book", "houses-linear-regression", "--epochs", "5",
+        "--out", str(out), "--quiet", check=True)  # fmt: skip
+    return out
+
+
+def test_train_writes_a_full_checkpoint_with_its_command(trained):
+    folder = trained / "house-prices-book"
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    card = (folder / "README.md").read_text()
+    assert "python -m training train house-prices-book --epochs 5 --batch-size 32 --lr 0.001 --seed 0" in card
+    assert "model-index" in card and "metric_type" not in card
+    cfg = json.loads((folder / "config.json").read_text())
+    assert len(cfg["normalize"]["mean"]) == 13 and cfg["task"] == "houses"
+
+
+def test_evaluate_json_recomputes_what_the_card_says(trained):
+    p = run("-m", "training", "evaluate", "--all", "--hub", str(trained), "--json", check=True)
+    rows = {r["name"]: r for r in json.loads(p.stdout)}
+    assert set(rows) == {"house-prices-book", "houses-linear-regression"}
+    assert rows["house-prices-book"]["task"] == "houses"
+    assert set(rows["house-prices-book"]["metrics"]) == {"mse", "mae"}
+    p = run("-m", "training", "evaluate", "--all", "--hub", str(trained), "--verify", check=True)
+    assert "verified" in p.stdout
+
+
+def test_verify_fails_when_a_card_lies(trained, tmp_path):
+    import shutil
+
+    lying = tmp_path / "lying"
+    shutil.copytree(trained, lying)
+    card = lying / "houses-linear-regression" / "README.md"
+    text = card.read_text()
+    mse = json.loads(run("-m", "training", "evaluate", "houses-linear-regression", "--hub", str(lying),
+                         "--json", check=True).stdout)[0]["metrics"]["mse"]  # fmt: skip
+    card.write_text(text.replace(f"value: {mse}", "value: 1.0", 1))
+    p = run("-m", "training", "evaluate", "--all", "--hub", str(lying), "--verify")
+    assert p.returncode == 1 and "houses-linear-regression: mse card 1.0" in p.stderr
+    p = run("-m", "training", "evaluate", "--all", "--hub", str(lying), "--write", check=True)
+    assert run("-m", "training", "evaluate", "--all", "--hub", str(lying), "--verify").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "resnet"], "unknown model 'resnet'; known models: house-prices-book"),
+        (["train", "../etc"], "invalid model name '../etc'"),
+        (["train"], "name at least one model"),
+        (["train", "house-prices-book", "--epochs", "0"], "--epochs must be >= 1"),
+        (["train", "house-prices-book", "--lr", "nan"], "--lr must be a finite number"),
+        (["train", "char-lstm-book", "--text", "/no/such/file.txt"], "no such file"),
+        (["train", "house-prices-book", "--text", "README.md"], "--text applies to the text models only"),
+        (["evaluate", "--all", "--hub", "/no/such/dir"], "--hub /no/such/dir: no such folder"),
+    ],
+)
+def test_cli_errors_are_one_clear_line(args, message):
+    p = run("-m", "training", *args)
+    assert p.returncode == 2, p.stderr
+    assert message in p.stderr and "Traceback" not in p.stderr
+
+
+def test_bad_flag_is_argparse_usage():
+    p = run("-m", "training", "train", "house-prices-book", "--epochz", "3")
+    assert p.returncode == 2 and "unrecognized arguments: --epochz" in p.stderr
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    p = run("-m", "training", "train", "houses-linear-regression", "--out", str(blocker / "sub"), "--quiet")
+    assert p.returncode == 2 and "cannot write checkpoints to" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_zoo_list_and_bad_pull_name():
+    p = run("-m", "zoo", "list", check=True)
+    assert "mnist-convnet-book" in p.stdout and "embedded" in p.stdout
+    p = run("-m", "zoo", "pull", "../../etc/passwd")
+    assert p.returncode == 2 and "invalid model name" in p.stderr

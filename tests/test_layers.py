@@ -1,0 +1,72 @@
+"""The chapter's building blocks."""
+
+import pytest
+import torch
+from torch import nn
+
+from zoo.layers import ConvLayer, DenseLayer, LSTMLayer, assert_dim
+
+
+def test_chapter_autograd_example():
+    a = torch.tensor([[3.0, 3.0], [3.0, 3.0]], requires_grad=True)
+    e = (a * 4 + 3) * (a + 2)
+    e.sum().backward()
+    assert torch.equal(a.grad, torch.full((2, 2), 35.0))
+
+
+def test_assert_dim_names_expected_and_actual():
+    with pytest.raises(ValueError, match=r"must have 4 dimensions, got 2 \(shape \(3, 5\)\)"):
+        assert_dim(torch.zeros(3, 5), 4)
+    with pytest.raises(ValueError, match=r"shape \(N, 1, 28, 28\), got \(2, 3, 28, 28\)"):
+        assert_dim(torch.zeros(2, 3, 28, 28), 4, shape=(None, 1, 28, 28))
+    with pytest.raises(ValueError, match="must be a torch.Tensor"):
+        assert_dim([1, 2], 1)
+    assert_dim(torch.zeros(7, 1, 28, 28), 4, shape=(None, 1, 28, 28))
+
+
+def test_dense_dropout_is_keep_probability_and_follows_train_eval():
+    torch.manual_seed(0)
+    layer = DenseLayer(1000, 1000, dropout=0.8)
+    nn.init.eye_(layer.linear.weight)
+    nn.init.zeros_(layer.linear.bias)
+    x = torch.ones(4, 1000)
+    layer.train()
+    kept = (layer(x) != 0).float().mean().item()
+    assert 0.77 < kept < 0.83  # keep 80 %, as the book means it
+    layer.eval()
+    assert torch.equal(layer(x), x)  # no dropout in eval
+    layer.train()
+    assert (layer(x) == 0).any()  # and back on in train: the book's inference flag never switched back
+
+
+def test_dropout_rejects_drop_probabilities_outside_range():
+    with pytest.raises(ValueError, match="keep probability"):
+        DenseLayer(3, 3, dropout=0.0)
+    with pytest.raises(ValueError, match="keep probability"):
+        ConvLayer(1, 1, 3, dropout=1.5)
+
+
+def test_conv_layer_same_padding_and_flatten():
+    layer = ConvLayer(1, 6, 5, activation="tanh", flatten=True)
+    out = layer(torch.randn(2, 1, 28, 28))
+    assert out.shape == (2, 6 * 28 * 28)
+    assert out.abs().max() <= 1
+
+
+def test_unknown_activation_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown activation 'gelu'; allowed"):
+        DenseLayer(2, 2, activation="gelu")
+
+
+def test_lstm_layer_carries_batch_mean_state_and_resets():
+    torch.manual_seed(0)
+    layer = LSTMLayer(5, 4, 6, 4)
+    x = torch.randn(3, 5, 4)
+    first = layer(x)
+    assert first.shape == (3, 5, 4)
+    assert layer.h_init.abs().sum() > 0  # state carried to the next batch
+    second = layer(x)
+    assert not torch.allclose(first, second)  # same input, different carried state
+    layer.reset_state()
+    assert torch.allclose(layer(x), first)
+    assert "h_init" not in layer.state_dict()  # not saved with the weights

@@ -1,0 +1,75 @@
+"""Ranking logic on generated rows; the real leaderboard over the embedded hub."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from zoo.catalog import TASKS
+from zoo.leaderboard import leaderboard, rank, to_csv, to_markdown
+
+from conftest import ROOT
+
+
+def _row(task, model, **metrics):
+    return {"task": task, "rank": 0, "model": model, "metrics": metrics, "verified": True, "params": 10,
+            "size_bytes": 40, "latency_ms": 0.1, "book": {}}  # fmt: skip
+
+
+def test_rank_uses_direction_and_tie_breaks_on_the_next_metric():
+    rows = rank([
+        _row("digits", "a", accuracy=0.97, loss=0.1),
+        _row("digits", "b", accuracy=0.99, loss=0.05),
+        _row("digits", "c", accuracy=0.97, loss=0.08),
+        _row("houses", "x", mse=20.0, mae=3.0),
+        _row("houses", "y", mse=15.0, mae=3.5),
+        _row("text", "t", loss=1.5),  # primary metric missing: ranks last
+        _row("text", "u", bits_per_char=2.0, loss=1.4),
+    ])  # fmt: skip
+    order = [(r["task"], r["rank"], r["model"]) for r in rows]
+    assert order == [("digits", 1, "b"), ("digits", 2, "c"), ("digits", 3, "a"), ("text", 1, "u"),
+                     ("text", 2, "t"), ("houses", 1, "y"), ("houses", 2, "x")]  # fmt: skip
+
+
+def test_csv_is_timm_like_and_markdown_has_a_table_per_task():
+    rows = rank([_row("digits", "a", accuracy=0.9, loss=0.3), _row("houses", "h", mse=1.0, mae=1.0)])
+    table = list(csv.DictReader(io.StringIO(to_csv(rows))))
+    assert [r["model"] for r in table] == ["a", "h"] and table[0]["rank"] == "1"
+    assert table[0]["accuracy"] == "0.9" and table[1]["accuracy"] == ""
+    md = to_markdown(rows)
+    assert "**digits**" in md and "**houses**" in md and "| 1 | `a` | 90.00 %" in md
+
+
+def test_unknown_task_and_source():
+    with pytest.raises(ValueError, match="unknown task 'speech'"):
+        leaderboard("speech")
+    with pytest.raises(ValueError, match="source must be"):
+        leaderboard(source="/no/such/folder")
+
+
+def test_embedded_leaderboard_cli_json():
+    p = subprocess.run([sys.executable, "-m", "zoo", "leaderboard", "--json"], cwd=ROOT, capture_output=True,
+                       text=True, check=True)  # fmt: skip
+    rows = json.loads(p.stdout)
+    counts = {t: sum(r["task"] == t for r in rows) for t in TASKS}
+    assert counts["digits"] >= 4 and counts["text"] >= 3 and counts["latent"] >= 2 and counts["houses"] >= 4
+    assert all(r["verified"] for r in rows)
+    top = {r["task"]: r for r in rows if r["rank"] == 1}
+    assert top["digits"]["metrics"]["accuracy"] >= 0.993
+    latent = {r["model"]: r["metrics"] for r in rows if r["task"] == "latent"}
+    assert latent["vae-28"]["sample_score"] > latent["autoencoder-book"]["sample_score"]
+
+
+def test_tampered_weights_are_not_verified(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "hub" / "house-prices-book", tmp_path / "house-prices-book")
+    f = tmp_path / "house-prices-book" / "model.safetensors"
+    data = bytearray(f.read_bytes())
+    data[-1] ^= 1
+    f.write_bytes(bytes(data))
+    (row,) = leaderboard(source=str(tmp_path))
+    assert row["model"] == "house-prices-book" and row["verified"] is False

@@ -1,0 +1,36 @@
+"""Load: concurrent gradio_client clients against the running app, no errors (full size in `make bench`)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from gradio_client import Client
+
+from apphelpers import human_drawing, sketch
+
+CLIENTS, REQUESTS = 10, 5  # `make bench` runs 50 x 20
+
+
+@pytest.mark.load
+def test_concurrent_clients_get_no_errors(app, tmp_path, mnist_sample):
+    images, labels = mnist_sample
+    paths = []
+    for k in range(CLIENTS):
+        p = tmp_path / f"c{k}.png"
+        human_drawing(images[k * 7], np.random.default_rng(k), 500).save(p)
+        paths.append((p, str(labels[k * 7])))
+
+    def one(k: int) -> list[str]:
+        client = Client(app.url, verbose=False)
+        path, _ = paths[k]
+        return [client.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")[0]["label"]
+                for _ in range(REQUESTS)]  # fmt: skip
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        results = list(pool.map(one, range(CLIENTS)))
+    assert len(results) == CLIENTS and all(len(r) == REQUESTS for r in results)
+    for answers in results:
+        assert len(set(answers)) == 1  # the same drawing gets the same answer under load
+    assert sum(a[0] == t for (_, t), a in zip(paths, results, strict=True)) >= CLIENTS - 1

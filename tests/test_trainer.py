@@ -1,0 +1,94 @@
+"""The trainer on tiny generated data."""
+
+import warnings
+
+import pytest
+import torch
+from torch import nn, optim
+from torch.utils.data import DataLoader, TensorDataset
+
+from training.trainer import PyTorchTrainer, pick_device
+from zoo.models import HousePricesModel
+
+
+def _data(n=256, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 13, generator=g)
+    y = X[:, :3].sum(1, keepdim=True) * 2 + 1
+    return X, y
+
+
+def test_fit_lowers_loss_and_returns_history():
+    X, y = _data()
+    model = HousePricesModel(16, "tanh")
+    trainer = PyTorchTrainer(model, optim.SGD(model.parameters(), lr=0.01, momentum=0.9), nn.MSELoss(),
+                             seed=0, progress=False)  # fmt: skip
+    before = trainer.evaluate_loss(X, y)
+    hist = trainer.fit(X, y, X, y, epochs=20, eval_every=5, batch_size=32)
+    assert len(hist) == 20 and [h["epoch"] for h in hist] == list(range(1, 21))
+    assert [h["epoch"] for h in hist if "test_loss" in h] == [5, 10, 15, 20]
+    assert hist[-1]["test_loss"] < before / 5
+    assert all(h["samples_per_s"] > 0 for h in hist)
+
+
+def test_same_seed_same_weights():
+    X, y = _data()
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(123)
+        model = HousePricesModel(8, "sigmoid", 0.8)
+        t = PyTorchTrainer(model, optim.SGD(model.parameters(), lr=0.01), nn.MSELoss(), seed=7, progress=False)
+        t.fit(X, y, epochs=3, batch_size=16)
+        runs.append(model.dense1.linear.weight.detach().clone())
+    assert torch.equal(*runs)
+
+
+def test_optimizer_must_hold_this_models_parameters():
+    model, other = HousePricesModel(), HousePricesModel()
+    with pytest.raises(ValueError, match="optimizer and model are not aligned"):
+        PyTorchTrainer(model, optim.SGD(other.parameters(), lr=0.1), nn.MSELoss())
+
+
+def test_lr_decays_to_final_lr_and_scheduler_steps_after_optimizer():
+    X, y = _data(64)
+    model = HousePricesModel()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns when the scheduler steps before the optimizer
+        hist = PyTorchTrainer(model, opt, nn.MSELoss(), progress=False).fit(X, y, epochs=5, final_lr=0.001)
+    lrs = [h["lr"] for h in hist]
+    assert lrs[0] == pytest.approx(0.1) and lrs[-1] == pytest.approx(0.001)
+    assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False))
+
+
+def test_fit_on_dataloaders():
+    X, y = _data(128)
+    model = HousePricesModel()
+    loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True)
+    t = PyTorchTrainer(model, optim.Adam(model.parameters(), lr=0.01), nn.MSELoss(), progress=False)
+    hist = t.fit(loader, None, loader, None, epochs=2, eval_every=1)
+    assert "test_loss" in hist[-1] and hist[-1]["train_loss"] > 0
+
+
+def test_model_is_left_in_train_mode_during_training_and_eval_after_evaluate():
+    X, y = _data(32)
+    model = HousePricesModel(8, "tanh", 0.5)
+    seen = []
+    model.register_forward_hook(lambda m, i, o: seen.append(m.training))
+    t = PyTorchTrainer(model, optim.SGD(model.parameters(), lr=0.01), nn.MSELoss(), progress=False)
+    t.fit(X, y, X, y, epochs=2, eval_every=1, batch_size=32)
+    assert seen == [True, False, True, False]
+
+
+def test_device_picks_cuda_only_when_present(monkeypatch):
+    monkeypatch.delenv("DLFS_ZOO_DEVICE", raising=False)
+    assert pick_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+    monkeypatch.setenv("DLFS_ZOO_DEVICE", "cpu")
+    assert pick_device().type == "cpu"
+
+
+def test_bad_epochs():
+    model = HousePricesModel()
+    t = PyTorchTrainer(model, optim.SGD(model.parameters(), lr=0.01), nn.MSELoss(), progress=False)
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        t.fit(*_data(8), epochs=0)

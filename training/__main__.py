@@ -1,0 +1,229 @@
+"""``python -m training`` (``dlfs-train``): train, evaluate and push the zoo's checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from zoo import hub as zhub
+from zoo.catalog import ENTRIES, UnknownModelError, validate_name
+from zoo.models import WEIGHTS_NAME, sha256_file
+
+from . import card as cards
+from .evaluate import cpu_latency_ms, evaluate_model
+from .recipes import RECIPES, Options
+from .trainer import pick_device, seed_everything
+
+# a card's metric may differ from a recomputation by this much (float sums differ across CPUs/BLAS)
+VERIFY_RTOL, VERIFY_ATOL = 1e-3, 1e-5
+
+
+class CLIError(Exception):
+    """A user mistake: printed as one line, exit status 2."""
+
+
+def _names(args_names: list[str], all_flag: bool) -> list[str]:
+    if all_flag or args_names == ["all"]:
+        return list(RECIPES)
+    if not args_names:
+        raise CLIError("name at least one model, or use --all")
+    for n in args_names:
+        try:
+            validate_name(n)
+        except ValueError as e:
+            raise CLIError(str(e)) from None
+        if n not in RECIPES:
+            raise CLIError(f"unknown model {n!r}; known models: {', '.join(RECIPES)}")
+    return args_names
+
+
+def best_digits(folders: list[Path]) -> zhub.PyTorchModel | None:
+    """The digits checkpoint with the highest card accuracy in the first folder that has one."""
+    for folder in folders:
+        best, best_acc = None, -1.0
+        for name, e in ENTRIES.items():
+            if e.task == "digits" and (folder / name / "README.md").is_file():
+                acc = cards.read(folder / name)[0].get("accuracy", -1.0)
+                if acc > best_acc:
+                    best, best_acc = name, acc
+        if best:
+            return zhub.load_folder(folder / best)
+    return None
+
+
+def _command(name: str, o: Options, out: Path) -> str:
+    parts = ["python -m training train", name, f"--epochs {o.epochs}", f"--batch-size {o.batch_size}",
+             f"--lr {o.lr:g}", f"--seed {o.seed}"]  # fmt: skip
+    if o.stride:
+        parts.append(f"--stride {o.stride}")
+    if o.text:
+        parts.append(f"--text {o.text}")
+    return " ".join(parts + [f"--out {out}"])
+
+
+def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    recipe = RECIPES[name]
+    o = Options(
+        epochs=recipe.epochs if args.epochs is None else args.epochs,
+        batch_size=recipe.batch_size if args.batch_size is None else args.batch_size,
+        lr=args.lr if args.lr is not None else recipe.lr, seed=args.seed, stride=args.stride or recipe.stride,
+        text=args.text, device=args.device, progress=not args.quiet,
+    )  # fmt: skip
+    for k in ("epochs", "batch_size"):
+        if getattr(o, k) < 1:
+            raise CLIError(f"--{k.replace('_', '-')} must be >= 1, got {getattr(o, k)}")
+    if not (o.lr >= 0 and math.isfinite(o.lr)):
+        raise CLIError(f"--lr must be a finite number >= 0, got {o.lr}")
+    out = Path(args.out)
+    print(f"== {name}: {o.epochs} epoch(s), batch {o.batch_size}, lr {o.lr:g}, seed {o.seed}", flush=True)
+    seed_everything(o.seed)
+    start = time.perf_counter()
+    model, history = recipe.train(o)
+    seconds = time.perf_counter() - start
+    model.eval()
+    classifier = best_digits([out, zhub.embedded_hub()]) if model.task == "latent" else None
+    metrics = evaluate_model(model.cpu(), classifier=classifier, text_file=o.text)
+    info = {
+        "command": _command(name, o, out),
+        "seed": o.seed, "epochs": o.epochs, "batch_size": o.batch_size, "lr": o.lr,
+        "train_seconds": round(seconds, 1), "device": str(pick_device(o.device)),
+        "torch": str(torch.__version__), "python": platform.python_version(),
+        "num_params": model.num_params(), "cpu_latency_ms": round(cpu_latency_ms(model), 3),
+        "book": ENTRIES[name].book, "notes": list(recipe.notes),
+        "history": [{k: round(v, 5) if isinstance(v, float) else v for k, v in h.items()}
+                    for h in history if "test_loss" in h],
+    }  # fmt: skip
+    if classifier is not None:
+        info["sample_classifier"] = classifier.config["name"]
+
+    def card(tmp: Path) -> str:
+        info["file_size"] = (tmp / WEIGHTS_NAME).stat().st_size
+        info["evaluated_sha256"] = sha256_file(tmp / WEIGHTS_NAME)
+        return cards.render(name, metrics, info)
+
+    folder = zhub.save_checkpoint(model, out, name, card)
+    print(f"   {folder}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + f" ({seconds:.0f} s)")
+    return {"name": name, "task": model.task, "metrics": metrics, "train_seconds": seconds}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    names = _names(args.names, args.all)
+    if args.text and any(ENTRIES[n].task != "text" for n in names):
+        raise CLIError("--text applies to the text models only (char-*)")
+    if args.text and not Path(args.text).is_file():
+        raise CLIError(f"--text {args.text}: no such file")
+    start = time.perf_counter()
+    results = [train_one(n, args) for n in names]
+    print(f"trained {len(results)} model(s) in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= VERIFY_ATOL + VERIFY_RTOL * abs(b)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    hub_dir = Path(args.hub) if args.hub else zhub.embedded_hub()
+    if not hub_dir.is_dir():
+        raise CLIError(f"--hub {hub_dir}: no such folder")
+    names = [n for n in _names(args.names, args.all) if args.names or (hub_dir / n).is_dir()]
+    rows, failures = [], []
+    classifier = None
+    for name in sorted(names, key=lambda n: ENTRIES[n].task != "digits"):  # digits first: latent needs one
+        folder = hub_dir / name
+        model = zhub.load_folder(folder)
+        if model.task == "latent" and classifier is None:
+            classifier = best_digits([hub_dir])
+        metrics = evaluate_model(model, classifier=classifier, text_file=args.text)
+        claimed, info = cards.read(folder)
+        row = {"name": name, "task": model.task, "metrics": metrics}
+        if args.verify:
+            bad = {k: (claimed.get(k), v) for k, v in metrics.items() if k not in claimed or not _close(v, claimed[k])}
+            row["verified"] = not bad
+            if bad:
+                failures.append(f"{name}: " + ", ".join(f"{k} card {c} != recomputed {v:.6g}"
+                                                         for k, (c, v) in bad.items()))  # fmt: skip
+        if args.write:
+            info["evaluated_sha256"] = sha256_file(folder / WEIGHTS_NAME)
+            zhub.atomic_write_text(folder / "README.md", cards.render(name, metrics, info))
+        rows.append(row)
+        if not args.json:
+            status = "" if not args.verify else ("  verified" if row["verified"] else "  MISMATCH")
+            print(f"{name:28s} {model.task:7s} " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + status)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    if failures:
+        print("cards disagree with the recomputed metrics:\n  " + "\n  ".join(failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    from .figures import write_figures
+
+    for path in write_figures(Path(args.hub) if args.hub else zhub.embedded_hub(), Path(args.out)):
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train models with the book's (or the variant's) recipe")
+    t.add_argument("names", nargs="*", metavar="NAME", help=f"one of: all, {', '.join(RECIPES)}")
+    t.add_argument("--all", action="store_true")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--stride", type=int, help="text: characters between training windows")
+    t.add_argument("--text", help="text: train on this UTF-8 file instead of Shakespeare")
+    t.add_argument("--out", default="runs", help="folder for the checkpoints (default: runs)")
+    t.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
+    t.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="recompute metrics on the real held-out data")
+    e.add_argument("names", nargs="*", metavar="NAME")
+    e.add_argument("--all", action="store_true")
+    e.add_argument("--hub", help="folder of checkpoints (default: the embedded hub/)")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--write", action="store_true", help="rewrite the cards' metrics with the recomputed ones")
+    e.add_argument("--verify", action="store_true", help="exit 1 when a card's metric differs")
+    e.add_argument("--text", help="the text file the text models were trained on")
+    e.set_defaults(func=cmd_evaluate)
+
+    f = sub.add_parser("figures", help="the chapter's figures 7-3/7-4/7-5 and the app's MNIST sample")
+    f.add_argument("--hub", help="folder of checkpoints (default: the embedded hub/)")
+    f.add_argument("--out", default="demos/assets/figures")
+    f.set_defaults(func=cmd_figures)
+
+    from .push import add_push_parser
+
+    add_push_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CLIError, UnknownModelError, zhub.ConfigError, FileNotFoundError, PermissionError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

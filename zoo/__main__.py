@@ -1,0 +1,85 @@
+"""``python -m zoo`` (``dlfs-zoo``): list models, pull them into the HF cache, print the leaderboard."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import hub
+from .catalog import ENTRIES, TASKS, validate_name
+from .leaderboard import leaderboard, to_csv, to_markdown
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    embedded = set(hub.list_models("embedded"))
+    for name, e in ENTRIES.items():
+        print(f"{name:28s} {e.task:7s} {'embedded' if name in embedded else '        '}  {e.summary}")
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    names = list(ENTRIES) if args.all else args.names
+    if not names:
+        raise ValueError("name at least one model, or use --all")
+    for name in names:
+        validate_name(name)
+        repo_id = f"{hub.resolve_namespace(args.namespace)}/{name}"
+        try:
+            path = hub.hf_snapshot(name, revision=args.revision, ns=args.namespace)
+        except Exception as e:
+            raise ValueError(hub.hub_error(e, f"pull {repo_id}")) from None
+        hub.load_folder(path)  # refuse what does not verify
+        print(f"{repo_id} -> {path}")
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    rows = leaderboard(args.task, source=args.source, ns=args.namespace)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif args.csv:
+        Path(args.csv).write_text(to_csv(rows))
+        print(f"wrote {len(rows)} rows to {args.csv}")
+    else:
+        print(to_markdown(rows), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m zoo", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the zoo's models").set_defaults(func=cmd_list)
+
+    pull = sub.add_parser("pull", help="download models into the HF cache (honours HF_ENDPOINT, HF_HOME, "
+                          "HF_HUB_OFFLINE)")  # fmt: skip
+    pull.add_argument("names", nargs="*", metavar="NAME")
+    pull.add_argument("--all", action="store_true")
+    pull.add_argument("--namespace")
+    pull.add_argument("--revision")
+    pull.set_defaults(func=cmd_pull)
+
+    lb = sub.add_parser("leaderboard", help="ranked models per task")
+    lb.add_argument("--task", choices=list(TASKS))
+    lb.add_argument("--source", default="embedded", help="embedded, hf, or a folder of checkpoints")
+    lb.add_argument("--namespace", help="with --source hf")
+    fmt = lb.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", metavar="FILE")
+    fmt.add_argument("--markdown", action="store_true", help="(the default)")
+    lb.set_defaults(func=cmd_leaderboard)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

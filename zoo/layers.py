@@ -1,0 +1,140 @@
+"""The chapter's building blocks: layers written the way *Deep Learning from Scratch* writes them.
+
+Departures from the book, on purpose:
+- Dropout follows ``model.train()`` / ``model.eval()``. The book's ``inference=True`` flag switched
+  layers to eval mode and never back, so training after one evaluation ran without dropout.
+- ``assert_dim`` raises ``ValueError``: a bare ``assert`` vanishes under ``python -O``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "relu": nn.ReLU,
+}
+
+
+def assert_dim(t: Tensor, dim: int, name: str = "input", shape: tuple[int | None, ...] | None = None) -> None:
+    """Check a tensor's rank (and optionally sizes; ``None`` matches any) with an error that names both."""
+    if not isinstance(t, Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if t.dim() != dim:
+        raise ValueError(
+            f"{name} must have {dim} dimensions, got {t.dim()} (shape {tuple(t.shape)})"
+            + (f"; expected shape {_fmt_shape(shape)}" if shape else "")
+        )
+    if shape is not None:
+        for expected, actual in zip(shape, t.shape, strict=True):
+            if expected is not None and expected != actual:
+                raise ValueError(f"{name} must have shape {_fmt_shape(shape)}, got {tuple(t.shape)}")
+
+
+def _fmt_shape(shape: tuple[int | None, ...]) -> str:
+    return "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")"
+
+
+def make_activation(name: str | None) -> nn.Module | None:
+    if name is None:
+        return None
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; allowed: {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()
+
+
+def _dropout(keep_prob: float) -> nn.Module | None:
+    """The book passes the *keep* probability; ``nn.Dropout`` takes the drop probability."""
+    if not 0.0 < keep_prob <= 1.0:
+        raise ValueError(f"dropout is the keep probability and must be in (0, 1], got {keep_prob}")
+    return nn.Dropout(1.0 - keep_prob) if keep_prob < 1.0 else None
+
+
+class PyTorchLayer(nn.Module):
+    """Base class of the book's layers (a plain ``nn.Module``)."""
+
+
+class DenseLayer(PyTorchLayer):
+    def __init__(
+        self, input_size: int, neurons: int, dropout: float = 1.0, activation: nn.Module | str | None = None
+    ) -> None:
+        super().__init__()
+        self.linear = nn.Linear(input_size, neurons)
+        self.activation = make_activation(activation) if isinstance(activation, str) else activation
+        self.dropout = _dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.linear(x)
+        if self.activation is not None:
+            x = self.activation(x)
+        if self.dropout is not None:
+            x = self.dropout(x)
+        return x
+
+
+class ConvLayer(PyTorchLayer):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        filter_size: int,
+        activation: nn.Module | str | None = None,
+        flatten: bool = False,
+        dropout: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, filter_size, padding=filter_size // 2)
+        self.activation = make_activation(activation) if isinstance(activation, str) else activation
+        self.flatten = flatten
+        self.dropout = _dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.conv(x)
+        if self.activation is not None:
+            x = self.activation(x)
+        if self.flatten:
+            x = x.reshape(x.shape[0], -1)
+        if self.dropout is not None:
+            x = self.dropout(x)
+        return x
+
+
+class LSTMLayer(PyTorchLayer):
+    """The book's LSTM layer: ``nn.LSTM`` + a dense output, hidden/cell state carried between batches.
+
+    The carried state is the batch mean of the last hidden and cell states (the book's
+    ``_transform_hidden_batch``). It is a non-persistent buffer: it follows ``.to(device)`` but is not
+    saved with the weights, and ``reset_state()`` clears it so evaluation does not depend on history.
+    """
+
+    def __init__(self, sequence_length: int, input_size: int, hidden_size: int, output_size: int) -> None:
+        super().__init__()
+        self.sequence_length = sequence_length
+        self.hidden_size = hidden_size
+        self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
+        self.fc = DenseLayer(hidden_size, output_size)
+        self.register_buffer("h_init", torch.zeros(1, hidden_size), persistent=False)
+        self.register_buffer("c_init", torch.zeros(1, hidden_size), persistent=False)
+
+    def reset_state(self) -> None:
+        self.h_init.zero_()
+        self.c_init.zero_()
+
+    def _transform_hidden_batch(self, hidden: Tensor, batch_size: int, before_layer: bool) -> Tensor:
+        if before_layer:
+            # (1, hidden) -> (num_layers=1, batch, hidden)
+            return hidden.repeat(batch_size, 1).view(batch_size, 1, self.hidden_size).permute(1, 0, 2)
+        # (1, batch, hidden) -> (1, hidden): the mean over the batch seeds the next batch
+        return hidden.permute(1, 0, 2).mean(dim=0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        batch_size = x.shape[0]
+        h = self._transform_hidden_batch(self.h_init, batch_size, before_layer=True).contiguous()
+        c = self._transform_hidden_batch(self.c_init, batch_size, before_layer=True).contiguous()
+        x, (h_out, c_out) = self.lstm(x, (h, c))
+        with torch.no_grad():
+            self.h_init.copy_(self._transform_hidden_batch(h_out, batch_size, before_layer=False))
+            self.c_init.copy_(self._transform_hidden_batch(c_out, batch_size, before_layer=False))
+        return self.fc(x)
