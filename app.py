@@ -1,8 +1,8 @@
 """Hugging Face Spaces entry point (README front matter: app_file: app.py)."""
 
-from demos.app import ARM_BRUSH_JS, create_app
+from demos.app import create_app, launch
 
 demo = create_app()
 
 if __name__ == "__main__":
-    demo.launch(js=ARM_BRUSH_JS)
+    launch(demo)

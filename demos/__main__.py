@@ -20,10 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 0 < args.port < 65536:
         p.error(f"--port must be between 1 and 65535, got {args.port}")
-    from .app import ARM_BRUSH_JS, create_app
+    from .app import create_app, launch
 
-    demo = create_app(args.source)
-    demo.launch(server_name=args.host, server_port=args.port, allowed_paths=[], show_error=True, js=ARM_BRUSH_JS)
+    launch(create_app(args.source), server_name=args.host, server_port=args.port)
     return 0
 
 

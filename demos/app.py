@@ -27,6 +27,7 @@ LIMIT = 4  # concurrent runs per event
 
 # Gradio's sketchpad starts with no tool selected ("select the draw tool to start"); a person expects to
 # draw at once, so the brush is picked for them whenever a sketchpad appears (tabs render lazily).
+CSS = ".pixelated img { image-rendering: pixelated; }"  # 28x28 digits stay crisp when scaled
 ARM_BRUSH_JS = """
 () => {
   const arm = () => document.querySelectorAll('.dlfs-pad button[aria-label="Brush"]').forEach((b) => {
@@ -49,7 +50,6 @@ class Zoo:
 
     @classmethod
     def load(cls, source: str = "embedded") -> Zoo:
-        torch.set_grad_enabled(False)
         board = zoo.leaderboard(source="embedded") if source == "embedded" else zoo.leaderboard(source="hf")
         z = cls(board=board)
         for row in board:
@@ -69,6 +69,7 @@ class Zoo:
 
 
 # ------------------------------------------------------------------------------------------ digits
+@torch.inference_mode()
 def classify(z: Zoo, image: Any, model_name: str) -> tuple[dict[str, float] | None, np.ndarray | None, str]:
     model = z.get(model_name, "digits")
     try:
@@ -132,11 +133,13 @@ def _codes(values: tuple | list, dim: int = LATENT_DIM) -> torch.Tensor:
     return v[None]
 
 
+@torch.inference_mode()
 def decode(z: Zoo, model_name: str, *values: float) -> np.ndarray:
     model = z.get(model_name, "latent")
     return _image(model.decode(_codes(values)), model)
 
 
+@torch.inference_mode()
 def encode(z: Zoo, model_name: str, image: Any) -> list[float]:
     model = z.get(model_name, "latent")
     try:
@@ -171,7 +174,7 @@ def build(z: Zoo) -> gr.Blocks:
                 with gr.Column():
                     label = gr.Label(num_top_classes=3, label="Prediction", elem_id="digit-label")
                     seen = gr.Image(label="What the model saw (28x28)", height=170, interactive=False,
-                                    elem_id="digit-seen")  # fmt: skip
+                                    elem_id="digit-seen", elem_classes="pixelated")  # fmt: skip
                     hint = gr.Markdown("Draw a digit (0-9) on the canvas; it is read as you draw.")
             fn = lambda image, name: classify(z, image, name)  # noqa: E731
             gr.on([pad.change, digit_model.change], fn, [pad, digit_model], [label, seen, hint],
@@ -199,12 +202,14 @@ def build(z: Zoo) -> gr.Blocks:
             with gr.Row():
                 with gr.Column(scale=2):
                     latent_model = gr.Dropdown(latents, value=latents[0] if latents else None, label="Decoder")
+                    gr.Markdown("The book autoencoder's codes lie in [-1, 1] (Tanh outputs), so most of the cube "
+                                "decodes to noise; the VAE's codes follow N(0, 1) and decode to digits.")  # fmt: skip
                     sliders = []
                     for r in range(4):
                         with gr.Row():
                             for c in range(7):
                                 i = r * 7 + c
-                                sliders.append(gr.Slider(-1, 1, 0, step=0.01, label=f"z{i}", min_width=80,
+                                sliders.append(gr.Slider(-3, 3, 0, step=0.01, label=f"z{i}", min_width=80,
                                                          elem_id=f"z{i}"))  # fmt: skip
                     with gr.Row():
                         rand = gr.Button("Random code")
@@ -212,7 +217,9 @@ def build(z: Zoo) -> gr.Blocks:
                         from_test = gr.Button("Random MNIST test digit")
                         enc_btn = gr.Button("Encode my drawing")
                 with gr.Column(scale=1):
-                    decoded = gr.Image(label="Decoded", height=240, interactive=False, elem_id="latent-image")
+                    decoded = gr.Image(
+                        label="Decoded", height=240, interactive=False, elem_id="latent-image", elem_classes="pixelated"
+                    )
                     latent_pad = gr.Sketchpad(label="Draw a digit to encode", canvas_size=(280, 280), type="numpy",
                                               brush=gr.Brush(default_size=14, colors=["#000000"],
                                                              color_mode="fixed"),
@@ -221,16 +228,29 @@ def build(z: Zoo) -> gr.Blocks:
                 a_digit = gr.Dropdown([str(i) for i in range(10)], value="3", label="Interpolate from digit")
                 b_digit = gr.Dropdown([str(i) for i in range(10)], value="8", label="to digit")
                 t = gr.Slider(0, 1, 0.5, step=0.01, label="t")
-                interp = gr.Image(label="Interpolation", height=200, interactive=False)
+                interp = gr.Image(label="Interpolation", height=200, interactive=False, elem_classes="pixelated")
 
-            gr.on([s.input for s in sliders] + [latent_model.change], lambda name, *v: decode(z, name, *v),
-                  [latent_model, *sliders], decoded, api_name="decode_latent", trigger_mode="always_last",
+            gr.on([demo.load, *[s.input for s in sliders], latent_model.change], lambda name, *v: decode(z, name, *v),
+                  [latent_model, *sliders], decoded, api_visibility="private", trigger_mode="always_last",
                   show_progress="hidden", concurrency_limit=LIMIT)  # fmt: skip
+
+            @torch.inference_mode()
+            def decode_latent(decoder: str, code: list[float]) -> list[list[float]]:
+                """Decode one latent vector (28 numbers) with a zoo decoder; returns 28x28 pixels in [0, 1]."""
+                model = z.get(decoder, "latent")
+                if not isinstance(code, list):
+                    raise gr.Error(f"code must be a list of {LATENT_DIM} numbers")
+                s = model.config["input_scale"]
+                x = ((model.decode(_codes(code)) - s["min"]) / (s["max"] - s["min"])).clamp(0, 1)
+                return [[round(float(v), 4) for v in row] for row in x.reshape(28, 28)]
+
+            gr.api(decode_latent, api_name="decode_latent", concurrency_limit=LIMIT)
             enc_btn.click(
                 lambda name, img: encode(z, name, img), [latent_model, latent_pad], sliders, api_name="encode_digit"
             ).then(lambda name, *v: decode(z, name, *v), [latent_model, *sliders], decoded, api_visibility="private")
 
-            def random_code(name: str, seed: int | None = None) -> list[float]:
+            @torch.inference_mode()
+            def random_code(name: str) -> list[float]:
                 model = z.get(name, "latent")
                 return [round(float(v), 3) for v in model.sample_codes(1)[0].clamp(-3, 3)]
 
@@ -240,10 +260,6 @@ def build(z: Zoo) -> gr.Blocks:
                 images, _ = z.samples
                 return encode(z, name, images[np.random.randint(len(images))])
 
-            def ranges(name: str) -> list:
-                lim = 1.0 if isinstance(z.get(name, "latent"), zoo.Autoencoder) else 3.0
-                return [gr.Slider(minimum=-lim, maximum=lim) for _ in sliders]
-
             for btn, f in ((rand, random_code), (from_test, from_mnist)):
                 btn.click(f, latent_model, sliders, api_visibility="private").then(
                     lambda name, *v: decode(z, name, *v), [latent_model, *sliders], decoded,
@@ -251,8 +267,8 @@ def build(z: Zoo) -> gr.Blocks:
             zero.click(lambda name: [0.0] * LATENT_DIM, latent_model, sliders, api_visibility="private").then(
                 lambda name, *v: decode(z, name, *v), [latent_model, *sliders], decoded, api_visibility="private"
             )
-            latent_model.change(ranges, latent_model, sliders, api_visibility="private")
 
+            @torch.inference_mode()
             def interpolate(name: str, a: str, b: str, t_: float) -> np.ndarray:
                 if z.samples is None:
                     raise gr.Error("no MNIST sample is shipped with this app")
@@ -261,7 +277,7 @@ def build(z: Zoo) -> gr.Blocks:
                 zb = torch.tensor(encode(z, name, images[np.flatnonzero(labels == int(b))[0]]))
                 return decode(z, name, *((1 - t_) * za + t_ * zb).tolist())
 
-            gr.on([t.input, a_digit.change, b_digit.change, latent_model.change], interpolate,
+            gr.on([demo.load, t.input, a_digit.change, b_digit.change, latent_model.change], interpolate,
                   [latent_model, a_digit, b_digit, t], interp, api_visibility="private",
                   trigger_mode="always_last", show_progress="hidden")  # fmt: skip
 
@@ -278,7 +294,7 @@ def build(z: Zoo) -> gr.Blocks:
                 rows = [[r["rank"], r["model"], *[r["metrics"].get(m) for m in metrics], r["params"],
                          r["latency_ms"], "yes" if r["verified"] else "no"]
                         for r in z.board if r["task"] == task]  # fmt: skip
-                return gr.Dataframe(value=rows, headers=["rank", "model", *metrics, "params", "CPU ms", "verified"])
+                return {"headers": ["rank", "model", *metrics, "params", "CPU ms", "verified"], "data": rows}
 
             task_pick.change(board, task_pick, table, api_name="leaderboard")
             demo.load(board, task_pick, table, api_visibility="private")
@@ -304,6 +320,7 @@ def build(z: Zoo) -> gr.Blocks:
             price_btn = gr.Button("Predict", variant="primary")
             prices = gr.Dataframe(headers=["model", "predicted MEDV ($1000s)"], label="Predictions")
 
+            @torch.inference_mode()
             def predict(*values: float):
                 if len(values) != len(names):
                     raise gr.Error(f"{len(names)} features are needed ({', '.join(names)}), got {len(values)}")
@@ -330,3 +347,8 @@ def create_app(source: str | None = None) -> gr.Blocks:
     demo = build(Zoo.load(source))
     demo.queue(default_concurrency_limit=LIMIT, max_size=256)
     return demo
+
+
+def launch(demo: gr.Blocks, **kwargs: Any) -> None:
+    """Serve with the app's CSS/JS and no extra file access (``allowed_paths`` stays empty)."""
+    demo.launch(js=ARM_BRUSH_JS, css=CSS, allowed_paths=[], show_error=True, **kwargs)

@@ -206,6 +206,10 @@ class TreeEnsembleRegressor(PyTorchModel):
         self.register_buffer("right", torch.full((n_trees, max_nodes), -1, dtype=torch.int64))
         self.register_buffer("value", torch.zeros(n_trees, max_nodes))
 
+    def num_params(self) -> int:
+        """Its stored numbers (node features, thresholds, children, values): trees have no parameters."""
+        return sum(b.numel() for b in self.buffers())
+
     def forward(self, x: Tensor) -> tuple[Tensor]:
         assert_dim(x, 2, shape=(None, self.n_features))
         n_trees = self.feature.shape[0]

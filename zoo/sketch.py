@@ -74,6 +74,9 @@ def ink_map(image) -> np.ndarray:
         return np.clip(alpha, 0.0, 1.0)
     border = np.concatenate([lum[0], lum[-1], lum[:, 0], lum[:, -1]])
     bg = float(np.median(border))
+    if float(lum.max() - lum.min()) < 0.2 * 255 and bg < 64:
+        # one dark colour edge to edge: a canvas filled with ink (blank canvases are transparent or light)
+        raise SketchError("the canvas is almost all ink; clear it and draw one digit")
     span = max(bg, 255.0 - bg, 1.0)
     return np.clip(np.abs(lum - bg) / span, 0.0, 1.0)
 
