@@ -69,13 +69,18 @@ class Zoo:
 
 
 # ------------------------------------------------------------------------------------------ digits
+def _digit(image: Any) -> np.ndarray | None:
+    """The drawing as a 28x28 MNIST digit (None when blank); unreadable images become a gr.Error."""
+    try:
+        return to_mnist(image)
+    except SketchError as e:
+        raise gr.Error(str(e)) from None
+
+
 @torch.inference_mode()
 def classify(z: Zoo, image: Any, model_name: str) -> tuple[dict[str, float] | None, np.ndarray | None, str]:
     model = z.get(model_name, "digits")
-    try:
-        digit = to_mnist(image)
-    except SketchError as e:
-        raise gr.Error(str(e)) from None
+    digit = _digit(image)
     if digit is None:
         return None, None, "Draw a digit (0-9) on the canvas; it is read as you draw."
     n = model.config["normalize"]
@@ -142,10 +147,7 @@ def decode(z: Zoo, model_name: str, *values: float) -> np.ndarray:
 @torch.inference_mode()
 def encode(z: Zoo, model_name: str, image: Any) -> list[float]:
     model = z.get(model_name, "latent")
-    try:
-        digit = to_mnist(image)
-    except SketchError as e:
-        raise gr.Error(str(e)) from None
+    digit = _digit(image)
     if digit is None:
         raise gr.Error("draw a digit to encode first")
     s = model.config["input_scale"]

@@ -22,7 +22,9 @@ def tiny_checkpoint(tmp_path: Path) -> Path:
 
     torch.manual_seed(0)
     model = MNISTConvNet(4, 2, 8, normalize=dict(MNIST_NORMALIZE))
-    return save_checkpoint(model, tmp_path / "hub", "mnist-convnet-book", "# tiny test card\n")
+    return save_checkpoint(
+        model, tmp_path / "hub", "mnist-convnet-book", "---\nlibrary_name: dlfs-zoo\n---\n# tiny test card\n"
+    )
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ APP_CASES = [
     ("1x1", "/classify_digit", lambda t: [sketch(_png(t, "one.png", Image.new("RGBA", (1, 1)))),
                                           "mnist-cnn-modern"], "at least 8x8"),
     ("not-an-image", "/classify_digit", lambda t: [sketch(_write(t, "x.png", b"this is text")),
-                                                   "mnist-cnn-modern"], ""),
+                                                   "mnist-cnn-modern"], "cannot identify image file"),
     ("unknown-digits-model", "/classify_digit", lambda t: [sketch(_digit(t)), "resnet-152"],
      "resnet-152 is not in the list of choices"),
     ("path-as-digits-model", "/classify_digit", lambda t: [sketch(_digit(t)), "../../hub/mnist-mlp"],

@@ -70,3 +70,20 @@ def test_lstm_layer_carries_batch_mean_state_and_resets():
     layer.reset_state()
     assert torch.allclose(layer(x), first)
     assert "h_init" not in layer.state_dict()  # not saved with the weights
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_fast_dropout_drops_p_and_keeps_the_mean(layout):
+    from zoo.layers import Dropout
+
+    torch.manual_seed(0)
+    d = Dropout(0.2)
+    x = torch.ones(64, 16, 28, 28).contiguous(memory_format=layout)
+    y = d(x)
+    assert abs((y == 0).float().mean().item() - 0.2) < 0.005
+    assert abs(y.mean().item() - 1.0) < 0.01  # survivors scaled by 1/(1-p)
+    assert y.is_contiguous(memory_format=layout)
+    torch.manual_seed(0)
+    assert torch.equal(d(x), y)  # follows torch.manual_seed
+    assert torch.equal(d.eval()(x), x)
+    y.sum().backward() if y.requires_grad else None

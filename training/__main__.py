@@ -74,7 +74,8 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     o = Options(
         epochs=recipe.epochs if args.epochs is None else args.epochs,
         batch_size=recipe.batch_size if args.batch_size is None else args.batch_size,
-        lr=args.lr if args.lr is not None else recipe.lr, seed=args.seed, stride=args.stride or recipe.stride,
+        lr=args.lr if args.lr is not None else recipe.lr,
+        seed=recipe.seed if args.seed is None else args.seed, stride=args.stride or recipe.stride,
         text=args.text, device=args.device, progress=not args.quiet,
     )  # fmt: skip
     for k in ("epochs", "batch_size"):
@@ -184,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int)
     t.add_argument("--batch-size", type=int)
     t.add_argument("--lr", type=float)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, help="random seed (default: the recipe's, 0 for most models)")
     t.add_argument("--stride", type=int, help="text: characters between training windows")
     t.add_argument("--text", help="text: train on this UTF-8 file instead of Shakespeare")
     t.add_argument("--out", default="runs", help="folder for the checkpoints (default: runs)")

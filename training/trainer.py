@@ -68,6 +68,7 @@ class PyTorchTrainer:
         self.input_transform = input_transform
         self.progress = progress
         self.history: list[dict[str, Any]] = []
+        self._channels_last = False
 
     @staticmethod
     def _check_optim_net_aligned(model: nn.Module, optim: Optimizer) -> None:
@@ -79,6 +80,22 @@ class PyTorchTrainer:
                 f"optimizer and model are not aligned: the optimizer holds {len(in_optim)} tensors, "
                 f"the model {len(in_model)} trainable ones ({len(in_optim & in_model)} shared)"
             )
+
+    def _to_device(self, X: Tensor) -> Tensor:
+        """Images go channels-last: oneDNN's convolutions run about 20 % faster on the CPU that way."""
+        X = X.to(self.device, non_blocking=True)
+        if X.dim() == 4 and X.is_floating_point():
+            if not self._channels_last:
+                self.model.to(memory_format=torch.channels_last)
+                self._channels_last = True
+            X = X.contiguous(memory_format=torch.channels_last)
+        return X
+
+    def _release_layout(self) -> None:
+        """Back to the standard layout between epochs: weights are saved (safetensors) contiguous."""
+        if self._channels_last:
+            self.model.to(memory_format=torch.contiguous_format)
+            self._channels_last = False
 
     def _loss(self, X: Tensor, y: Tensor) -> Tensor:
         if self.input_transform is not None:
@@ -130,7 +147,7 @@ class PyTorchTrainer:
                 unit="batch", leave=False, mininterval=1.0,
             )  # fmt: skip
             for step, (X, y) in enumerate(bar, 1):
-                X, y = X.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+                X, y = self._to_device(X), y.to(self.device, non_blocking=True)
                 self.optim.zero_grad(set_to_none=True)
                 loss = self._loss(X, y)
                 loss.backward()
@@ -156,6 +173,7 @@ class PyTorchTrainer:
             if X_test is not None and (epoch % eval_every == 0 or epoch == epochs):
                 record["test_loss"] = self.evaluate_loss(X_test, y_test, batch_size=max(batch_size, 1000))
             self.history.append(record)
+            self._release_layout()
             if self.progress and ("test_loss" in record or epochs <= 20):
                 msg = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if isinstance(v, float))
                 tqdm.write(f"epoch {epoch}: {msg}")
@@ -166,7 +184,7 @@ class PyTorchTrainer:
         self.model.eval()
         total, seen = 0.0, 0
         for Xb, yb in self._batches(X, y, batch_size, False, None):
-            Xb, yb = Xb.to(self.device), yb.to(self.device)
+            Xb, yb = self._to_device(Xb), yb.to(self.device)
             total += self._loss(Xb, yb).item() * len(Xb)
             seen += len(Xb)
         return total / max(seen, 1)

@@ -45,11 +45,46 @@ def make_activation(name: str | None) -> nn.Module | None:
     return ACTIVATIONS[name]()
 
 
+_INT64_MIN = torch.iinfo(torch.int64).min
+
+
+class Dropout(nn.Module):
+    """Inverted dropout that draws 16 random bits per element instead of a float.
+
+    ``nn.Dropout`` on the CPU spends most of a small ConvNet's training step in ``bernoulli_`` (one
+    generator call per element). Here one 64-bit draw feeds four elements: the same semantics (zero with
+    probability ``p``, scale the rest by ``1/(1-p)``, identity in eval mode), ``p`` rounded to 1/65536,
+    about 4x cheaper. Like ``nn.Dropout`` it follows ``torch.manual_seed``.
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"drop probability must be in [0, 1), got {p}")
+        self.p = p
+        self._threshold = -32768 + round(p * 65536)  # int16 draws below this are dropped
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        n = x.numel()
+        bits = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_(_INT64_MIN, None)
+        draws = bits.view(torch.int16)[:n]
+        if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
+            b, c, h, w = x.shape  # draw the mask in the input's own layout, so the output keeps it
+            draws = draws.view(b, h, w, c).permute(0, 3, 1, 2)
+        keep = (draws if draws.dim() == 4 else draws.view(x.shape)) >= self._threshold
+        return x * keep.to(x.dtype).mul_(1.0 / (1.0 - self.p))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
 def _dropout(keep_prob: float) -> nn.Module | None:
-    """The book passes the *keep* probability; ``nn.Dropout`` takes the drop probability."""
+    """The book passes the *keep* probability; the layer takes the drop probability."""
     if not 0.0 < keep_prob <= 1.0:
         raise ValueError(f"dropout is the keep probability and must be in (0, 1], got {keep_prob}")
-    return nn.Dropout(1.0 - keep_prob) if keep_prob < 1.0 else None
+    return Dropout(1.0 - keep_prob) if keep_prob < 1.0 else None
 
 
 class PyTorchLayer(nn.Module):

@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 
 MAX_SIDE = 4096  # larger images are refused
-WORK_SIDE = 512  # larger images are area-downsampled to this before anything else
 
 
 class SketchError(ValueError):
@@ -42,36 +41,27 @@ def _as_array(image) -> np.ndarray:
     if max(h, w) > MAX_SIDE:
         raise SketchError(f"the image is {w}x{h}; the largest side allowed is {MAX_SIDE} pixels")
     if arr.dtype.kind == "b":
-        arr = arr.astype(np.float32) * 255.0
-    elif arr.dtype.kind == "f":
+        return arr.astype(np.uint8) * np.uint8(255)
+    if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
             raise SketchError("the image has NaN or infinite pixels")
-        arr = arr.astype(np.float32) * (255.0 if arr.max() <= 1.0 else 1.0)  # floats in [0, 1] or [0, 255]
-    return arr.astype(np.float32)
+        return arr.astype(np.float32) * np.float32(255.0 if arr.max() <= 1.0 else 1.0)  # [0, 1] or [0, 255]
+    return arr if arr.dtype == np.uint8 else arr.astype(np.float32)
 
 
-def _downsample(arr: np.ndarray) -> np.ndarray:
-    h, w = arr.shape[:2]
-    if max(h, w) <= WORK_SIDE:
-        return arr
-    s = WORK_SIDE / max(h, w)
-    t = torch.from_numpy(arr if arr.ndim == 3 else arr[:, :, None]).permute(2, 0, 1)[None]
-    t = F.interpolate(t, size=(max(1, round(h * s)), max(1, round(w * s))), mode="area")
-    out = t[0].permute(1, 2, 0).numpy()
-    return out if arr.ndim == 3 else out[:, :, 0]
+_LUMA = (np.float32(0.299), np.float32(0.587), np.float32(0.114))
 
 
 def ink_map(image) -> np.ndarray:
     """Ink in [0, 1] per pixel: strokes against whatever the background is (alpha or contrast)."""
-    arr = _downsample(_as_array(image))
-    if arr.ndim == 2:
-        lum, alpha = arr, None
-    else:
-        lum = arr[:, :, :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        alpha = arr[:, :, 3] / 255.0 if arr.shape[2] == 4 else None
-    if alpha is not None and alpha.min() < 0.98:
+    arr = _as_array(image)
+    if arr.ndim == 3 and arr.shape[2] == 4 and arr[:, :, 3].min() < 250:
         # transparent canvas: the strokes are what is opaque (whatever their colour)
-        return np.clip(alpha, 0.0, 1.0)
+        return np.clip(arr[:, :, 3].astype(np.float32) * np.float32(1 / 255), 0.0, 1.0)
+    if arr.ndim == 2:
+        lum = arr.astype(np.float32)
+    else:
+        lum = arr[:, :, 0] * _LUMA[0] + arr[:, :, 1] * _LUMA[1] + arr[:, :, 2] * _LUMA[2]
     border = np.concatenate([lum[0], lum[-1], lum[:, 0], lum[:, -1]])
     bg = float(np.median(border))
     if float(lum.max() - lum.min()) < 0.2 * 255 and bg < 64:
