@@ -6,6 +6,8 @@ Public API names (for ``gradio_client``): /classify_digit, /generate_text, /deco
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 import os
 from dataclasses import dataclass, field
@@ -27,7 +29,6 @@ LIMIT = 4  # concurrent runs per event
 
 # Gradio's sketchpad starts with no tool selected ("select the draw tool to start"); a person expects to
 # draw at once, so the brush is picked for them whenever a sketchpad appears (tabs render lazily).
-CSS = ".pixelated img { image-rendering: pixelated; }"  # 28x28 digits stay crisp when scaled
 ARM_BRUSH_JS = """
 () => {
   const arm = () => document.querySelectorAll('.dlfs-pad button[aria-label="Brush"]').forEach((b) => {
@@ -68,6 +69,22 @@ class Zoo:
         return self.models[name]
 
 
+# ------------------------------------------------------------------------------------------ images
+def img_html(pixels: np.ndarray, size: int, alt: str) -> str:
+    """A 28x28 image in [0, 1] as an inline PNG, scaled crisply by the browser.
+
+    Inline, not a gr.Image: Gradio caches output images by content hash, and concurrent requests with the
+    same output (every visitor's initial zero code, a load test) raced on one half-written cache file.
+    """
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray((np.clip(pixels, 0, 1) * 255).astype(np.uint8), "L").save(buf, "PNG")
+    data = base64.b64encode(buf.getvalue()).decode()
+    return (f'<img alt="{alt}" src="data:image/png;base64,{data}" width="{size}" height="{size}" '
+            f'style="image-rendering: pixelated; background: #000">')  # fmt: skip
+
+
 # ------------------------------------------------------------------------------------------ digits
 def _digit(image: Any) -> np.ndarray | None:
     """The drawing as a 28x28 MNIST digit (None when blank); unreadable images become a gr.Error."""
@@ -78,7 +95,7 @@ def _digit(image: Any) -> np.ndarray | None:
 
 
 @torch.inference_mode()
-def classify(z: Zoo, image: Any, model_name: str) -> tuple[dict[str, float] | None, np.ndarray | None, str]:
+def classify(z: Zoo, image: Any, model_name: str) -> tuple[dict[str, float] | None, str | None, str]:
     model = z.get(model_name, "digits")
     digit = _digit(image)
     if digit is None:
@@ -88,7 +105,7 @@ def classify(z: Zoo, image: Any, model_name: str) -> tuple[dict[str, float] | No
     probs = torch.softmax(model(x)[0][0].float(), -1)
     top = torch.topk(probs, 3)
     label = {str(int(i)): float(p) for p, i in zip(top.values, top.indices, strict=True)}
-    seen = np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), dtype=np.uint8))  # crisp 168 px view
+    seen = img_html(digit, 168, "the 28x28 digit the model read")
     return label, seen, f"Read as **{int(top.indices[0])}** by `{model_name}`."
 
 
@@ -118,10 +135,10 @@ def generate(z: Zoo, model_name: str, prompt: str, length: float, temperature: f
 
 
 # ------------------------------------------------------------------------------------------ latent
-def _image(x: torch.Tensor, model: zoo.PyTorchModel, scale: int = 8) -> np.ndarray:
+def _image(x: torch.Tensor, model: zoo.PyTorchModel, size: int = 224) -> str:
     s = model.config["input_scale"]
     pixels = ((x.reshape(28, 28).float() - s["min"]) / (s["max"] - s["min"])).clamp(0, 1)
-    return np.kron((pixels.numpy() * 255).astype(np.uint8), np.ones((scale, scale), dtype=np.uint8))
+    return img_html(pixels.numpy(), size, "decoded digit")
 
 
 def _codes(values: tuple | list, dim: int = LATENT_DIM) -> torch.Tensor:
@@ -139,7 +156,7 @@ def _codes(values: tuple | list, dim: int = LATENT_DIM) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def decode(z: Zoo, model_name: str, *values: float) -> np.ndarray:
+def decode(z: Zoo, model_name: str, *values: float) -> str:
     model = z.get(model_name, "latent")
     return _image(model.decode(_codes(values)), model)
 
@@ -175,8 +192,7 @@ def build(z: Zoo) -> gr.Blocks:
                                               label="Model (ranked best first)")  # fmt: skip
                 with gr.Column():
                     label = gr.Label(num_top_classes=3, label="Prediction", elem_id="digit-label")
-                    seen = gr.Image(label="What the model saw (28x28)", height=170, interactive=False,
-                                    elem_id="digit-seen", elem_classes="pixelated")  # fmt: skip
+                    seen = gr.HTML(label="What the model saw (28x28)", show_label=True, elem_id="digit-seen")
                     hint = gr.Markdown("Draw a digit (0-9) on the canvas; it is read as you draw.")
             fn = lambda image, name: classify(z, image, name)  # noqa: E731
             gr.on([pad.change, digit_model.change], fn, [pad, digit_model], [label, seen, hint],
@@ -219,9 +235,7 @@ def build(z: Zoo) -> gr.Blocks:
                         from_test = gr.Button("Random MNIST test digit")
                         enc_btn = gr.Button("Encode my drawing")
                 with gr.Column(scale=1):
-                    decoded = gr.Image(
-                        label="Decoded", height=240, interactive=False, elem_id="latent-image", elem_classes="pixelated"
-                    )
+                    decoded = gr.HTML(label="Decoded", show_label=True, elem_id="latent-image")
                     latent_pad = gr.Sketchpad(label="Draw a digit to encode", canvas_size=(280, 280), type="numpy",
                                               brush=gr.Brush(default_size=14, colors=["#000000"],
                                                              color_mode="fixed"),
@@ -230,7 +244,7 @@ def build(z: Zoo) -> gr.Blocks:
                 a_digit = gr.Dropdown([str(i) for i in range(10)], value="3", label="Interpolate from digit")
                 b_digit = gr.Dropdown([str(i) for i in range(10)], value="8", label="to digit")
                 t = gr.Slider(0, 1, 0.5, step=0.01, label="t")
-                interp = gr.Image(label="Interpolation", height=200, interactive=False, elem_classes="pixelated")
+                interp = gr.HTML(label="Interpolation", show_label=True, elem_id="latent-interp")
 
             gr.on([demo.load, *[s.input for s in sliders], latent_model.change], lambda name, *v: decode(z, name, *v),
                   [latent_model, *sliders], decoded, api_visibility="private", trigger_mode="always_last",
@@ -271,7 +285,7 @@ def build(z: Zoo) -> gr.Blocks:
             )
 
             @torch.inference_mode()
-            def interpolate(name: str, a: str, b: str, t_: float) -> np.ndarray:
+            def interpolate(name: str, a: str, b: str, t_: float) -> str:
                 if z.samples is None:
                     raise gr.Error("no MNIST sample is shipped with this app")
                 images, labels = z.samples
@@ -352,5 +366,5 @@ def create_app(source: str | None = None) -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, **kwargs: Any) -> None:
-    """Serve with the app's CSS/JS and no extra file access (``allowed_paths`` stays empty)."""
-    demo.launch(js=ARM_BRUSH_JS, css=CSS, allowed_paths=[], show_error=True, **kwargs)
+    """Serve with the app's JS and no extra file access (``allowed_paths`` stays empty)."""
+    demo.launch(js=ARM_BRUSH_JS, allowed_paths=[], show_error=True, **kwargs)

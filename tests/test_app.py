@@ -23,7 +23,7 @@ def test_classify_digit_reads_a_drawing(client, tmp_path, mnist_sample):
     human_drawing(images[i], np.random.default_rng(0), 600).save(path)
     label, seen, hint = client.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")
     assert label["label"] == "7" and len(label["confidences"]) == 3
-    assert "Read as **7**" in hint and seen
+    assert "Read as **7**" in hint and seen.startswith("<img") and "data:image/png;base64," in seen
 
 
 def test_blank_canvas_gives_a_hint_not_a_prediction(client, tmp_path):

@@ -24,13 +24,12 @@ def test_concurrent_clients_get_no_errors(app, tmp_path, mnist_sample):
 
     def one(k: int) -> list[str]:
         client = Client(app.url, verbose=False)
-        path, _ = paths[k]
+        path, _ = paths[k % 3]  # clients share drawings: identical outputs at the same moment once raced
         return [client.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")[0]["label"]
                 for _ in range(REQUESTS)]  # fmt: skip
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         results = list(pool.map(one, range(CLIENTS)))
     assert len(results) == CLIENTS and all(len(r) == REQUESTS for r in results)
-    for answers in results:
-        assert len(set(answers)) == 1  # the same drawing gets the same answer under load
-    assert sum(a[0] == t for (_, t), a in zip(paths, results, strict=True)) >= CLIENTS - 1
+    for k, answers in enumerate(results):
+        assert answers == [paths[k % 3][1]] * REQUESTS  # the same drawing gets the same, right answer
