@@ -114,3 +114,17 @@ def test_leaderboard_and_houses(client):
     medians = [0.25, 0.0, 9.7, 0.0, 0.54, 6.2, 77.0, 3.2, 5.0, 330.0, 19.0, 391.0, 11.4]
     prices = client.predict(*medians, api_name="/predict_price")["data"]
     assert len(prices) >= 4 and all(5 < p < 50 for _, p in prices)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/etc/passwd", "hub/mnist-mlp/model.safetensors", "../../../../etc/passwd", "demos/app.py"],
+)
+def test_app_serves_no_files_outside_its_own(app, path):
+    import httpx
+
+    from conftest import ROOT
+
+    target = path if path.startswith(("/", "..")) else str(ROOT / path)
+    r = httpx.get(f"{app.url}gradio_api/file={target}", timeout=10)
+    assert r.status_code in (403, 404), (path, r.status_code)

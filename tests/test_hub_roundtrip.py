@@ -43,6 +43,13 @@ def test_push_pull_load_every_embedded_model_bit_exactly(hub_server, monkeypatch
         for k, v in local.items():
             assert torch.equal(state[k], v), (name, k)
 
+    # source="auto" without an embedded copy: the HF cache answers first, the server is not asked
+    monkeypatch.setenv("DLFS_ZOO_HUB", str(Path(os.environ["HF_HOME"]) / "no-embedded-hub"))
+    hub_server.requests.clear()
+    assert zoo.load(EMBEDDED[-1], namespace="tester").config["name"] == EMBEDDED[-1]
+    assert hub_server.requests == []
+    monkeypatch.delenv("DLFS_ZOO_HUB")
+
     # offline: the cache answers, the server is not asked
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     _reload_hf_constants()

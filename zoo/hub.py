@@ -180,7 +180,13 @@ def load(
             raise FileNotFoundError(f"{name} is not in the embedded hub {embedded_hub()}")
         return load_folder(local, device)
     try:
-        folder = hf_snapshot(name, revision=revision, ns=namespace)
+        folder = None
+        if source == "auto":  # cache first: no network when the files are already here
+            try:
+                folder = hf_snapshot(name, revision=revision, ns=namespace, local_files_only=True)
+            except Exception:  # not cached (LocalEntryNotFoundError and kin): ask the Hub below
+                folder = None
+        folder = folder or hf_snapshot(name, revision=revision, ns=namespace)
     except Exception as e:
         raise HubUnavailableError(hub_error(e, f"load {resolve_namespace(namespace)}/{name}")) from e
     return load_folder(folder, device)
