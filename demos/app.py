@@ -192,7 +192,8 @@ def build(z: Zoo) -> gr.Blocks:
                                               label="Model (ranked best first)")  # fmt: skip
                 with gr.Column():
                     label = gr.Label(num_top_classes=3, label="Prediction", elem_id="digit-label")
-                    seen = gr.HTML(label="What the model saw (28x28)", show_label=True, elem_id="digit-seen")
+                    gr.Markdown("**What the model saw** (28x28, as MNIST was made)")
+                    seen = gr.HTML(elem_id="digit-seen")
                     hint = gr.Markdown("Draw a digit (0-9) on the canvas; it is read as you draw.")
             fn = lambda image, name: classify(z, image, name)  # noqa: E731
             gr.on([pad.change, digit_model.change], fn, [pad, digit_model], [label, seen, hint],
@@ -235,7 +236,8 @@ def build(z: Zoo) -> gr.Blocks:
                         from_test = gr.Button("Random MNIST test digit")
                         enc_btn = gr.Button("Encode my drawing")
                 with gr.Column(scale=1):
-                    decoded = gr.HTML(label="Decoded", show_label=True, elem_id="latent-image")
+                    gr.Markdown("**Decoded**")
+                    decoded = gr.HTML(elem_id="latent-image")
                     latent_pad = gr.Sketchpad(label="Draw a digit to encode", canvas_size=(280, 280), type="numpy",
                                               brush=gr.Brush(default_size=14, colors=["#000000"],
                                                              color_mode="fixed"),
@@ -244,7 +246,9 @@ def build(z: Zoo) -> gr.Blocks:
                 a_digit = gr.Dropdown([str(i) for i in range(10)], value="3", label="Interpolate from digit")
                 b_digit = gr.Dropdown([str(i) for i in range(10)], value="8", label="to digit")
                 t = gr.Slider(0, 1, 0.5, step=0.01, label="t")
-                interp = gr.HTML(label="Interpolation", show_label=True, elem_id="latent-interp")
+                with gr.Column():
+                    gr.Markdown("**Interpolation**")
+                    interp = gr.HTML(elem_id="latent-interp")
 
             gr.on([demo.load, *[s.input for s in sliders], latent_model.change], lambda name, *v: decode(z, name, *v),
                   [latent_model, *sliders], decoded, api_visibility="private", trigger_mode="always_last",
