@@ -27,7 +27,6 @@ class RunningApp:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"dlfs-app-{self.port}.log"
-        self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "demos", "--port", str(self.port)], cwd=ROOT,
             env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})},
@@ -39,7 +38,6 @@ class RunningApp:
                 raise RuntimeError(f"the app exited: {self.log.read_text()[-3000:]}")
             try:
                 urllib.request.urlopen(self.url + "gradio_api/info", timeout=2)
-                self.ready_s = time.perf_counter() - self.started
                 return
             except Exception:
                 time.sleep(0.3)

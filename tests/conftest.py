@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -56,10 +55,6 @@ def _reload_hf_constants() -> None:
     import huggingface_hub.constants
 
     importlib.reload(huggingface_hub.constants)
-
-
-def real_data_available() -> bool:
-    return os.environ.get("DLFS_ZOO_SKIP_DATA") != "1"
 
 
 @pytest.fixture(scope="session")

@@ -152,7 +152,7 @@ def train_mlp(o: Options):
 class _Shifted:
     """Random shifts of up to 2 pixels, a new draw every epoch: cheap augmentation on tensors."""
 
-    def __init__(self, X: Tensor, y: Tensor, batch_size: int, epochs: int, gen: torch.Generator) -> None:
+    def __init__(self, X: Tensor, y: Tensor, batch_size: int, gen: torch.Generator) -> None:
         self.X, self.y, self.bs, self.gen = X, y, batch_size, gen
         self.pad = F.pad(X, (2, 2, 2, 2), value=float(X.min()))
 
@@ -170,7 +170,7 @@ class _Shifted:
 def train_modern_cnn(o: Options):
     model = MNISTModernCNN(32, 0.25, normalize=dict(MNIST_NORMALIZE))
     Xtr, ytr, Xte, yte = _mnist(MNIST_NORMALIZE)
-    loader = _Shifted(Xtr, ytr, o.batch_size, o.epochs, torch.Generator().manual_seed(o.seed))
+    loader = _Shifted(Xtr, ytr, o.batch_size, torch.Generator().manual_seed(o.seed))
     opt = optim.AdamW(model.parameters(), lr=o.lr, weight_decay=1e-4)
     sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=o.lr, total_steps=o.epochs * len(loader))
     trainer = _trainer(model, opt, nn.CrossEntropyLoss(label_smoothing=0.05), o)
