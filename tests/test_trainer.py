@@ -92,3 +92,16 @@ def test_bad_epochs():
     t = PyTorchTrainer(model, optim.SGD(model.parameters(), lr=0.01), nn.MSELoss(), progress=False)
     with pytest.raises(ValueError, match="epochs must be >= 1"):
         t.fit(*_data(8), epochs=0)
+
+
+def test_conv_model_is_saveable_after_fit_and_evaluate(tmp_path):
+    from zoo.models import MNISTConvNet
+
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(32, 1, 28, 28, generator=g), torch.randint(0, 10, (32,), generator=g)
+    model = MNISTConvNet(4, 2, 8)
+    t = PyTorchTrainer(model, optim.SGD(model.parameters(), lr=0.01), nn.CrossEntropyLoss(), progress=False)
+    t.fit(X, y, epochs=1, batch_size=16)
+    t.evaluate_loss(X, y)  # trains and evaluates channels-last, but hands the model back contiguous
+    assert all(p.is_contiguous() for p in model.parameters())
+    model.save_pretrained(tmp_path)

@@ -187,4 +187,5 @@ class PyTorchTrainer:
             Xb, yb = self._to_device(Xb), yb.to(self.device)
             total += self._loss(Xb, yb).item() * len(Xb)
             seen += len(Xb)
+        self._release_layout()  # a model left channels-last could not be saved
         return total / max(seen, 1)
