@@ -135,10 +135,14 @@ def generate(z: Zoo, model_name: str, prompt: str, length: float, temperature: f
 
 
 # ------------------------------------------------------------------------------------------ latent
-def _image(x: torch.Tensor, model: zoo.PyTorchModel, size: int = 224) -> str:
+def _pixels(x: torch.Tensor, model: zoo.PyTorchModel) -> torch.Tensor:
+    """A decoder's output on its input scale (config ``input_scale``) back to 28x28 pixels in [0, 1]."""
     s = model.config["input_scale"]
-    pixels = ((x.reshape(28, 28).float() - s["min"]) / (s["max"] - s["min"])).clamp(0, 1)
-    return img_html(pixels.numpy(), size, "decoded digit")
+    return ((x.reshape(28, 28).float() - s["min"]) / (s["max"] - s["min"])).clamp(0, 1)
+
+
+def _image(x: torch.Tensor, model: zoo.PyTorchModel, size: int = 224) -> str:
+    return img_html(_pixels(x, model).numpy(), size, "decoded digit")
 
 
 def _codes(values: tuple | list, dim: int = LATENT_DIM) -> torch.Tensor:
@@ -260,9 +264,7 @@ def build(z: Zoo) -> gr.Blocks:
                 model = z.get(decoder, "latent")
                 if not isinstance(code, list):
                     raise gr.Error(f"code must be a list of {LATENT_DIM} numbers")
-                s = model.config["input_scale"]
-                x = ((model.decode(_codes(code)) - s["min"]) / (s["max"] - s["min"])).clamp(0, 1)
-                return [[round(float(v), 4) for v in row] for row in x.reshape(28, 28)]
+                return [[round(float(v), 4) for v in row] for row in _pixels(model.decode(_codes(code)), model)]
 
             gr.api(decode_latent, api_name="decode_latent", concurrency_limit=LIMIT)
             enc_btn.click(
