@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench import train_speed
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -27,92 +29,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 def median_of(fn, runs: int = 3) -> tuple[float, list[float]]:
     vals = [fn() for _ in range(runs)]
     return statistics.median(vals), vals
-
-
-# ------------------------------------------------------------------------------------------ training
-def project_epoch(limit: int | None, seed: int) -> tuple[float, float]:
-    """The project's own `train` command (pre-normalised tensors, fast dropout, channels-last)."""
-    from training import card
-    from training.__main__ import main
-
-    out = Path(f"/tmp/dlfs-bench-runs/seed{seed}")
-    if limit:
-        os.environ["DLFS_ZOO_TRAIN_LIMIT"] = str(limit)
-    main(["train", "mnist-convnet-book", "--out", str(out), "--quiet", "--seed", str(seed)])
-    os.environ.pop("DLFS_ZOO_TRAIN_LIMIT", None)
-    metrics, info = card.read(out / "mnist-convnet-book")
-    return info["history"][-1]["seconds"], metrics["accuracy"]  # the epoch's loop, as the book's is timed
-
-
-def bench_training(quick: bool) -> list[str]:
-    from bench.book_reference import train_one_epoch
-    from training.recipes import RECIPES
-
-    limit = 6000 if quick else None
-    recipe_seed = RECIPES["mnist-convnet-book"].seed
-    book, proj = [], {}
-    for seed in range(5):  # the first three interleaved with the book's loop: drift hits both alike
-        if seed < 3:
-            book.append(train_one_epoch(limit, seed))
-        proj[seed] = project_epoch(limit, seed)
-    b = statistics.median(s for s, _ in book)
-    p = statistics.median(s for s, _ in proj.values())
-    shares = profile_step()
-    ratio = statistics.median(bs / proj[i][0] for i, (bs, _) in enumerate(book))
-    acc = [a for _, a in proj.values()]
-    committed = proj[recipe_seed][1]
-    met = ratio >= 3 and committed >= 0.97
-    return [
-        "## 1. Training: `mnist-convnet-book`, one epoch" + (" (quick: 6,000 images)" if quick else ""),
-        "",
-        "| loop | seconds per epoch (median) | runs (seeds 0, 1, 2, ...) | test accuracy per run |",
-        "|---|---|---|---|",
-        f"| book (`bench/book_reference.py`: DataLoader + PIL transforms, `nn.Dropout`) | {b:.1f} | "
-        f"{', '.join(f'{s:.1f}' for s, _ in book)} | {', '.join(f'{a:.4f}' for _, a in book)} |",
-        f"| dlfs-zoo `python -m training train` | {p:.1f} | {', '.join(f'{s:.1f}' for s, _ in proj.values())} | "
-        f"{', '.join(f'{a:.4f}' for a in acc)} |",
-        "",
-        f"Speed-up (median of the per-seed ratios, seeds 0-2): **{ratio:.2f}x**. The committed recipe's seed "
-        f"({recipe_seed}) reaches {committed:.4f}; over seeds 0-4 the mean is {statistics.mean(acc):.4f} "
-        f"(min {min(acc):.4f}, max {max(acc):.4f}). Target >= 3x at >= 97.0 %: {'met' if met else 'not met'}.",
-        "Both columns time the epoch's loop alone (the project's card also records its whole run, data and "
-        "evaluation included, as `train_seconds`).",
-        "What made the difference: pre-normalised tensors indexed per batch (no per-image PIL transform), "
-        "a dropout that draws 16 random bits per element instead of a float (`zoo.layers.Dropout`; "
-        "`bernoulli_` was 40 % of a step's CPU time), and channels-last convolutions (about 20 %).",
-        "",
-        "Where a step of the project's loop spends its CPU time now (torch.profiler, 50 steps of batch 60): "
-        + ", ".join(f"{k} {v:.0%}" for k, v in shares.items())
-        + ". The convolutions are compute-bound; bf16 autocast was slower on this CPU (no AMX). What would "
-        "close the gap: larger batches or fused kernels (torch.compile), both changes to the book's recipe "
-        "or costs (compilation) larger than one "
-        f"{p:.0f}-second epoch.",
-        "",
-    ]
-
-
-def profile_step() -> dict[str, float]:
-    """Shares of CPU time per operator group in the project's training step."""
-    from torch.profiler import ProfilerActivity, profile
-
-    from training.data import mnist_pixels, normalize_digits
-    from zoo.models import MNIST_NORMALIZE, MNISTConvNet
-
-    X, y = mnist_pixels(True)
-    X = normalize_digits(X[:3000], MNIST_NORMALIZE).contiguous(memory_format=torch.channels_last)
-    model = MNISTConvNet(16, 8, 32, 0.8).to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        for i in range(0, 3000, 60):
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(X[i : i + 60])[0], y[i : i + 60]).backward()
-            opt.step()
-    groups = {"convolutions (forward + backward)": ("convolution",), "dropout's random bits": ("random_",)}
-    total = sum(e.self_cpu_time_total for e in prof.key_averages())
-    shares = {g: sum(e.self_cpu_time_total for e in prof.key_averages() if any(k in e.key for k in keys)) / total
-              for g, keys in groups.items()}  # fmt: skip
-    shares["everything else"] = 1 - sum(shares.values())
-    return shares
 
 
 # --------------------------------------------------------------------------------------- inference
@@ -304,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     sections = {
-        "training": lambda: bench_training(args.quick),
+        "training": lambda: train_speed.section(args.quick),
         "inference": bench_inference,
         "app": lambda: bench_app(args.clients, args.requests),
         "sizes": bench_sizes,

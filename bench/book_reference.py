@@ -93,3 +93,21 @@ def train_one_epoch(limit: int | None = None, seed: int = 0) -> tuple[float, flo
     with torch.no_grad():
         pred = model((pixels - 0.1305) / 0.3081).argmax(1)
     return seconds, (pred == labels).float().mean().item()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.book_reference --seed S``: one epoch in a fresh process; prints seconds and accuracy."""
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser(prog="python -m bench.book_reference", description=main.__doc__)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    args = p.parse_args(argv)
+    seconds, accuracy = train_one_epoch(args.limit, args.seed)
+    print(json.dumps({"seconds": seconds, "accuracy": accuracy}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
