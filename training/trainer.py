@@ -40,7 +40,7 @@ def keep_freed_memory() -> bool:
 
     A training step frees its activations (a few MiB each) and allocates them again in the next step. glibc
     returns such blocks to the kernel until some earlier free of a larger block happens to raise its
-    threshold; until then every step page-faults its activations in anew (about 1,700 faults and 15-20 % of
+    threshold; until then every step page-faults its activations in anew (about 1,700 faults and 10-15 % of
     a book ConvNet step on the CPU). The process keeps its peak heap, which training reaches anyway.
     Returns False where the C library has no ``mallopt`` (not glibc)."""
     try:
