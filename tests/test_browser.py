@@ -88,14 +88,18 @@ def test_generate_text_and_see_it_stream(page):
     page.wait_for_selector("#text-go", timeout=30_000)
     page.locator("#text-length input[type=number]").fill("2000")
     page.locator("#text-length input[type=number]").press("Enter")
-    box = page.locator("#text-out textarea")
+    # sample the box's length inside the page every few ms: Playwright round trips during the re-renders
+    # took up to a second each and could miss every step of the stream
+    page.evaluate("""() => {
+        const box = () => document.querySelector('#text-out textarea');
+        window.textLengths = [];
+        window.textSampler = setInterval(() => window.textLengths.push(box().value.length), 5);
+    }""")
     page.locator("#text-go").click()
-    lengths = []
-    for _ in range(1500):
-        lengths.append(len(box.input_value()))
-        if lengths[-1] >= 2000:
-            break
-        page.wait_for_timeout(10)
+    page.wait_for_function("() => document.querySelector('#text-out textarea').value.length >= 2000",
+                           timeout=15_000)  # fmt: skip
+    lengths = page.evaluate("() => { clearInterval(window.textSampler); return window.textLengths; }")
+    lengths.append(len(page.locator("#text-out textarea").input_value()))
     page.screenshot(path=str(ARTIFACTS / "browser-text.png"))
     grew = sorted(set(lengths))
     assert lengths[-1] >= 2000, lengths[-5:]
