@@ -25,6 +25,7 @@ demo: $(VENV)/.app
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 test: $(VENV)/.dev lint
 	$(PY) -m pytest

@@ -23,7 +23,6 @@ import torch
 from bench import train_speed
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def median_of(fn, runs: int = 3) -> tuple[float, list[float]]:
@@ -38,9 +37,8 @@ def percentile(vals: list[float], q: float) -> float:
 
 def bench_inference() -> list[str]:
     import zoo
+    from training.drawings import human_drawing
     from zoo.sketch import to_mnist
-
-    from apphelpers import human_drawing
 
     torch.set_grad_enabled(False)
     out = ["## 2-4. Inference (server side, this process)", ""]
@@ -50,11 +48,9 @@ def bench_inference() -> list[str]:
     rng = np.random.default_rng(0)
     drawings = [np.asarray(human_drawing(images[i], rng, 800).convert("RGBA")) for i in range(50)]
     model = zoo.load(zoo.leaderboard("digits")[0]["model"])
-    n = model.config["normalize"]
 
     def classify(img: np.ndarray) -> int:
-        d = to_mnist(img)
-        return int(model((torch.from_numpy(d)[None, None] - n["mean"]) / n["std"])[0].argmax())
+        return int(model(model.preprocess(to_mnist(img)))[0].argmax())
 
     runs = []
     for _ in range(3):
@@ -112,7 +108,8 @@ def bench_app(load_clients: int, load_requests: int) -> list[str]:
     import psutil
     from gradio_client import Client
 
-    from apphelpers import RunningApp, human_drawing, sketch
+    from bench.app_process import RunningApp, sketch
+    from training.drawings import human_drawing
 
     startups = []
     for _ in range(3):
@@ -180,10 +177,10 @@ def bench_app(load_clients: int, load_requests: int) -> list[str]:
 
 def bench_sizes() -> list[str]:
     from training import card
+    from zoo.hub import embedded_dir
 
-    hub = ROOT / "hub"
     rows, total, train_total = [], 0, 0.0
-    for folder in sorted(p for p in hub.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in embedded_dir().iterdir() if p.is_dir()):
         size = sum(f.stat().st_size for f in folder.iterdir())
         _, info = card.read(folder)
         total += size
@@ -210,8 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=20)
     p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = p.parse_args(argv)
-    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
-                         text=True).stdout.strip() or platform.processor()  # fmt: skip
+    cpu = (
+        subprocess.run(
+            ["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True
+        ).stdout.strip()
+        or platform.processor()
+    )
     lines = [
         "# Benchmarks",
         "",

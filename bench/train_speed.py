@@ -40,8 +40,9 @@ class Run(NamedTuple):
 
 def _python(*args: str, env: dict[str, str] | None = None) -> str:
     """Run ``python ARGS`` in a fresh process from the repository root; its stdout."""
-    r = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
-                       env={**os.environ, **(env or {})})  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
     if r.returncode:
         raise RuntimeError(f"python {' '.join(args)} failed (exit {r.returncode}):\n{r.stderr[-3000:]}")
     return r.stdout
@@ -63,8 +64,8 @@ def project_epoch(seed: int, limit: int | None, *flags: str, name: str = NAME) -
     from training import card
 
     with tempfile.TemporaryDirectory() as tmp:
-        _python("-m", "training", "train", name, "--out", tmp, "--quiet", "--seed", str(seed), *flags,
-                env={"DLFS_ZOO_TRAIN_LIMIT": str(limit)} if limit else None)  # fmt: skip
+        limit_flags = ["--train-limit", str(limit)] if limit else []
+        _python("-m", "training", "train", name, "--out", tmp, "--quiet", "--seed", str(seed), *flags, *limit_flags)
         metrics, info = card.read(Path(tmp) / name)
     return Run(info["history"][-1]["seconds"], metrics["accuracy"])
 
@@ -81,17 +82,17 @@ VARIANTS = {
 
 def _setup(variant: str, n: int) -> Callable[[int, int], None]:
     """The project's training step for the book ConvNet (as ``PyTorchTrainer`` runs it), or a variant of it."""
-    from training.data import mnist_pixels, normalize_digits
+    from training.data import mnist_pixels
     from training.trainer import keep_freed_memory
     from zoo import layers
-    from zoo.models import MNIST_NORMALIZE, MNISTConvNet
+    from zoo.catalog import ENTRIES
 
     keep_freed_memory()  # as PyTorchTrainer does
     X, y = mnist_pixels(True)
-    X, y = normalize_digits(X[:n], MNIST_NORMALIZE), y[:n]
     torch.manual_seed(0)
     with mock.patch.object(layers, "Dropout", nn.Dropout) if variant == "nn.Dropout" else nullcontext():
-        model = MNISTConvNet(16, 8, 32, 0.8)
+        model = ENTRIES[NAME].build()
+    X, y = model.preprocess(X[:n]), y[:n]
     if variant != "NCHW":
         model, X = model.to(memory_format=torch.channels_last), X.contiguous(memory_format=torch.channels_last)
     forward = torch.compile(model) if variant == "torch.compile" else model
@@ -130,11 +131,26 @@ PROFILE_GROUPS = {
     "convolutions, backward": ("aten::convolution_backward",),
     "dropout's random bits": ("aten::random_",),
     "tanh, dropout masks and products, layout copies": (
-        "aten::tanh", "aten::tanh_backward", "aten::mul", "aten::mul_", "aten::ge", "aten::copy_"),
+        "aten::tanh",
+        "aten::tanh_backward",
+        "aten::mul",
+        "aten::mul_",
+        "aten::ge",
+        "aten::copy_",
+    ),
     "dense layers, loss, optimizer": (
-        "aten::addmm", "aten::mm", "aten::_log_softmax", "aten::_log_softmax_backward_data", "aten::nll_loss_forward",
-        "aten::nll_loss_backward", "aten::_foreach_add_", "aten::_foreach_mul_", "aten::sum", "aten::add_"),
-}  # fmt: skip
+        "aten::addmm",
+        "aten::mm",
+        "aten::_log_softmax",
+        "aten::_log_softmax_backward_data",
+        "aten::nll_loss_forward",
+        "aten::nll_loss_backward",
+        "aten::_foreach_add_",
+        "aten::_foreach_mul_",
+        "aten::sum",
+        "aten::add_",
+    ),
+}
 
 
 def step_breakdown(step_ms: float) -> dict[str, float]:
@@ -147,8 +163,9 @@ def step_breakdown(step_ms: float) -> dict[str, float]:
         steps(20 * BATCH, 50)
     events = prof.key_averages()
     total = sum(e.self_cpu_time_total for e in events)
-    shares = {g: sum(e.self_cpu_time_total for e in events if e.key in keys) / total
-              for g, keys in PROFILE_GROUPS.items()}  # fmt: skip
+    shares = {
+        g: sum(e.self_cpu_time_total for e in events if e.key in keys) / total for g, keys in PROFILE_GROUPS.items()
+    }
     shares["everything else (Python, autograd, allocation)"] = 1 - sum(shares.values())
     return {g: s * step_ms for g, s in shares.items()}
 
@@ -192,10 +209,9 @@ def convnet_accuracy(name: str, seed: int, limit: int | None) -> float:
     from training.__main__ import main as training_cli
     from zoo import layers
 
-    env = {"DLFS_ZOO_TRAIN_LIMIT": str(limit)} if limit else {}
-    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(layers, "Dropout", nn.Dropout), \
-            mock.patch.dict(os.environ, env):  # fmt: skip
-        training_cli(["train", name, "--out", tmp, "--quiet", "--seed", str(seed)])
+    limit_flags = ["--train-limit", str(limit)] if limit else []
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(layers, "Dropout", nn.Dropout):
+        training_cli(["train", name, "--out", tmp, "--quiet", "--seed", str(seed), *limit_flags])
         metrics, _ = card.read(Path(tmp) / name)
     return metrics["accuracy"]
 
@@ -206,11 +222,11 @@ def _fmt(vals, f: str = "{:.1f}") -> str:
 
 
 def section(quick: bool) -> list[str]:
-    from training.recipes import RECIPES
+    from zoo.catalog import ENTRIES
 
     limit = 6000 if quick else None
     seeds = range(3 if quick else 5)
-    recipe_seed = RECIPES[NAME].seed
+    recipe_seed = ENTRIES[NAME].recipe.seed
     book: dict[int, Run] = {}
     proj: dict[int, Run] = {}
     for seed in seeds:  # the first three alternate with the book's loop: drift hits both alike
@@ -238,8 +254,10 @@ def section(quick: bool) -> list[str]:
     budget_ms = b / 3 / steps_per_epoch * 1000
 
     print("  training: larger batches", flush=True)
-    bigger = {bs: [project_epoch(s, limit, "--batch-size", str(bs), "--lr", f"{0.01 * bs / 60:g}") for s in range(3)]
-              for bs in (120, 240)}  # fmt: skip
+    bigger = {
+        bs: [project_epoch(s, limit, "--batch-size", str(bs), "--lr", f"{0.01 * bs / 60:g}") for s in range(3)]
+        for bs in (120, 240)
+    }
 
     print("  training: nn.Dropout against zoo.layers.Dropout", flush=True)
     ab_seeds = range(2 if quick else 5)
@@ -247,8 +265,11 @@ def section(quick: bool) -> list[str]:
     for name in (NAME, "mnist-convnet-notebook"):
         ab[name, True] = [convnet_accuracy(name, s, limit) for s in ab_seeds]
         # zoo.layers.Dropout: the book ConvNet's runs above are exactly these (same command, same seeds)
-        ab[name, False] = ([proj[s].accuracy for s in ab_seeds] if name == NAME
-                           else [project_epoch(s, limit, name=name).accuracy for s in ab_seeds])  # fmt: skip
+        ab[name, False] = (
+            [proj[s].accuracy for s in ab_seeds]
+            if name == NAME
+            else [project_epoch(s, limit, name=name).accuracy for s in ab_seeds]
+        )
 
     lines = [
         f"## 1. Training: `{NAME}`, one epoch" + (" (quick: 6,000 images)" if quick else ""),

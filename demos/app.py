@@ -62,6 +62,11 @@ class Zoo:
                 z.samples = (f["images"], f["labels"])
         return z
 
+    def mnist_sample(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.samples is None:
+            raise gr.Error("no MNIST sample is shipped with this app")
+        return self.samples
+
     def get(self, name: str, task: str) -> zoo.PyTorchModel:
         names = self.by_task.get(task, [])
         if name not in names:
@@ -81,12 +86,12 @@ def img_html(pixels: np.ndarray, size: int, alt: str) -> str:
     buf = io.BytesIO()
     Image.fromarray((np.clip(pixels, 0, 1) * 255).astype(np.uint8), "L").save(buf, "PNG")
     data = base64.b64encode(buf.getvalue()).decode()
-    return (f'<img alt="{alt}" src="data:image/png;base64,{data}" width="{size}" height="{size}" '
-            f'style="image-rendering: pixelated; background: #000">')  # fmt: skip
+    style = "image-rendering: pixelated; background: #000"
+    return f'<img alt="{alt}" src="data:image/png;base64,{data}" width="{size}" height="{size}" style="{style}">'
 
 
 # ------------------------------------------------------------------------------------------ digits
-def _digit(image: Any) -> np.ndarray | None:
+def read_digit(image: Any) -> np.ndarray | None:
     """The drawing as a 28x28 MNIST digit (None when blank); unreadable images become a gr.Error."""
     try:
         return to_mnist(image)
@@ -97,16 +102,57 @@ def _digit(image: Any) -> np.ndarray | None:
 @torch.inference_mode()
 def classify(z: Zoo, image: Any, model_name: str) -> tuple[dict[str, float] | None, str | None, str]:
     model = z.get(model_name, "digits")
-    digit = _digit(image)
+    digit = read_digit(image)
     if digit is None:
         return None, None, "Draw a digit (0-9) on the canvas; it is read as you draw."
-    n = model.config["normalize"]
-    x = (torch.from_numpy(digit)[None, None] - n["mean"]) / n["std"]
-    probs = torch.softmax(model(x)[0][0].float(), -1)
+    probs = torch.softmax(model(model.preprocess(digit))[0][0].float(), -1)
     top = torch.topk(probs, 3)
     label = {str(int(i)): float(p) for p, i in zip(top.values, top.indices, strict=True)}
     seen = img_html(digit, 168, "the 28x28 digit the model read")
     return label, seen, f"Read as **{int(top.indices[0])}** by `{model_name}`."
+
+
+def digits_tab(z: Zoo) -> None:
+    digits = z.by_task.get("digits", [])
+    with gr.Row():
+        with gr.Column():
+            pad = gr.Sketchpad(
+                label="Draw a digit",
+                canvas_size=(400, 400),
+                type="numpy",
+                brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                elem_id="digit-pad",
+                elem_classes="dlfs-pad",
+            )
+            upload = gr.Image(
+                label="…or upload a picture of a digit",
+                type="numpy",
+                image_mode="RGBA",
+                sources=["upload", "clipboard"],
+                height=160,
+            )
+            digit_model = gr.Dropdown(digits, value=digits[0] if digits else None, label="Model (ranked best first)")
+        with gr.Column():
+            label = gr.Label(num_top_classes=3, label="Prediction", elem_id="digit-label")
+            gr.Markdown("**What the model saw** (28x28, as MNIST was made)")
+            seen = gr.HTML(elem_id="digit-seen")
+            hint = gr.Markdown("Draw a digit (0-9) on the canvas; it is read as you draw.")
+
+    def classify_digit(image: Any, model_name: str):
+        """Read a drawing or photo of one digit; returns the top 3 classes, the 28x28 the model saw, a note."""
+        return classify(z, image, model_name)
+
+    gr.on(
+        [pad.change, digit_model.change],
+        classify_digit,
+        [pad, digit_model],
+        [label, seen, hint],
+        api_name="classify_digit",
+        trigger_mode="always_last",
+        show_progress="hidden",
+        concurrency_limit=LIMIT,
+    )
+    upload.upload(classify_digit, [upload, digit_model], [label, seen, hint], api_visibility="private")
 
 
 # -------------------------------------------------------------------------------------------- text
@@ -124,28 +170,45 @@ def generate(z: Zoo, model_name: str, prompt: str, length: float, temperature: f
         raise gr.Error(f"seed must be a whole number, got {seed}")
     _, skipped = model.encode(prompt)
     note = f"Skipped characters outside the vocabulary: {skipped!r}" if skipped else ""
-    text = "".join(c for c in prompt if c in model.vocab)
-    out = text
-    for i, ch in enumerate(model.generate(prompt[-1000:], int(length), float(temperature),
-                                          int(top_k) or None, int(seed)), 1):  # fmt: skip
+    out = "".join(c for c in prompt if c in model.vocab)
+    stream = model.generate(prompt[-1000:], int(length), float(temperature), int(top_k) or None, int(seed))
+    for i, ch in enumerate(stream, 1):
         out += ch
         if i % 25 == 0:
             yield out, note
     yield out, note
 
 
+def text_tab(z: Zoo) -> None:
+    texts = z.by_task.get("text", [])
+    with gr.Row():
+        with gr.Column():
+            text_model = gr.Dropdown(texts, value=texts[0] if texts else None, label="Model")
+            prompt = gr.Textbox("ROMEO:\n", label="Prompt", lines=3, elem_id="text-prompt")
+            length = gr.Slider(1, MAX_LENGTH, 300, step=1, label="Length (characters)", elem_id="text-length")
+            temperature = gr.Slider(0, 2, 0.8, step=0.05, label="Temperature (0 = greedy)")
+            top_k = gr.Slider(0, 100, 0, step=1, label="Top-k (0 = off)")
+            seed = gr.Number(0, precision=0, label="Seed")
+            go = gr.Button("Generate", variant="primary", elem_id="text-go")
+        with gr.Column():
+            generated = gr.Textbox(label="Generated text", lines=18, elem_id="text-out")
+            text_note = gr.Markdown()
+
+    def generate_text(model_name: str, prompt: str, length: float, temperature: float, top_k: float, seed: float):
+        """Continue a prompt character by character (streamed); returns the text and a note on skipped characters."""
+        yield from generate(z, model_name, prompt, length, temperature, top_k, seed)
+
+    go.click(
+        generate_text,
+        [text_model, prompt, length, temperature, top_k, seed],
+        [generated, text_note],
+        api_name="generate_text",
+        concurrency_limit=LIMIT,
+    )
+
+
 # ------------------------------------------------------------------------------------------ latent
-def _pixels(x: torch.Tensor, model: zoo.PyTorchModel) -> torch.Tensor:
-    """A decoder's output on its input scale (config ``input_scale``) back to 28x28 pixels in [0, 1]."""
-    s = model.config["input_scale"]
-    return ((x.reshape(28, 28).float() - s["min"]) / (s["max"] - s["min"])).clamp(0, 1)
-
-
-def _image(x: torch.Tensor, model: zoo.PyTorchModel, size: int = 224) -> str:
-    return img_html(_pixels(x, model).numpy(), size, "decoded digit")
-
-
-def _codes(values: tuple | list, dim: int = LATENT_DIM) -> torch.Tensor:
+def as_code(values: tuple | list, dim: int = LATENT_DIM) -> torch.Tensor:
     if len(values) != dim:
         raise gr.Error(f"a latent vector has {dim} values, got {len(values)}")
     try:
@@ -160,205 +223,223 @@ def _codes(values: tuple | list, dim: int = LATENT_DIM) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def decode(z: Zoo, model_name: str, *values: float) -> str:
+def decoded_pixels(z: Zoo, model_name: str, values: tuple | list) -> torch.Tensor:
+    """28x28 pixels in [0, 1] that a decoder makes of one code."""
     model = z.get(model_name, "latent")
-    return _image(model.decode(_codes(values)), model)
+    return model.to_pixels(model.decode(as_code(values)))[0, 0]
+
+
+def decode_html(z: Zoo, model_name: str, values: tuple | list) -> str:
+    return img_html(decoded_pixels(z, model_name, values).numpy(), 224, "decoded digit")
 
 
 @torch.inference_mode()
 def encode(z: Zoo, model_name: str, image: Any) -> list[float]:
     model = z.get(model_name, "latent")
-    digit = _digit(image)
+    digit = read_digit(image)
     if digit is None:
         raise gr.Error("draw a digit to encode first")
-    s = model.config["input_scale"]
-    x = torch.from_numpy(digit)[None, None] * (s["max"] - s["min"]) + s["min"]
-    return [round(float(v), 3) for v in model.encode(x)[0]]
+    return [round(float(v), 3) for v in model.encode(model.to_input(digit))[0]]
+
+
+def latent_tab(z: Zoo, demo: gr.Blocks) -> None:
+    latents = z.by_task.get("latent", [])
+    with gr.Row():
+        with gr.Column(scale=2):
+            latent_model = gr.Dropdown(latents, value=latents[0] if latents else None, label="Decoder")
+            gr.Markdown(
+                "The book autoencoder's codes lie in [-1, 1] (Tanh outputs), so most of the cube "
+                "decodes to noise; the VAE's codes follow N(0, 1) and decode to digits."
+            )
+            sliders = []
+            for r in range(4):
+                with gr.Row():
+                    for c in range(7):
+                        i = r * 7 + c
+                        sliders.append(gr.Slider(-3, 3, 0, step=0.01, label=f"z{i}", min_width=80, elem_id=f"z{i}"))
+            with gr.Row():
+                rand = gr.Button("Random code")
+                zero = gr.Button("Zero")
+                from_test = gr.Button("Random MNIST test digit")
+                enc_btn = gr.Button("Encode my drawing")
+        with gr.Column(scale=1):
+            gr.Markdown("**Decoded**")
+            decoded = gr.HTML(elem_id="latent-image")
+            latent_pad = gr.Sketchpad(
+                label="Draw a digit to encode",
+                canvas_size=(280, 280),
+                type="numpy",
+                brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
+                elem_id="latent-pad",
+                elem_classes="dlfs-pad",
+            )
+    with gr.Row():
+        a_digit = gr.Dropdown([str(i) for i in range(10)], value="3", label="Interpolate from digit")
+        b_digit = gr.Dropdown([str(i) for i in range(10)], value="8", label="to digit")
+        t = gr.Slider(0, 1, 0.5, step=0.01, label="t")
+        with gr.Column():
+            gr.Markdown("**Interpolation**")
+            interp = gr.HTML(elem_id="latent-interp")
+
+    def show_code(decoder: str, *code: float) -> str:
+        return decode_html(z, decoder, code)
+
+    def decode_latent(decoder: str, code: list[float]) -> list[list[float]]:
+        """Decode one latent vector (28 numbers) with a zoo decoder; returns 28x28 pixels in [0, 1]."""
+        if not isinstance(code, list):
+            raise gr.Error(f"code must be a list of {LATENT_DIM} numbers")
+        return [[round(float(v), 4) for v in row] for row in decoded_pixels(z, decoder, code)]
+
+    def encode_digit(decoder: str, image: Any) -> list[float]:
+        """The 28-number code of a drawn digit (the VAE's mean)."""
+        return encode(z, decoder, image)
+
+    @torch.inference_mode()
+    def random_code(decoder: str) -> list[float]:
+        model = z.get(decoder, "latent")
+        return [round(float(v), 3) for v in model.sample_codes(1)[0].clamp(-3, 3)]
+
+    def zero_code(decoder: str) -> list[float]:
+        return [0.0] * LATENT_DIM
+
+    def mnist_code(decoder: str) -> list[float]:
+        images, _ = z.mnist_sample()
+        return encode(z, decoder, images[np.random.randint(len(images))])
+
+    def interpolate(decoder: str, a: str, b: str, t_: float) -> str:
+        images, labels = z.mnist_sample()
+        za = torch.tensor(encode(z, decoder, images[np.flatnonzero(labels == int(a))[0]]))
+        zb = torch.tensor(encode(z, decoder, images[np.flatnonzero(labels == int(b))[0]]))
+        return decode_html(z, decoder, ((1 - t_) * za + t_ * zb).tolist())
+
+    gr.on(
+        [demo.load, *[s.input for s in sliders], latent_model.change],
+        show_code,
+        [latent_model, *sliders],
+        decoded,
+        api_visibility="private",
+        trigger_mode="always_last",
+        show_progress="hidden",
+        concurrency_limit=LIMIT,
+    )
+    gr.api(decode_latent, api_name="decode_latent", concurrency_limit=LIMIT)
+    enc_btn.click(encode_digit, [latent_model, latent_pad], sliders, api_name="encode_digit").then(
+        show_code, [latent_model, *sliders], decoded, api_visibility="private"
+    )
+    for button, pick in ((rand, random_code), (zero, zero_code), (from_test, mnist_code)):
+        button.click(pick, latent_model, sliders, api_visibility="private").then(
+            show_code, [latent_model, *sliders], decoded, api_visibility="private"
+        )
+    gr.on(
+        [demo.load, t.input, a_digit.change, b_digit.change, latent_model.change],
+        interpolate,
+        [latent_model, a_digit, b_digit, t],
+        interp,
+        api_visibility="private",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
+
+
+# ------------------------------------------------------------------------------------- leaderboard
+def board_table(z: Zoo, task: str) -> dict[str, Any]:
+    if task not in zoo.TASKS:
+        raise gr.Error(f"unknown task {task!r}; tasks: {', '.join(zoo.TASKS)}")
+    metrics = list(zoo.TASKS[task].metrics)
+    rows = [
+        [r["rank"], r["model"], *[r["metrics"].get(m) for m in metrics], r["params"], r["latency_ms"]]
+        + ["yes" if r["verified"] else "no"]
+        for r in z.board
+        if r["task"] == task
+    ]
+    return {"headers": ["rank", "model", *metrics, "params", "CPU ms", "verified"], "data": rows}
+
+
+def leaderboard_tab(z: Zoo, demo: gr.Blocks) -> None:
+    gr.Markdown(
+        "Ranked per task by metrics the project recomputes on the real test sets "
+        "(`python -m training evaluate --verify`)."
+    )
+    task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label="Task")
+    table = gr.Dataframe(label="Ranking", elem_id="leaderboard-table")
+
+    def leaderboard(task: str) -> dict[str, Any]:
+        """The ranked models of one task (digits, text, latent, houses) with their recomputed metrics."""
+        return board_table(z, task)
+
+    task_pick.change(leaderboard, task_pick, table, api_name="leaderboard")
+    demo.load(leaderboard, task_pick, table, api_visibility="private")
+
+
+# ----------------------------------------------------------------------------------------- figures
+FIGURES = {
+    "fig7-3": "Figure 7-3: test digits and their reconstructions",
+    "fig7-4": "Figure 7-4: t-SNE of the 10,000 test codes, coloured by label",
+    "fig7-5": "Figure 7-5: random codes through the decoder",
+}
+
+
+def figures_tab(z: Zoo) -> None:
+    for stem, title in FIGURES.items():
+        gr.Markdown(f"### {title}")
+        with gr.Row():
+            for name in z.by_task.get("latent", []):
+                path = ASSETS / "figures" / f"{stem}-{name}.png"
+                if path.is_file():
+                    gr.Image(str(path), label=name, interactive=False, buttons=["download"])
+
+
+# ------------------------------------------------------------------------------------------ houses
+@torch.inference_mode()
+def predict_prices(z: Zoo, names: list[str], values: tuple) -> list[list[Any]]:
+    if len(values) != len(names):
+        raise gr.Error(f"{len(names)} features are needed ({', '.join(names)}), got {len(values)}")
+    if any(v is None or not math.isfinite(v) for v in values):
+        raise gr.Error("every feature must be a finite number")
+    out = []
+    for name in z.by_task.get("houses", []):
+        model = z.models[name]
+        out.append([name, round(float(model(model.scale(values))[0]), 2)])
+    return out
+
+
+def houses_tab(z: Zoo, demo: gr.Blocks) -> None:
+    houses = z.by_task.get("houses", [])
+    ref = z.models[houses[0]].config if houses else {}
+    names = ref.get("feature_names", [])
+    medians = ref.get("feature_medians") or [0.0] * len(names)
+    with gr.Row():
+        feats = [gr.Number(m, label=n, min_width=100) for n, m in zip(names, medians, strict=True)]
+    price_btn = gr.Button("Predict", variant="primary")
+    prices = gr.Dataframe(headers=["model", "predicted MEDV ($1000s)"], label="Predictions")
+
+    def predict_price(*features: float) -> list[list[Any]]:
+        """Every houses model's price (in $1000s) for 13 raw Boston features, in the order of the inputs."""
+        return predict_prices(z, names, features)
+
+    price_btn.click(predict_price, feats, prices, api_name="predict_price")
+    demo.load(predict_price, feats, prices, api_visibility="private")
 
 
 # -------------------------------------------------------------------------------------------- build
 def build(z: Zoo) -> gr.Blocks:
-    digits, texts, latents, houses = (z.by_task.get(t, []) for t in ("digits", "text", "latent", "houses"))
-
     with gr.Blocks(title="dlfs-zoo: Deep Learning from Scratch, chapter 7") as demo:
-        gr.Markdown("# dlfs-zoo\nThe models of *Deep Learning from Scratch* (Weidman, 2019), chapter 7, "
-                    "trained, verified and ranked. Every model here is loaded from its zoo checkpoint.")  # fmt: skip
-
+        gr.Markdown(
+            "# dlfs-zoo\nThe models of *Deep Learning from Scratch* (Weidman, 2019), chapter 7, "
+            "trained, verified and ranked. Every model here is loaded from its zoo checkpoint."
+        )
         with gr.Tab("Digits"):
-            with gr.Row():
-                with gr.Column():
-                    pad = gr.Sketchpad(label="Draw a digit", canvas_size=(400, 400), type="numpy",
-                                       brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
-                                       elem_id="digit-pad", elem_classes="dlfs-pad")  # fmt: skip
-                    upload = gr.Image(label="…or upload a picture of a digit", type="numpy", image_mode="RGBA",
-                                      sources=["upload", "clipboard"], height=160)  # fmt: skip
-                    digit_model = gr.Dropdown(digits, value=digits[0] if digits else None,
-                                              label="Model (ranked best first)")  # fmt: skip
-                with gr.Column():
-                    label = gr.Label(num_top_classes=3, label="Prediction", elem_id="digit-label")
-                    gr.Markdown("**What the model saw** (28x28, as MNIST was made)")
-                    seen = gr.HTML(elem_id="digit-seen")
-                    hint = gr.Markdown("Draw a digit (0-9) on the canvas; it is read as you draw.")
-            fn = lambda image, name: classify(z, image, name)  # noqa: E731
-            gr.on([pad.change, digit_model.change], fn, [pad, digit_model], [label, seen, hint],
-                  api_name="classify_digit", trigger_mode="always_last", show_progress="hidden",
-                  concurrency_limit=LIMIT)  # fmt: skip
-            upload.upload(fn, [upload, digit_model], [label, seen, hint], api_visibility="private")
-
+            digits_tab(z)
         with gr.Tab("Text"):
-            with gr.Row():
-                with gr.Column():
-                    text_model = gr.Dropdown(texts, value=texts[0] if texts else None, label="Model")
-                    prompt = gr.Textbox("ROMEO:\n", label="Prompt", lines=3, elem_id="text-prompt")
-                    length = gr.Slider(1, MAX_LENGTH, 300, step=1, label="Length (characters)", elem_id="text-length")
-                    temperature = gr.Slider(0, 2, 0.8, step=0.05, label="Temperature (0 = greedy)")
-                    top_k = gr.Slider(0, 100, 0, step=1, label="Top-k (0 = off)")
-                    seed = gr.Number(0, precision=0, label="Seed")
-                    go = gr.Button("Generate", variant="primary", elem_id="text-go")
-                with gr.Column():
-                    generated = gr.Textbox(label="Generated text", lines=18, elem_id="text-out")
-                    text_note = gr.Markdown()
-            go.click(lambda *a: (yield from generate(z, *a)), [text_model, prompt, length, temperature, top_k, seed],
-                     [generated, text_note], api_name="generate_text", concurrency_limit=LIMIT)  # fmt: skip
-
+            text_tab(z)
         with gr.Tab("Latent"):
-            with gr.Row():
-                with gr.Column(scale=2):
-                    latent_model = gr.Dropdown(latents, value=latents[0] if latents else None, label="Decoder")
-                    gr.Markdown("The book autoencoder's codes lie in [-1, 1] (Tanh outputs), so most of the cube "
-                                "decodes to noise; the VAE's codes follow N(0, 1) and decode to digits.")  # fmt: skip
-                    sliders = []
-                    for r in range(4):
-                        with gr.Row():
-                            for c in range(7):
-                                i = r * 7 + c
-                                sliders.append(gr.Slider(-3, 3, 0, step=0.01, label=f"z{i}", min_width=80,
-                                                         elem_id=f"z{i}"))  # fmt: skip
-                    with gr.Row():
-                        rand = gr.Button("Random code")
-                        zero = gr.Button("Zero")
-                        from_test = gr.Button("Random MNIST test digit")
-                        enc_btn = gr.Button("Encode my drawing")
-                with gr.Column(scale=1):
-                    gr.Markdown("**Decoded**")
-                    decoded = gr.HTML(elem_id="latent-image")
-                    latent_pad = gr.Sketchpad(label="Draw a digit to encode", canvas_size=(280, 280), type="numpy",
-                                              brush=gr.Brush(default_size=14, colors=["#000000"],
-                                                             color_mode="fixed"),
-                                              elem_id="latent-pad", elem_classes="dlfs-pad")  # fmt: skip
-            with gr.Row():
-                a_digit = gr.Dropdown([str(i) for i in range(10)], value="3", label="Interpolate from digit")
-                b_digit = gr.Dropdown([str(i) for i in range(10)], value="8", label="to digit")
-                t = gr.Slider(0, 1, 0.5, step=0.01, label="t")
-                with gr.Column():
-                    gr.Markdown("**Interpolation**")
-                    interp = gr.HTML(elem_id="latent-interp")
-
-            gr.on([demo.load, *[s.input for s in sliders], latent_model.change], lambda name, *v: decode(z, name, *v),
-                  [latent_model, *sliders], decoded, api_visibility="private", trigger_mode="always_last",
-                  show_progress="hidden", concurrency_limit=LIMIT)  # fmt: skip
-
-            @torch.inference_mode()
-            def decode_latent(decoder: str, code: list[float]) -> list[list[float]]:
-                """Decode one latent vector (28 numbers) with a zoo decoder; returns 28x28 pixels in [0, 1]."""
-                model = z.get(decoder, "latent")
-                if not isinstance(code, list):
-                    raise gr.Error(f"code must be a list of {LATENT_DIM} numbers")
-                return [[round(float(v), 4) for v in row] for row in _pixels(model.decode(_codes(code)), model)]
-
-            gr.api(decode_latent, api_name="decode_latent", concurrency_limit=LIMIT)
-            enc_btn.click(
-                lambda name, img: encode(z, name, img), [latent_model, latent_pad], sliders, api_name="encode_digit"
-            ).then(lambda name, *v: decode(z, name, *v), [latent_model, *sliders], decoded, api_visibility="private")
-
-            @torch.inference_mode()
-            def random_code(name: str) -> list[float]:
-                model = z.get(name, "latent")
-                return [round(float(v), 3) for v in model.sample_codes(1)[0].clamp(-3, 3)]
-
-            def from_mnist(name: str) -> list[float]:
-                if z.samples is None:
-                    raise gr.Error("no MNIST sample is shipped with this app")
-                images, _ = z.samples
-                return encode(z, name, images[np.random.randint(len(images))])
-
-            for btn, f in ((rand, random_code), (from_test, from_mnist)):
-                btn.click(f, latent_model, sliders, api_visibility="private").then(
-                    lambda name, *v: decode(z, name, *v), [latent_model, *sliders], decoded,
-                    api_visibility="private")  # fmt: skip
-            zero.click(lambda name: [0.0] * LATENT_DIM, latent_model, sliders, api_visibility="private").then(
-                lambda name, *v: decode(z, name, *v), [latent_model, *sliders], decoded, api_visibility="private"
-            )
-
-            @torch.inference_mode()
-            def interpolate(name: str, a: str, b: str, t_: float) -> str:
-                if z.samples is None:
-                    raise gr.Error("no MNIST sample is shipped with this app")
-                images, labels = z.samples
-                za = torch.tensor(encode(z, name, images[np.flatnonzero(labels == int(a))[0]]))
-                zb = torch.tensor(encode(z, name, images[np.flatnonzero(labels == int(b))[0]]))
-                return decode(z, name, *((1 - t_) * za + t_ * zb).tolist())
-
-            gr.on([demo.load, t.input, a_digit.change, b_digit.change, latent_model.change], interpolate,
-                  [latent_model, a_digit, b_digit, t], interp, api_visibility="private",
-                  trigger_mode="always_last", show_progress="hidden")  # fmt: skip
-
+            latent_tab(z, demo)
         with gr.Tab("Leaderboard"):
-            gr.Markdown("Ranked per task by metrics the project recomputes on the real test sets "
-                        "(`python -m training evaluate --verify`).")  # fmt: skip
-            task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label="Task")
-            table = gr.Dataframe(label="Ranking", elem_id="leaderboard-table")
-
-            def board(task: str):
-                if task not in zoo.TASKS:
-                    raise gr.Error(f"unknown task {task!r}; tasks: {', '.join(zoo.TASKS)}")
-                metrics = list(zoo.TASKS[task].metrics)
-                rows = [[r["rank"], r["model"], *[r["metrics"].get(m) for m in metrics], r["params"],
-                         r["latency_ms"], "yes" if r["verified"] else "no"]
-                        for r in z.board if r["task"] == task]  # fmt: skip
-                return {"headers": ["rank", "model", *metrics, "params", "CPU ms", "verified"], "data": rows}
-
-            task_pick.change(board, task_pick, table, api_name="leaderboard")
-            demo.load(board, task_pick, table, api_visibility="private")
-
+            leaderboard_tab(z, demo)
         with gr.Tab("Chapter figures"):
-            figs = ASSETS / "figures"
-            for title, stem in (("Figure 7-3: test digits and their reconstructions", "fig7-3"),
-                                ("Figure 7-4: t-SNE of the 10,000 test codes, coloured by label", "fig7-4"),
-                                ("Figure 7-5: random codes through the decoder", "fig7-5")):  # fmt: skip
-                gr.Markdown(f"### {title}")
-                with gr.Row():
-                    for name in latents:
-                        path = figs / f"{stem}-{name}.png"
-                        if path.is_file():
-                            gr.Image(str(path), label=name, interactive=False, buttons=["download"])
-
+            figures_tab(z)
         with gr.Tab("Houses"):
-            ref = z.models[houses[0]] if houses else None
-            names = ref.config["feature_names"] if ref else []
-            medians = ref.config.get("feature_medians") or [0.0] * len(names) if ref else []
-            with gr.Row():
-                feats = [gr.Number(m, label=n, min_width=100) for n, m in zip(names, medians, strict=True)]
-            price_btn = gr.Button("Predict", variant="primary")
-            prices = gr.Dataframe(headers=["model", "predicted MEDV ($1000s)"], label="Predictions")
-
-            @torch.inference_mode()
-            def predict(*values: float):
-                if len(values) != len(names):
-                    raise gr.Error(f"{len(names)} features are needed ({', '.join(names)}), got {len(values)}")
-                if any(v is None or not math.isfinite(v) for v in values):
-                    raise gr.Error("every feature must be a finite number")
-                out = []
-                for name in houses:
-                    m = z.models[name]
-                    n = m.config["normalize"]
-                    x = (torch.tensor(values, dtype=torch.float64) - torch.tensor(n["mean"])) / torch.tensor(n["std"])
-                    out.append([name, round(float(m(x.float()[None])[0]), 2)])
-                return out
-
-            price_btn.click(predict, feats, prices, api_name="predict_price")
-            demo.load(predict, feats, prices, api_visibility="private")
-
+            houses_tab(z, demo)
     return demo
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-HUB = ROOT / "hub"
+HUB = ROOT / "zoo" / "checkpoints"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
@@ -60,7 +60,7 @@ def _reload_hf_constants() -> None:
 @pytest.fixture(scope="session")
 def app():
     """The real app, started once as `python -m demos` in a subprocess."""
-    from apphelpers import RunningApp
+    from bench.app_process import RunningApp
 
     running = RunningApp()
     yield running

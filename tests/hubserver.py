@@ -173,9 +173,15 @@ class Handler(BaseHTTPRequestHandler):
                 return self._error(404, f"Revision {rev} not found", "RevisionNotFound")
             if action == "preupload":
                 files = json.loads(body)["files"]
-                return self._json(200, {"files": [
-                    {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False, "oid": None} for f in files
-                ]})  # fmt: skip
+                return self._json(
+                    200,
+                    {
+                        "files": [
+                            {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False, "oid": None}
+                            for f in files
+                        ]
+                    },
+                )
             if action == "commit":
                 files, deleted, summary = {}, [], ""
                 for line in body.decode().splitlines():
@@ -191,8 +197,15 @@ class Handler(BaseHTTPRequestHandler):
                     else:
                         return self._error(400, f"unsupported commit operation {item['key']}")
                 sha = store.commit(repo_id, rev, files, deleted, summary)
-                return self._json(200, {"commitUrl": f"{self._url(repo_id)}/commit/{sha}", "commitOid": sha,
-                                        "success": True, "pullRequestUrl": None})  # fmt: skip
+                return self._json(
+                    200,
+                    {
+                        "commitUrl": f"{self._url(repo_id)}/commit/{sha}",
+                        "commitOid": sha,
+                        "success": True,
+                        "pullRequestUrl": None,
+                    },
+                )
         self._error(404, f"no route for POST {path}")
 
     def do_GET(self) -> None:  # noqa: N802
@@ -210,8 +223,11 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/api/models":
             author = parse_qs(url.query).get("author", [None])[0]
             root = store.root / author if author else store.root
-            ids = sorted(f"{author}/{p.name}" for p in root.iterdir() if (p / "refs.json").is_file()) if (
-                root.is_dir()) else []  # fmt: skip
+            ids = (
+                sorted(f"{author}/{p.name}" for p in root.iterdir() if (p / "refs.json").is_file())
+                if (root.is_dir())
+                else []
+            )
             return self._json(200, [{"id": i, "modelId": i, "private": False} for i in ids])
         parts = path.split("/")
         if len(parts) >= 5 and parts[1:3] == ["api", "models"]:
@@ -225,13 +241,27 @@ class Handler(BaseHTTPRequestHandler):
                 return self._error(404, f"Revision {rev} not found", "RevisionNotFound", head)
             tree = store.files(repo_id, sha)
             if action == "tree":
-                return self._json(200, [
-                    {"type": "file", "path": p, "oid": digest, "size": len(store.blob(repo_id, digest))}
-                    for p, digest in sorted(tree.items())
-                ])  # fmt: skip
+                return self._json(
+                    200,
+                    [
+                        {"type": "file", "path": p, "oid": digest, "size": len(store.blob(repo_id, digest))}
+                        for p, digest in sorted(tree.items())
+                    ],
+                )
             siblings = [{"rfilename": p} for p in sorted(tree)]
-            return self._json(200, {"id": repo_id, "modelId": repo_id, "sha": sha, "siblings": siblings,
-                                    "private": False, "tags": [], "downloads": 0, "likes": 0})  # fmt: skip
+            return self._json(
+                200,
+                {
+                    "id": repo_id,
+                    "modelId": repo_id,
+                    "sha": sha,
+                    "siblings": siblings,
+                    "private": False,
+                    "tags": [],
+                    "downloads": 0,
+                    "likes": 0,
+                },
+            )
         # /{ns}/{name}/resolve/{rev}/{file}
         if len(parts) >= 6 and parts[3] == "resolve":
             repo_id, rev, file = f"{parts[1]}/{parts[2]}", parts[4], "/".join(parts[5:])

@@ -5,15 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from apphelpers import human_drawing, sketch
+from bench.app_process import sketch
+from training.drawings import human_drawing
 
 pytestmark = pytest.mark.app
 
 
 def test_api_names_are_public(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/classify_digit", "/generate_text", "/decode_latent", "/encode_digit", "/leaderboard",
-            "/predict_price"} <= names  # fmt: skip
+    assert {
+        "/classify_digit",
+        "/generate_text",
+        "/decode_latent",
+        "/encode_digit",
+        "/leaderboard",
+        "/predict_price",
+    } <= names
 
 
 def test_classify_digit_reads_a_drawing(client, tmp_path, mnist_sample):
@@ -96,9 +103,13 @@ def test_decode_and_encode_latent(client, tmp_path, mnist_sample):
 
 @pytest.mark.parametrize(
     "code, message",
-    [([0.0] * 27, "a latent vector has 28 values, got 27"), ([0.0] * 29, "has 28 values, got 29"),
-     ([1e9] + [0.0] * 27, "between -10 and 10"), (["x"] * 28, "must be numbers")],
-)  # fmt: skip
+    [
+        ([0.0] * 27, "a latent vector has 28 values, got 27"),
+        ([0.0] * 29, "has 28 values, got 29"),
+        ([1e9] + [0.0] * 27, "between -10 and 10"),
+        (["x"] * 28, "must be numbers"),
+    ],
+)
 def test_decode_latent_bad_vectors(client, code, message):
     with pytest.raises(Exception, match=message):
         client.predict("autoencoder-book", code, api_name="/decode_latent")
@@ -118,7 +129,7 @@ def test_leaderboard_and_houses(client):
 
 @pytest.mark.parametrize(
     "path",
-    ["/etc/passwd", "hub/mnist-mlp/model.safetensors", "../../../../etc/passwd", "demos/app.py"],
+    ["/etc/passwd", "zoo/checkpoints/mnist-mlp/model.safetensors", "../../../../etc/passwd", "demos/app.py"],
 )
 def test_app_serves_no_files_outside_its_own(app, path):
     import httpx

@@ -14,8 +14,7 @@ import pytest
 from PIL import Image
 
 import zoo
-
-from apphelpers import sketch
+from bench.app_process import sketch
 
 ZEROS = [0.0] * 28
 
@@ -29,8 +28,9 @@ def _png(tmp: Path, name: str, img: Image.Image) -> Path:
 def _raw_call(app, api: str, data: list) -> str:
     """POST straight to Gradio's HTTP API (what a non-Python client does) and return the event's stream."""
     body = json.dumps({"data": data})  # the stdlib writes NaN literals, as JavaScript clients may
-    r = httpx.post(f"{app.url}gradio_api/call/{api}", content=body, headers={"Content-Type": "application/json"},
-                   timeout=30)  # fmt: skip
+    r = httpx.post(
+        f"{app.url}gradio_api/call/{api}", content=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
     if r.status_code != 200:
         return r.text
     event = r.json()["event_id"]
@@ -39,44 +39,94 @@ def _raw_call(app, api: str, data: list) -> str:
 
 # (id, endpoint, builder of the arguments from a temp dir, message expected in the error)
 APP_CASES = [
-    ("all-ink", "/classify_digit", lambda t: [sketch(_png(t, "ink.png", Image.new("L", (400, 400), 0))),
-                                              "mnist-cnn-modern"], "almost all ink"),
-    ("huge-5000px", "/classify_digit", lambda t: [sketch(_png(t, "big.png", Image.new("L", (5000, 200), 255))),
-                                                  "mnist-cnn-modern"], "largest side allowed is 4096"),
-    ("1x1", "/classify_digit", lambda t: [sketch(_png(t, "one.png", Image.new("RGBA", (1, 1)))),
-                                          "mnist-cnn-modern"], "at least 8x8"),
-    ("not-an-image", "/classify_digit", lambda t: [sketch(_write(t, "x.png", b"this is text")),
-                                                   "mnist-cnn-modern"], "cannot identify image file"),
-    ("unknown-digits-model", "/classify_digit", lambda t: [sketch(_digit(t)), "resnet-152"],
-     "resnet-152 is not in the list of choices"),
-    ("path-as-digits-model", "/classify_digit", lambda t: [sketch(_digit(t)), "../../hub/mnist-mlp"],
-     "is not in the list of choices"),
-    ("huge-prompt", "/generate_text", lambda t: ["char-lstm-256", "x" * 100_000, 10, 1.0, 0, 0],
-     "at most 10,000 are allowed"),
-    ("temperature-negative", "/generate_text", lambda t: ["char-lstm-256", "A", 10, -0.5, 0, 0],
-     "Value -0.5 is less than minimum value 0"),
-    ("temperature-huge", "/generate_text", lambda t: ["char-lstm-256", "A", 10, 1e9, 0, 0],
-     "greater than maximum value 2"),
-    ("length-zero", "/generate_text", lambda t: ["char-lstm-256", "A", 0, 1.0, 0, 0],
-     "Value 0 is less than minimum value 1"),
-    ("length-negative", "/generate_text", lambda t: ["char-lstm-256", "A", -5, 1.0, 0, 0],
-     "less than minimum value 1"),
-    ("length-huge", "/generate_text", lambda t: ["char-lstm-256", "A", 1e9, 1.0, 0, 0],
-     "greater than maximum value 2000"),
-    ("top-k-negative", "/generate_text", lambda t: ["char-lstm-256", "A", 10, 1.0, -3, 0],
-     "less than minimum value 0"),
-    ("unknown-text-model", "/generate_text", lambda t: ["gpt-5", "A", 10, 1.0, 0, 0],
-     "gpt-5 is not in the list of choices"),
+    (
+        "all-ink",
+        "/classify_digit",
+        lambda t: [sketch(_png(t, "ink.png", Image.new("L", (400, 400), 0))), "mnist-cnn-modern"],
+        "almost all ink",
+    ),
+    (
+        "huge-5000px",
+        "/classify_digit",
+        lambda t: [sketch(_png(t, "big.png", Image.new("L", (5000, 200), 255))), "mnist-cnn-modern"],
+        "largest side allowed is 4096",
+    ),
+    (
+        "1x1",
+        "/classify_digit",
+        lambda t: [sketch(_png(t, "one.png", Image.new("RGBA", (1, 1)))), "mnist-cnn-modern"],
+        "at least 8x8",
+    ),
+    (
+        "not-an-image",
+        "/classify_digit",
+        lambda t: [sketch(_write(t, "x.png", b"this is text")), "mnist-cnn-modern"],
+        "cannot identify image file",
+    ),
+    (
+        "unknown-digits-model",
+        "/classify_digit",
+        lambda t: [sketch(_digit(t)), "resnet-152"],
+        "resnet-152 is not in the list of choices",
+    ),
+    (
+        "path-as-digits-model",
+        "/classify_digit",
+        lambda t: [sketch(_digit(t)), "../../zoo/checkpoints/mnist-mlp"],
+        "is not in the list of choices",
+    ),
+    (
+        "huge-prompt",
+        "/generate_text",
+        lambda t: ["char-lstm-256", "x" * 100_000, 10, 1.0, 0, 0],
+        "at most 10,000 are allowed",
+    ),
+    (
+        "temperature-negative",
+        "/generate_text",
+        lambda t: ["char-lstm-256", "A", 10, -0.5, 0, 0],
+        "Value -0.5 is less than minimum value 0",
+    ),
+    (
+        "temperature-huge",
+        "/generate_text",
+        lambda t: ["char-lstm-256", "A", 10, 1e9, 0, 0],
+        "greater than maximum value 2",
+    ),
+    (
+        "length-zero",
+        "/generate_text",
+        lambda t: ["char-lstm-256", "A", 0, 1.0, 0, 0],
+        "Value 0 is less than minimum value 1",
+    ),
+    ("length-negative", "/generate_text", lambda t: ["char-lstm-256", "A", -5, 1.0, 0, 0], "less than minimum value 1"),
+    (
+        "length-huge",
+        "/generate_text",
+        lambda t: ["char-lstm-256", "A", 1e9, 1.0, 0, 0],
+        "greater than maximum value 2000",
+    ),
+    ("top-k-negative", "/generate_text", lambda t: ["char-lstm-256", "A", 10, 1.0, -3, 0], "less than minimum value 0"),
+    (
+        "unknown-text-model",
+        "/generate_text",
+        lambda t: ["gpt-5", "A", 10, 1.0, 0, 0],
+        "gpt-5 is not in the list of choices",
+    ),
     ("latent-plus-1e9", "/decode_latent", lambda t: ["autoencoder-book", [1e9, *ZEROS[1:]]], "between -10 and 10"),
     ("latent-minus-1e9", "/decode_latent", lambda t: ["vae-28", [*ZEROS[1:], -1e9]], "between -10 and 10"),
     ("latent-short", "/decode_latent", lambda t: ["vae-28", ZEROS[1:]], "a latent vector has 28 values, got 27"),
     ("latent-long", "/decode_latent", lambda t: ["vae-28", ZEROS + [0.0]], "a latent vector has 28 values, got 29"),
     ("unknown-decoder", "/decode_latent", lambda t: ["dcgan-9000", ZEROS], "unknown latent model 'dcgan-9000'"),
     ("path-as-decoder", "/decode_latent", lambda t: ["../vae-28", ZEROS], "unknown latent model '../vae-28'"),
-    ("encode-blank", "/encode_digit", lambda t: ["vae-28", sketch(_png(t, "b.png", Image.new("RGBA", (300, 300))))],
-     "draw a digit to encode first"),
+    (
+        "encode-blank",
+        "/encode_digit",
+        lambda t: ["vae-28", sketch(_png(t, "b.png", Image.new("RGBA", (300, 300))))],
+        "draw a digit to encode first",
+    ),
     ("unknown-task", "/leaderboard", lambda t: ["speech"], "speech is not in the list of choices"),
-]  # fmt: skip
+]
 
 
 def _write(tmp: Path, name: str, data: bytes) -> Path:
@@ -109,8 +159,9 @@ def test_app_odd_but_valid_images(client, tmp_path, size, mode, expected):
     img = Image.new(mode, size, 255 if mode != "RGBA" else 0)
     w, h = size
     Image.Image.paste(img, 0, (w // 2 - w // 30, h // 5, w // 2 + w // 30, 4 * h // 5))  # a dark "1"
-    label, seen, hint = client.predict(sketch(_png(tmp_path, "odd.png", img)), "mnist-cnn-modern",
-                                       api_name="/classify_digit")  # fmt: skip
+    label, seen, hint = client.predict(
+        sketch(_png(tmp_path, "odd.png", img)), "mnist-cnn-modern", api_name="/classify_digit"
+    )
     assert label is not None and label["label"] == "1", hint
 
 
@@ -127,7 +178,7 @@ NAN_CASES = [
     ("length-nan", "generate_text", ["char-lstm-256", "A", math.nan, 1.0, 0, 0], "length must be between 1 and"),
     ("latent-nan", "decode_latent", ["autoencoder-book", [math.nan, *ZEROS[1:]]], "finite numbers (no NaN"),
     ("price-nan", "predict_price", [math.nan] + [1.0] * 12, "every feature must be a finite number"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("case", NAN_CASES, ids=[c[0] for c in NAN_CASES])
@@ -141,7 +192,7 @@ def test_app_nan_over_raw_http(app, client, tmp_path, case):
 
 # ------------------------------------------------------------------------------------------- loaders
 def _ckpt(tmp_path: Path) -> Path:
-    src = Path(__file__).resolve().parent.parent / "hub" / "mnist-convnet-book"
+    src = Path(__file__).resolve().parent.parent / "zoo" / "checkpoints" / "mnist-convnet-book"
     dst = tmp_path / "mnist-convnet-book"
     shutil.copytree(src, dst)
     return dst
@@ -158,8 +209,12 @@ def _cfg(folder: Path, **changes):
 
 
 LOADER_CASES = [
-    ("truncated", lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:999]),
-     zoo.WeightsIntegrityError, "corrupt or was tampered with"),
+    (
+        "truncated",
+        lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:999]),
+        zoo.WeightsIntegrityError,
+        "corrupt or was tampered with",
+    ),
     ("flipped-byte", lambda f: _flip(f / "model.safetensors"), zoo.WeightsIntegrityError, "tampered"),
     ("missing-key", lambda f: _cfg(f, architecture=None), zoo.ConfigError, "missing key 'architecture'"),
     ("mistyped-key", lambda f: _cfg(f, dense_size="32"), zoo.ConfigError, "key 'dense_size' must be"),
@@ -167,7 +222,7 @@ LOADER_CASES = [
     ("wrong-shape", lambda f: _cfg(f, dense_size=16, weights_sha256=None), ValueError, "dense1.linear.weight"),
     ("no-weights", lambda f: (f / "model.safetensors").unlink(), FileNotFoundError, "has no model.safetensors"),
     ("empty-folder", lambda f: [p.unlink() for p in f.iterdir()], zoo.ConfigError, "has no config.json"),
-]  # fmt: skip
+]
 
 
 def _flip(path: Path) -> None:

@@ -11,14 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from apphelpers import ROOT, RunningApp
+from bench.app_process import ROOT, RunningApp
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("DLFS_ZOO_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +102,7 @@ def test_generate_text_and_see_it_stream(page):
         window.textSampler = setInterval(() => window.textLengths.push(box().value.length), 5);
     }""")
     page.locator("#text-go").click()
-    page.wait_for_function("() => document.querySelector('#text-out textarea').value.length >= 2000",
-                           timeout=15_000)  # fmt: skip
+    page.wait_for_function("() => document.querySelector('#text-out textarea').value.length >= 2000", timeout=15_000)
     lengths = page.evaluate("() => { clearInterval(window.textSampler); return window.textLengths; }")
     lengths.append(len(page.locator("#text-out textarea").input_value()))
     page.screenshot(path=str(ARTIFACTS / "browser-text.png"))

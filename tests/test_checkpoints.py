@@ -13,8 +13,14 @@ from zoo.models import MNISTConvNet
 
 from conftest import HUB, ROOT
 
-BOOK_SIX = ["house-prices-book", "house-prices-notebook", "mnist-convnet-book", "mnist-convnet-notebook",
-            "char-lstm-book", "autoencoder-book"]  # fmt: skip
+BOOK_SIX = [
+    "house-prices-book",
+    "house-prices-notebook",
+    "mnist-convnet-book",
+    "mnist-convnet-notebook",
+    "char-lstm-book",
+    "autoencoder-book",
+]
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +68,9 @@ def test_torch_hub_model_matches_its_card_on_the_test_set():
     pixels, labels = mnist_pixels(train=False)
     n = model.config["normalize"]
     with torch.no_grad():
-        pred = torch.cat([model((pixels[i:i + 1000] - n["mean"]) / n["std"])[0].argmax(1)
-                          for i in range(0, 10000, 1000)])  # fmt: skip
+        pred = torch.cat(
+            [model((pixels[i : i + 1000] - n["mean"]) / n["std"])[0].argmax(1) for i in range(0, 10000, 1000)]
+        )
     claimed, _ = cards.read(HUB / "mnist-convnet-book")
     assert (pred == labels).float().mean().item() == pytest.approx(claimed["accuracy"], abs=1e-4)
 
@@ -81,5 +88,5 @@ def test_cards_carry_metadata_and_the_hub_stays_small():
     assert total < 20_000_000
 
 
-def test_verify_passes_on_the_embedded_hub():
+def test_verify_passes_on_the_embedded_dir():
     assert train_main(["evaluate", "--all", "--verify"]) == 0

@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args, cwd=ROOT, env=None, check=False):
-    p = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                       env={**os.environ, **(env or {})}, timeout=600)  # fmt: skip
+    p = subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600
+    )
     if check and p.returncode != 0:
         raise AssertionError(p.stderr)
     return p
@@ -22,8 +23,19 @@ def run(*args, cwd=ROOT, env=None, check=False):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
-    run("-m", "training", "train", "house-prices-book", "houses-linear-regression", "--epochs", "5",
-        "--out", str(out), "--quiet", check=True)  # fmt: skip
+    run(
+        "-m",
+        "training",
+        "train",
+        "house-prices-book",
+        "house-prices-linear-regression",
+        "--epochs",
+        "5",
+        "--out",
+        str(out),
+        "--quiet",
+        check=True,
+    )
     return out
 
 
@@ -40,7 +52,7 @@ def test_train_writes_a_full_checkpoint_with_its_command(trained):
 def test_evaluate_json_recomputes_what_the_card_says(trained):
     p = run("-m", "training", "evaluate", "--all", "--hub", str(trained), "--json", check=True)
     rows = {r["name"]: r for r in json.loads(p.stdout)}
-    assert set(rows) == {"house-prices-book", "houses-linear-regression"}
+    assert set(rows) == {"house-prices-book", "house-prices-linear-regression"}
     assert rows["house-prices-book"]["task"] == "houses"
     assert set(rows["house-prices-book"]["metrics"]) == {"mse", "mae"}
     p = run("-m", "training", "evaluate", "--all", "--hub", str(trained), "--verify", check=True)
@@ -52,13 +64,14 @@ def test_verify_fails_when_a_card_lies(trained, tmp_path):
 
     lying = tmp_path / "lying"
     shutil.copytree(trained, lying)
-    card = lying / "houses-linear-regression" / "README.md"
+    card = lying / "house-prices-linear-regression" / "README.md"
     text = card.read_text()
-    mse = json.loads(run("-m", "training", "evaluate", "houses-linear-regression", "--hub", str(lying),
-                         "--json", check=True).stdout)[0]["metrics"]["mse"]  # fmt: skip
+    name = "house-prices-linear-regression"
+    evaluated = run("-m", "training", "evaluate", name, "--hub", str(lying), "--json", check=True)
+    mse = json.loads(evaluated.stdout)[0]["metrics"]["mse"]
     card.write_text(text.replace(f"value: {mse}", "value: 1.0", 1))
     p = run("-m", "training", "evaluate", "--all", "--hub", str(lying), "--verify")
-    assert p.returncode == 1 and "houses-linear-regression: mse card 1.0" in p.stderr
+    assert p.returncode == 1 and "house-prices-linear-regression: mse card 1.0" in p.stderr
     p = run("-m", "training", "evaluate", "--all", "--hub", str(lying), "--write", check=True)
     assert run("-m", "training", "evaluate", "--all", "--hub", str(lying), "--verify").returncode == 0
 
@@ -74,6 +87,9 @@ def test_verify_fails_when_a_card_lies(trained, tmp_path):
         (["train", "char-lstm-book", "--text", "/no/such/file.txt"], "no such file"),
         (["train", "house-prices-book", "--text", "README.md"], "--text applies to the text models only"),
         (["evaluate", "--all", "--hub", "/no/such/dir"], "--hub /no/such/dir: no such folder"),
+        (["push", "no-such-model", "--dry-run"], "unknown model 'no-such-model'; known models: house-prices-book"),
+        (["push", "../etc"], "invalid model name '../etc'"),
+        (["train", "mnist-mlp", "--train-limit", "0"], "--train-limit must be >= 1"),
     ],
 )
 def test_cli_errors_are_one_clear_line(args, message):
@@ -90,7 +106,7 @@ def test_bad_flag_is_argparse_usage():
 def test_unwritable_output_folder(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    p = run("-m", "training", "train", "houses-linear-regression", "--out", str(blocker / "sub"), "--quiet")
+    p = run("-m", "training", "train", "house-prices-linear-regression", "--out", str(blocker / "sub"), "--quiet")
     assert p.returncode == 2 and "cannot write checkpoints to" in p.stderr and "Traceback" not in p.stderr
 
 

@@ -11,11 +11,26 @@ from training import data
 
 
 def test_play_markdown_becomes_tiny_shakespeare_layout():
-    md = "\n".join([
-        "# Play", "", "## ACT I", "", "_Enter two Witches, with", "Attendants_", "",
-        "**First Witch**  ", "When shall we three meet again  ", "In thunder, _Aside_ lightning?", "",
-        "**ALL**  ", "Fair is foul.", "", "_Exeunt_", "",
-    ])  # fmt: skip
+    md = "\n".join(
+        [
+            "# Play",
+            "",
+            "## ACT I",
+            "",
+            "_Enter two Witches, with",
+            "Attendants_",
+            "",
+            "**First Witch**  ",
+            "When shall we three meet again  ",
+            "In thunder, _Aside_ lightning?",
+            "",
+            "**ALL**  ",
+            "Fair is foul.",
+            "",
+            "_Exeunt_",
+            "",
+        ]
+    )
     assert (
         data._play_to_text(md)
         == "First Witch:\nWhen shall we three meet again\nIn thunder, lightning?\n\nALL:\nFair is foul.\n"
@@ -94,7 +109,8 @@ def test_real_mnist_files_match_their_md5():
 def test_book_dataloader_path_works():
     from torchvision import transforms
 
-    ds = data.mnist_dataset(False, transform=transforms.Compose([
-        transforms.ToTensor(), transforms.Normalize((0.1305,), (0.3081,))]))  # fmt: skip
+    ds = data.mnist_dataset(
+        False, transform=transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1305,), (0.3081,))])
+    )
     x, y = ds[0]
     assert x.shape == (1, 28, 28) and y == 7

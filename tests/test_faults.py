@@ -46,8 +46,7 @@ def test_sigkill_while_writing_keeps_the_previous_checkpoint(tmp_path, where):
     folder = out / "house-prices-book"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
 
-    p = subprocess.run([sys.executable, "-c", KILLER, where, *train, "--seed", "1"], cwd=ROOT,
-                       capture_output=True)  # fmt: skip
+    p = subprocess.run([sys.executable, "-c", KILLER, where, *train, "--seed", "1"], cwd=ROOT, capture_output=True)
     assert p.returncode == -signal.SIGKILL
 
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
@@ -56,8 +55,7 @@ def test_sigkill_while_writing_keeps_the_previous_checkpoint(tmp_path, where):
     leftovers = [p.name for p in out.iterdir() if p.name != "house-prices-book"]
     assert all(n.startswith(".house-prices-book.tmp-") for n in leftovers)  # only an inert temp folder
     # the next run cleans up after itself and replaces the checkpoint whole
-    subprocess.run([sys.executable, "-m", "training", *train, "--seed", "2"], cwd=ROOT, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run([sys.executable, "-m", "training", *train, "--seed", "2"], cwd=ROOT, check=True, capture_output=True)
     assert zoo.load(folder).config["name"] == "house-prices-book"
     assert (folder / "model.safetensors").read_bytes() != before["model.safetensors"]
     assert os.listdir(out) == ["house-prices-book"]  # the killed run's temp folder was cleaned up

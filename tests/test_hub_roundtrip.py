@@ -27,14 +27,18 @@ def test_push_pull_load_every_embedded_model_bit_exactly(hub_server, monkeypatch
     assert len(EMBEDDED) >= 6
     before = {n: _snapshot(HUB / n) for n in EMBEDDED}
     assert train_main(["push", "--all", "--namespace", "tester"]) == 0
-    assert {r.split("/")[-1] for m, r in hub_server.requests if r.startswith("/api/models/tester/") and m == "POST"
-            and "/commit/" in r} >= {"main"}  # fmt: skip
+    assert {
+        r.split("/")[-1]
+        for m, r in hub_server.requests
+        if r.startswith("/api/models/tester/") and m == "POST" and "/commit/" in r
+    } >= {"main"}
     assert {n: _snapshot(HUB / n) for n in EMBEDDED} == before  # pushing changes nothing locally
 
     assert zoo_main(["pull", *EMBEDDED, "--namespace", "tester"]) == 0
     cache = Path(os.environ["HF_HOME"]) / "hub"
     assert {p.name for p in cache.iterdir() if p.name.startswith("models--")} == {
-        f"models--tester--{n}" for n in EMBEDDED}  # fmt: skip
+        f"models--tester--{n}" for n in EMBEDDED
+    }
     for name in EMBEDDED:
         model = zoo.load(name, source="hf", namespace="tester")
         local = load_file(HUB / name / "model.safetensors")
@@ -124,10 +128,20 @@ def test_leaderboard_from_hf_namespace(hub_server):
 def test_pull_cli_uses_hf_endpoint_in_a_subprocess(hub_server, tmp_path):
     shutil.copytree(HUB / EMBEDDED[0], tmp_path / EMBEDDED[0])
     env = {**os.environ}
-    p = subprocess.run([sys.executable, "-m", "training", "push", EMBEDDED[0], "--hub", str(tmp_path),
-                        "--namespace", "sub"], env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    p = subprocess.run(
+        [sys.executable, "-m", "training", "push", EMBEDDED[0], "--hub", str(tmp_path), "--namespace", "sub"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
-    p = subprocess.run([sys.executable, "-m", "zoo", "pull", EMBEDDED[0], "--namespace", "sub"], env=env,
-                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    p = subprocess.run(
+        [sys.executable, "-m", "zoo", "pull", EMBEDDED[0], "--namespace", "sub"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     assert "sub/" + EMBEDDED[0] in p.stdout

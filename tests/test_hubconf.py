@@ -16,7 +16,7 @@ def _local_list_and_help(repo_dir, model):
 
 def test_list_and_help():
     entries, doc = _local_list_and_help(ROOT, "mnist_convnet")
-    assert entries == ["autoencoder", "char_lstm", "house_prices", "mnist_convnet"]
+    assert entries == ["autoencoder", "char_lstm", "char_rnn", "house_prices", "mnist_convnet"]
     assert "Variants: mnist-convnet-book" in doc and ">>> model = torch.hub.load" in doc
 
 
@@ -39,12 +39,23 @@ def test_pretrained_false_is_fresh_but_same_architecture():
 
 
 def test_wrong_variant_lists_the_right_ones():
-    with pytest.raises(ValueError, match=r"not a char_lstm model; choose one of \['char-lstm-book'"):
-        torch.hub.load(str(ROOT), "char_lstm", source="local", variant="mnist-convnet-book")
+    with pytest.raises(ValueError, match=r"not a char_rnn model; choose one of \['char-lstm-book'"):
+        torch.hub.load(str(ROOT), "char_rnn", source="local", variant="mnist-convnet-book")
 
 
 def test_every_family_loads():
-    for entry, variant in [("house_prices", "houses-random-forest"), ("char_lstm", "char-lstm-book"),
-                           ("autoencoder", "autoencoder-book")]:  # fmt: skip
+    for entry, variant in [
+        ("house_prices", "house-prices-random-forest"),
+        ("char_rnn", "char-gru-2layer"),
+        ("autoencoder", "autoencoder-book"),
+    ]:
         model = torch.hub.load(str(ROOT), entry, source="local", variant=variant)
         assert model.config["name"] == variant
+
+
+def test_old_names_keep_working():
+    """``char_lstm`` (the family's old entry point) and ``houses-*`` (the entries' old names) still load."""
+    model = torch.hub.load(str(ROOT), "char_lstm", source="local", variant="char-lstm-256")
+    assert model.config["name"] == "char-lstm-256"
+    model = torch.hub.load(str(ROOT), "house_prices", source="local", variant="houses-random-forest")
+    assert model.config["name"] == "house-prices-random-forest"

@@ -26,7 +26,7 @@ def test_assert_dim_names_expected_and_actual():
 
 def test_dense_dropout_is_keep_probability_and_follows_train_eval():
     torch.manual_seed(0)
-    layer = DenseLayer(1000, 1000, dropout=0.8)
+    layer = DenseLayer(1000, 1000, keep_prob=0.8)
     nn.init.eye_(layer.linear.weight)
     nn.init.zeros_(layer.linear.bias)
     x = torch.ones(4, 1000)
@@ -41,9 +41,9 @@ def test_dense_dropout_is_keep_probability_and_follows_train_eval():
 
 def test_dropout_rejects_drop_probabilities_outside_range():
     with pytest.raises(ValueError, match="keep probability"):
-        DenseLayer(3, 3, dropout=0.0)
+        DenseLayer(3, 3, keep_prob=0.0)
     with pytest.raises(ValueError, match="keep probability"):
-        ConvLayer(1, 1, 3, dropout=1.5)
+        ConvLayer(1, 1, 3, keep_prob=1.5)
 
 
 def test_conv_layer_same_padding_and_flatten():

@@ -11,27 +11,45 @@ import pytest
 from zoo.catalog import TASKS
 from zoo.leaderboard import leaderboard, rank, to_csv, to_markdown
 
-from conftest import ROOT
+from conftest import HUB, ROOT
 
 
 def _row(task, model, **metrics):
-    return {"task": task, "rank": 0, "model": model, "metrics": metrics, "verified": True, "params": 10,
-            "size_bytes": 40, "latency_ms": 0.1, "book": {}}  # fmt: skip
+    return {
+        "task": task,
+        "rank": 0,
+        "model": model,
+        "metrics": metrics,
+        "verified": True,
+        "params": 10,
+        "size_bytes": 40,
+        "latency_ms": 0.1,
+        "book": {},
+    }
 
 
 def test_rank_uses_direction_and_tie_breaks_on_the_next_metric():
-    rows = rank([
-        _row("digits", "a", accuracy=0.97, loss=0.1),
-        _row("digits", "b", accuracy=0.99, loss=0.05),
-        _row("digits", "c", accuracy=0.97, loss=0.08),
-        _row("houses", "x", mse=20.0, mae=3.0),
-        _row("houses", "y", mse=15.0, mae=3.5),
-        _row("text", "t", loss=1.5),  # primary metric missing: ranks last
-        _row("text", "u", bits_per_char=2.0, loss=1.4),
-    ])  # fmt: skip
+    rows = rank(
+        [
+            _row("digits", "a", accuracy=0.97, loss=0.1),
+            _row("digits", "b", accuracy=0.99, loss=0.05),
+            _row("digits", "c", accuracy=0.97, loss=0.08),
+            _row("houses", "x", mse=20.0, mae=3.0),
+            _row("houses", "y", mse=15.0, mae=3.5),
+            _row("text", "t", loss=1.5),  # primary metric missing: ranks last
+            _row("text", "u", bits_per_char=2.0, loss=1.4),
+        ]
+    )
     order = [(r["task"], r["rank"], r["model"]) for r in rows]
-    assert order == [("digits", 1, "b"), ("digits", 2, "c"), ("digits", 3, "a"), ("text", 1, "u"),
-                     ("text", 2, "t"), ("houses", 1, "y"), ("houses", 2, "x")]  # fmt: skip
+    assert order == [
+        ("digits", 1, "b"),
+        ("digits", 2, "c"),
+        ("digits", 3, "a"),
+        ("text", 1, "u"),
+        ("text", 2, "t"),
+        ("houses", 1, "y"),
+        ("houses", 2, "x"),
+    ]
 
 
 def test_csv_is_timm_like_and_markdown_has_a_table_per_task():
@@ -51,8 +69,9 @@ def test_unknown_task_and_source():
 
 
 def test_embedded_leaderboard_cli_json():
-    p = subprocess.run([sys.executable, "-m", "zoo", "leaderboard", "--json"], cwd=ROOT, capture_output=True,
-                       text=True, check=True)  # fmt: skip
+    p = subprocess.run(
+        [sys.executable, "-m", "zoo", "leaderboard", "--json"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     rows = json.loads(p.stdout)
     counts = {t: sum(r["task"] == t for r in rows) for t in TASKS}
     assert counts["digits"] >= 4 and counts["text"] >= 3 and counts["latent"] >= 2 and counts["houses"] >= 4
@@ -66,7 +85,7 @@ def test_embedded_leaderboard_cli_json():
 def test_tampered_weights_are_not_verified(tmp_path):
     import shutil
 
-    shutil.copytree(ROOT / "hub" / "house-prices-book", tmp_path / "house-prices-book")
+    shutil.copytree(HUB / "house-prices-book", tmp_path / "house-prices-book")
     f = tmp_path / "house-prices-book" / "model.safetensors"
     data = bytearray(f.read_bytes())
     data[-1] ^= 1

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from gradio_client import Client
 
-from apphelpers import human_drawing, sketch
+from bench.app_process import sketch
+from training.drawings import human_drawing
 
 CLIENTS, REQUESTS = 10, 5  # `make bench` runs 50 x 20
 
@@ -25,8 +26,10 @@ def test_concurrent_clients_get_no_errors(app, tmp_path, mnist_sample):
     def one(k: int) -> list[str]:
         client = Client(app.url, verbose=False)
         path, _ = paths[k % 3]  # clients share drawings: identical outputs at the same moment once raced
-        return [client.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")[0]["label"]
-                for _ in range(REQUESTS)]  # fmt: skip
+        return [
+            client.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")[0]["label"]
+            for _ in range(REQUESTS)
+        ]
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         results = list(pool.map(one, range(CLIENTS)))

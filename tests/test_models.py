@@ -21,7 +21,7 @@ from zoo.models import (
     MNISTModernCNN,
     NextCharacterModel,
     WeightsIntegrityError,
-)  # fmt: skip
+)
 
 
 def test_forward_shapes_and_tuple_outputs():
@@ -137,7 +137,7 @@ def test_truncated_weights_are_refused(tiny_checkpoint):
         (lambda c: c.pop("architecture"), "missing key 'architecture'"),
         (lambda c: c.update(architecture="ResNet"), "unknown architecture 'ResNet'"),
         (lambda c: c.update(conv1_channels="16"), "key 'conv1_channels' must be"),
-        (lambda c: c.update(dropout=True), "key 'dropout' must be"),
+        (lambda c: c.update(keep_prob=True), "key 'keep_prob' must be"),
         (lambda c: c.update(colour="red"), "unknown key 'colour'"),
         (lambda c: c.update(weights_sha256=5), "key 'weights_sha256' must be a str"),
     ],

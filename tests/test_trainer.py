@@ -21,8 +21,9 @@ def _data(n=256, seed=0):
 def test_fit_lowers_loss_and_returns_history():
     X, y = _data()
     model = HousePricesModel(16, "tanh")
-    trainer = PyTorchTrainer(model, optim.SGD(model.parameters(), lr=0.01, momentum=0.9), nn.MSELoss(),
-                             seed=0, progress=False)  # fmt: skip
+    trainer = PyTorchTrainer(
+        model, optim.SGD(model.parameters(), lr=0.01, momentum=0.9), nn.MSELoss(), seed=0, progress=False
+    )
     before = trainer.evaluate_loss(X, y)
     hist = trainer.fit(X, y, X, y, epochs=20, eval_every=5, batch_size=32)
     assert len(hist) == 20 and [h["epoch"] for h in hist] == list(range(1, 21))

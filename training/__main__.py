@@ -14,35 +14,18 @@ from typing import Any
 import torch
 
 from zoo import hub as zhub
-from zoo.catalog import ENTRIES, UnknownModelError, validate_name
+from zoo.catalog import ENTRIES, UnknownModelError
 from zoo.models import WEIGHTS_NAME, sha256_file
 
 from . import card as cards
+from .cli import CLIError, checkpoints_folder, model_names
 from .evaluate import cpu_latency_ms, evaluate_model
-from .recipes import RECIPES, Options
+from .push import add_push_parser
+from .recipes import TRAINERS, Options
 from .trainer import pick_device, seed_everything
 
 # a card's metric may differ from a recomputation by this much (float sums differ across CPUs/BLAS)
 VERIFY_RTOL, VERIFY_ATOL = 1e-3, 1e-5
-
-
-class CLIError(Exception):
-    """A user mistake: printed as one line, exit status 2."""
-
-
-def _names(args_names: list[str], all_flag: bool) -> list[str]:
-    if all_flag or args_names == ["all"]:
-        return list(RECIPES)
-    if not args_names:
-        raise CLIError("name at least one model, or use --all")
-    for n in args_names:
-        try:
-            validate_name(n)
-        except ValueError as e:
-            raise CLIError(str(e)) from None
-        if n not in RECIPES:
-            raise CLIError(f"unknown model {n!r}; known models: {', '.join(RECIPES)}")
-    return args_names
 
 
 def best_digits(folders: list[Path]) -> zhub.PyTorchModel | None:
@@ -60,26 +43,33 @@ def best_digits(folders: list[Path]) -> zhub.PyTorchModel | None:
 
 
 def _command(name: str, o: Options, out: Path) -> str:
-    parts = ["python -m training train", name, f"--epochs {o.epochs}", f"--batch-size {o.batch_size}",
-             f"--lr {o.lr:g}", f"--seed {o.seed}"]  # fmt: skip
+    parts = ["python -m training train", name, f"--epochs {o.epochs}", f"--batch-size {o.batch_size}"]
+    parts += [f"--lr {o.lr:g}", f"--seed {o.seed}"]
     if o.stride:
         parts.append(f"--stride {o.stride}")
     if o.text:
         parts.append(f"--text {o.text}")
+    if o.train_limit:
+        parts.append(f"--train-limit {o.train_limit}")
     return " ".join(parts + [f"--out {out}"])
 
 
 def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    recipe = RECIPES[name]
+    entry = ENTRIES[name]
+    recipe = entry.recipe
     o = Options(
         epochs=recipe.epochs if args.epochs is None else args.epochs,
         batch_size=recipe.batch_size if args.batch_size is None else args.batch_size,
         lr=args.lr if args.lr is not None else recipe.lr,
-        seed=recipe.seed if args.seed is None else args.seed, stride=args.stride or recipe.stride,
-        text=args.text, device=args.device, progress=not args.quiet,
-    )  # fmt: skip
-    for k in ("epochs", "batch_size"):
-        if getattr(o, k) < 1:
+        seed=recipe.seed if args.seed is None else args.seed,
+        stride=args.stride or recipe.stride,
+        text=args.text,
+        device=args.device,
+        progress=not args.quiet,
+        train_limit=args.train_limit,
+    )
+    for k in ("epochs", "batch_size", "train_limit"):
+        if getattr(o, k) is not None and getattr(o, k) < 1:
             raise CLIError(f"--{k.replace('_', '-')} must be >= 1, got {getattr(o, k)}")
     if not (o.lr >= 0 and math.isfinite(o.lr)):
         raise CLIError(f"--lr must be a finite number >= 0, got {o.lr}")
@@ -87,21 +77,27 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     print(f"== {name}: {o.epochs} epoch(s), batch {o.batch_size}, lr {o.lr:g}, seed {o.seed}", flush=True)
     seed_everything(o.seed)
     start = time.perf_counter()
-    model, history = recipe.train(o)
+    model, history = TRAINERS[recipe.trainer](entry, o)
     seconds = time.perf_counter() - start
     model.eval()
-    classifier = best_digits([out, zhub.embedded_hub()]) if model.task == "latent" else None
+    classifier = best_digits([out, zhub.embedded_dir()]) if model.task == "latent" else None
     metrics = evaluate_model(model.cpu(), classifier=classifier, text_file=o.text)
     info = {
         "command": _command(name, o, out),
-        "seed": o.seed, "epochs": o.epochs, "batch_size": o.batch_size, "lr": o.lr,
-        "train_seconds": round(seconds, 1), "device": str(pick_device(o.device)),
-        "torch": str(torch.__version__), "python": platform.python_version(),
-        "num_params": model.num_params(), "cpu_latency_ms": round(cpu_latency_ms(model), 3),
-        "book": ENTRIES[name].book, "notes": list(recipe.notes),
-        "history": [{k: round(v, 5) if isinstance(v, float) else v for k, v in h.items()}
-                    for h in history if "test_loss" in h],
-    }  # fmt: skip
+        "seed": o.seed,
+        "epochs": o.epochs,
+        "batch_size": o.batch_size,
+        "lr": o.lr,
+        "train_seconds": round(seconds, 1),
+        "device": str(pick_device(o.device)),
+        "torch": str(torch.__version__),
+        "python": platform.python_version(),
+        "num_params": model.num_params(),
+        "cpu_latency_ms": round(cpu_latency_ms(model), 3),
+        "book": entry.book,
+        "notes": list(recipe.notes),
+        "history": [_rounded(h) for h in history if "test_loss" in h],
+    }
     if classifier is not None:
         info["sample_classifier"] = classifier.config["name"]
 
@@ -115,8 +111,12 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"name": name, "task": model.task, "metrics": metrics, "train_seconds": seconds}
 
 
+def _rounded(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 5) if isinstance(v, float) else v for k, v in record.items()}
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    names = _names(args.names, args.all)
+    names = model_names(args.names, args.all)
     if args.text and any(ENTRIES[n].task != "text" for n in names):
         raise CLIError("--text applies to the text models only (char-*)")
     if args.text and not Path(args.text).is_file():
@@ -132,10 +132,8 @@ def _close(a: float, b: float) -> bool:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    hub_dir = Path(args.hub) if args.hub else zhub.embedded_hub()
-    if not hub_dir.is_dir():
-        raise CLIError(f"--hub {hub_dir}: no such folder")
-    names = [n for n in _names(args.names, args.all) if args.names or (hub_dir / n).is_dir()]
+    hub_dir = checkpoints_folder(args.hub)
+    names = [n for n in model_names(args.names, args.all) if args.names or (hub_dir / n).is_dir()]
     rows, failures = [], []
     classifier = None
     for name in sorted(names, key=lambda n: ENTRIES[n].task != "digits"):  # digits first: latent needs one
@@ -150,8 +148,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             bad = {k: (claimed.get(k), v) for k, v in metrics.items() if k not in claimed or not _close(v, claimed[k])}
             row["verified"] = not bad
             if bad:
-                failures.append(f"{name}: " + ", ".join(f"{k} card {c} != recomputed {v:.6g}"
-                                                         for k, (c, v) in bad.items()))  # fmt: skip
+                diffs = (f"{k} card {c} != recomputed {v:.6g}" for k, (c, v) in bad.items())
+                failures.append(f"{name}: " + ", ".join(diffs))
         if args.write:
             info["evaluated_sha256"] = sha256_file(folder / WEIGHTS_NAME)
             zhub.atomic_write_text(folder / "README.md", cards.render(name, metrics, info))
@@ -167,10 +165,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Rewrite config.json files that use renamed keys (``zoo.models.RENAMED_KEYS``); the weights are untouched."""
+    folder = checkpoints_folder(args.hub)
+    for config_path in sorted(folder.glob(f"*/{zhub.CONFIG_NAME}")):
+        raw = json.loads(config_path.read_text(encoding="utf-8"))
+        migrated = zhub.migrate_config(raw)
+        if migrated == raw:
+            continue
+        zhub.validate_config(migrated, str(config_path))
+        zhub.load_folder(config_path.parent)  # the weights still verify under the new config
+        zhub.atomic_write_text(config_path, json.dumps(migrated, indent=2, sort_keys=True) + "\n")
+        renamed = ", ".join(f"{a} -> {b}" for a, b in zip(raw, migrated, strict=True) if a != b)
+        print(f"{config_path}: {renamed}")
+    return 0
+
+
 def cmd_figures(args: argparse.Namespace) -> int:
     from .figures import write_figures
 
-    for path in write_figures(Path(args.hub) if args.hub else zhub.embedded_hub(), Path(args.out)):
+    for path in write_figures(checkpoints_folder(args.hub), Path(args.out)):
         print(path)
     return 0
 
@@ -180,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train models with the book's (or the variant's) recipe")
-    t.add_argument("names", nargs="*", metavar="NAME", help=f"one of: all, {', '.join(RECIPES)}")
+    t.add_argument("names", nargs="*", metavar="NAME", help=f"one of: all, {', '.join(ENTRIES)}")
     t.add_argument("--all", action="store_true")
     t.add_argument("--epochs", type=int)
     t.add_argument("--batch-size", type=int)
@@ -191,24 +205,27 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="runs", help="folder for the checkpoints (default: runs)")
     t.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.add_argument("--train-limit", type=int, metavar="N", help="digits: train on the first N images (smoke runs)")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="recompute metrics on the real held-out data")
     e.add_argument("names", nargs="*", metavar="NAME")
     e.add_argument("--all", action="store_true")
-    e.add_argument("--hub", help="folder of checkpoints (default: the embedded hub/)")
+    e.add_argument("--hub", help="folder of checkpoints (default: the ones shipped in the zoo package)")
     e.add_argument("--json", action="store_true")
     e.add_argument("--write", action="store_true", help="rewrite the cards' metrics with the recomputed ones")
     e.add_argument("--verify", action="store_true", help="exit 1 when a card's metric differs")
     e.add_argument("--text", help="the text file the text models were trained on")
     e.set_defaults(func=cmd_evaluate)
 
+    m = sub.add_parser("migrate", help="rename old config.json keys in place (weights untouched)")
+    m.add_argument("--hub", help="folder of checkpoints (default: the ones shipped in the zoo package)")
+    m.set_defaults(func=cmd_migrate)
+
     f = sub.add_parser("figures", help="the chapter's figures 7-3/7-4/7-5 and the app's MNIST sample")
-    f.add_argument("--hub", help="folder of checkpoints (default: the embedded hub/)")
+    f.add_argument("--hub", help="folder of checkpoints (default: the ones shipped in the zoo package)")
     f.add_argument("--out", default="demos/assets/figures")
     f.set_defaults(func=cmd_figures)
-
-    from .push import add_push_parser
 
     add_push_parser(sub)
     return p

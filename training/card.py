@@ -40,10 +40,14 @@ DEPARTURES = {
     "digits": ["Inputs are normalised with the mean/std in `config.json` (`normalize`)."],
 }
 METRIC_NAMES = {
-    "accuracy": "Accuracy", "loss": "Cross-entropy (nats)", "mse": "Mean squared error",
-    "mae": "Mean absolute error", "bits_per_char": "Bits per character",
-    "sample_score": "Random-code digit score", "sample_confident": "Random codes read with p > 0.9",
-}  # fmt: skip
+    "accuracy": "Accuracy",
+    "loss": "Cross-entropy (nats)",
+    "mse": "Mean squared error",
+    "mae": "Mean absolute error",
+    "bits_per_char": "Bits per character",
+    "sample_score": "Random-code digit score",
+    "sample_confident": "Random codes read with p > 0.9",
+}
 
 
 def render(name: str, metrics: dict[str, float], info: dict[str, Any]) -> str:
@@ -62,14 +66,18 @@ def render(name: str, metrics: dict[str, float], info: dict[str, Any]) -> str:
             source_name="dlfs-zoo evaluate",
             source_url="https://github.com/dlfs-zoo/dlfs-zoo",
             verified=False,
-        )  # fmt: skip
+        )
         for k, v in metrics.items()
     ]
     data = ModelCardData(
-        library_name="dlfs-zoo", license="mit", tags=["dlfs-zoo", "pytorch", "deep-learning-from-scratch",
-        entry.task], datasets=[DATASETS[task.dataset]], model_name=name, eval_results=results,
+        library_name="dlfs-zoo",
+        license="mit",
+        tags=["dlfs-zoo", "pytorch", "deep-learning-from-scratch", entry.task],
+        datasets=[DATASETS[task.dataset]],
+        model_name=name,
+        eval_results=results,
         dlfs_zoo=info,
-    )  # fmt: skip
+    )
     book = entry.book
     rows = "\n".join(f"| {k} | {v:.4f} | {book[k] if k in book else ''} |" for k, v in metrics.items())
     departures = "\n".join(f"- {d}" for d in COMMON_DEPARTURES + DEPARTURES[entry.task] + info.get("notes", []))

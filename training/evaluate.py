@@ -1,4 +1,4 @@
-"""Recompute every metric on the real held-out data, reading preprocessing from each model's config."""
+"""Recompute every metric on the real held-out data, through each model's own preprocessing methods."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from zoo.models import LatentModel, PyTorchModel, TextModel
+from zoo.models import DigitsModel, HousesModel, LatentModel, PyTorchModel, TextModel
 
 from . import data
 
@@ -33,19 +33,18 @@ def _text_val(text_file: str | None) -> str:
 
 
 @torch.inference_mode()
-def digits_probs(model: PyTorchModel, pixels: Tensor, batch_size: int = 1000) -> Tensor:
-    """Class probabilities for pixels in [0, 1], normalised as the model's config says."""
+def digits_probs(model: DigitsModel, pixels: Tensor, batch_size: int = 1000) -> Tensor:
+    """Class probabilities for MNIST-style pixels in [0, 1]."""
     model.eval()
     device = next(model.parameters()).device
-    norm = model.config["normalize"]
-    out = [
-        F.softmax(model(data.normalize_digits(pixels[i : i + batch_size], norm).to(device))[0].float(), -1).cpu()
-        for i in range(0, len(pixels), batch_size)
-    ]
+    out = []
+    for i in range(0, len(pixels), batch_size):
+        logits = model(model.preprocess(pixels[i : i + batch_size]).to(device))[0]
+        out.append(F.softmax(logits.float(), -1).cpu())
     return torch.cat(out)
 
 
-def eval_digits(model: PyTorchModel) -> dict[str, float]:
+def eval_digits(model: DigitsModel) -> dict[str, float]:
     pixels, labels = _mnist_test()
     probs = digits_probs(model, pixels)
     return {
@@ -55,31 +54,27 @@ def eval_digits(model: PyTorchModel) -> dict[str, float]:
 
 
 @torch.inference_mode()
-def eval_houses(model: PyTorchModel) -> dict[str, float]:
+def eval_houses(model: HousesModel) -> dict[str, float]:
     split = _houses()
-    norm = model.config["normalize"]
-    X = torch.tensor((split.X_test - np.array(norm["mean"])) / np.array(norm["std"]), dtype=torch.float32)
-    pred = model.eval()(X)[0].squeeze(1).double().numpy()
+    pred = model.eval()(model.scale(split.X_test))[0].squeeze(1).double().numpy()
     err = pred - split.y_test
     return {"mse": float(np.mean(err**2)), "mae": float(np.mean(np.abs(err)))}
 
 
 @torch.inference_mode()
-def eval_latent(model: LatentModel, classifier: PyTorchModel | None, n_samples: int = 1000) -> dict[str, float]:
+def eval_latent(model: LatentModel, classifier: DigitsModel | None, n_samples: int = 1000) -> dict[str, float]:
     """Reconstruction MSE on the model's input scale, and the chapter's "smooth space" test as numbers:
     decode ``n_samples`` random codes from the model's prior and let the best digits model judge them."""
     model.eval()
     pixels, _ = _mnist_test()
-    scale = model.config["input_scale"]
     total = 0.0
     for i in range(0, len(pixels), 1000):
-        x = data.scale_pixels(pixels[i : i + 1000], scale)
+        x = model.to_input(pixels[i : i + 1000])
         total += F.mse_loss(model(x)[0], x, reduction="sum").item()
     metrics = {"mse": total / pixels.numel()}
     if classifier is not None:
         codes = model.sample_codes(n_samples, generator=torch.Generator().manual_seed(0))
-        images = ((model.decode(codes) - scale["min"]) / (scale["max"] - scale["min"])).clamp(0, 1)
-        top = digits_probs(classifier, images).max(1).values
+        top = digits_probs(classifier, model.to_pixels(model.decode(codes))).max(1).values
         metrics["sample_score"] = top.mean().item()
         metrics["sample_confident"] = (top > 0.9).float().mean().item()
     return metrics
@@ -97,8 +92,8 @@ def eval_text(model: TextModel, text_file: str | None = None, streams: int = 16,
     state, total = None, 0.0
     for i in range(0, length, chunk):
         logits, state = model.run(X[:, i : i + chunk], state)
-        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y[:, i : i + chunk].reshape(-1),
-                                 reduction="sum").item()  # fmt: skip
+        targets = Y[:, i : i + chunk].reshape(-1)
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets, reduction="sum").item()
     loss = total / Y.numel()
     return {"loss": loss, "bits_per_char": loss / math.log(2)}
 
@@ -131,8 +126,9 @@ def example_input(model: PyTorchModel) -> Tensor:
     return torch.zeros(1, 100, dtype=torch.long)
 
 
-def evaluate_model(model: PyTorchModel, *, classifier: PyTorchModel | None = None,
-                   text_file: str | None = None) -> dict[str, Any]:  # fmt: skip
+def evaluate_model(
+    model: PyTorchModel, *, classifier: DigitsModel | None = None, text_file: str | None = None
+) -> dict[str, Any]:
     task = model.task
     if task == "digits":
         return eval_digits(model)

@@ -17,23 +17,14 @@ from zoo.catalog import ENTRIES
 from . import data
 
 
-def _decode_pixels(model, codes: torch.Tensor) -> np.ndarray:
-    s = model.config["input_scale"]
-    with torch.inference_mode():
-        return ((model.decode(codes) - s["min"]) / (s["max"] - s["min"])).clamp(0, 1).squeeze(1).numpy()
-
-
 def tsne_codes(model, pixels: torch.Tensor, cache_dir: Path) -> np.ndarray:
     from sklearn.manifold import TSNE
 
     cache = cache_dir / f"tsne-{model.config['weights_sha256'][:16]}.npy"
     if cache.is_file():
         return np.load(cache)
-    s = model.config["input_scale"]
     with torch.inference_mode():
-        codes = torch.cat(
-            [model.encode(data.scale_pixels(pixels[i : i + 1000], s)) for i in range(0, len(pixels), 1000)]
-        )
+        codes = torch.cat([model.encode(model.to_input(pixels[i : i + 1000])) for i in range(0, len(pixels), 1000)])
     emb = TSNE(n_components=2, init="pca", random_state=0, perplexity=30).fit_transform(codes.numpy())
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.save(cache, emb)
@@ -53,12 +44,10 @@ def write_figures(hub_dir: Path, out: Path) -> list[Path]:
         if entry.task != "latent" or not (hub_dir / name).is_dir():
             continue
         model = zhub.load_folder(hub_dir / name)
-        s = model.config["input_scale"]
         # 7-3: ten test digits and their reconstructions
         idx = [int(np.flatnonzero(labels.numpy() == d)[0]) for d in range(10)]
         with torch.inference_mode():
-            recon = model(data.scale_pixels(pixels[idx], s))[0]
-        recon = ((recon - s["min"]) / (s["max"] - s["min"])).clamp(0, 1).squeeze(1).numpy()
+            recon = model.to_pixels(model(model.to_input(pixels[idx]))[0]).squeeze(1).numpy()
         fig, axes = plt.subplots(2, 10, figsize=(10, 2.2))
         for i in range(10):
             axes[0, i].imshow(pixels[idx[i], 0], cmap="gray")
@@ -76,7 +65,9 @@ def write_figures(hub_dir: Path, out: Path) -> list[Path]:
         ax.axis("off")
         written.append(_save(fig, out / f"fig7-4-{name}.png"))
         # 7-5: random codes from the model's prior through the decoder
-        images = _decode_pixels(model, model.sample_codes(36, torch.Generator().manual_seed(0)))
+        with torch.inference_mode():
+            codes = model.sample_codes(36, torch.Generator().manual_seed(0))
+            images = model.to_pixels(model.decode(codes)).squeeze(1).numpy()
         fig, axes = plt.subplots(6, 6, figsize=(5, 5))
         for ax, img in zip(axes.flat, images, strict=True):
             ax.imshow(img, cmap="gray")

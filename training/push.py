@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 from zoo import hub as zhub
 from zoo.catalog import ENTRIES
 from zoo.hub import hub_error
 from zoo.models import sha256_file
 
+from .cli import CLIError, checkpoints_folder, model_names
+
 
 def cmd_push(args: argparse.Namespace) -> int:
     from huggingface_hub import HfApi
 
-    from .__main__ import CLIError, _names
-
-    hub_dir = Path(args.hub) if args.hub else zhub.embedded_hub()
-    names = _names(args.names, args.all)
+    hub_dir = checkpoints_folder(args.hub)
+    names = model_names(args.names, args.all)
     ns = zhub.resolve_namespace(args.namespace)
     for name in names:
         folder = hub_dir / name
@@ -36,9 +35,12 @@ def cmd_push(args: argparse.Namespace) -> int:
             if args.revision:
                 api.create_branch(repo_id, branch=args.revision, exist_ok=True)
             info = api.upload_folder(
-                repo_id=repo_id, folder_path=folder, revision=args.revision, allow_patterns=zhub.HUB_FILES,
-                commit_message=f"{name}: {ENTRIES[name].summary}" if name in ENTRIES else f"Upload {name}",
-            )  # fmt: skip
+                repo_id=repo_id,
+                folder_path=folder,
+                revision=args.revision,
+                allow_patterns=zhub.HUB_FILES,
+                commit_message=f"{name}: {ENTRIES[name].summary}",
+            )
         except Exception as e:
             raise CLIError(hub_error(e, f"push {repo_id}")) from None
         print(f"pushed {repo_id}: {info.commit_url if hasattr(info, 'commit_url') else info}")
@@ -53,5 +55,5 @@ def add_push_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--revision", help="branch to commit to (created when missing)")
     p.add_argument("--private", action="store_true")
     p.add_argument("--dry-run", action="store_true", help="list files, sizes and sha256; send nothing")
-    p.add_argument("--hub", help="folder of checkpoints (default: the embedded hub/)")
+    p.add_argument("--hub", help="folder of checkpoints (default: the ones shipped in the zoo package)")
     p.set_defaults(func=cmd_push)

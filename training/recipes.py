@@ -1,9 +1,10 @@
-"""How each zoo entry is trained. Book entries use the book's hyperparameters (DLFS_code
-``07_PyTorch/Code.ipynb``) by default; the variants are here to beat them."""
+"""The trainers that zoo entries' recipes name (``Recipe.trainer``). Each builds its model from the entry's
+declaration (``entry.build``, adding what it fits to the data), trains it and returns it with its history.
+Book entries use the book's hyperparameters (DLFS_code ``07_PyTorch/Code.ipynb``); the variants are here to
+beat them."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,21 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn, optim
 
-from zoo.models import (
-    AUTOENCODER_SCALE,
-    MNIST_NORMALIZE,
-    MNISTMLP,
-    VAE,
-    Autoencoder,
-    CharRNN,
-    HousePricesModel,
-    LinearRegressor,
-    MNISTConvNet,
-    MNISTModernCNN,
-    NextCharacterModel,
-    PyTorchModel,
-    TreeEnsembleRegressor,
-)  # fmt: skip
+from zoo.catalog import Entry
+from zoo.models import LatentModel, PyTorchModel
 
 from . import data
 from .trainer import PyTorchTrainer
@@ -43,17 +31,23 @@ class Options:
     text: str | None = None  # text: a file to train on instead of Shakespeare
     device: str | None = None
     progress: bool = True
+    train_limit: int | None = None  # digits: train on the first N images only (smoke runs, `make bench --quick`)
 
 
-@dataclass(frozen=True)
-class Recipe:
-    train: Callable[[Options], tuple[PyTorchModel, list[dict[str, Any]]]]
-    epochs: int
-    batch_size: int
-    lr: float
-    stride: int | None = None
-    notes: tuple[str, ...] = ()
-    seed: int = 0  # the seed of the committed checkpoint (recorded in its card)
+Trainer = Callable[[Entry, Options], tuple[PyTorchModel, list[dict[str, Any]]]]
+TRAINERS: dict[str, Trainer] = {}
+
+
+def register(name: str) -> Callable[[Trainer], Trainer]:
+    """Register a training function under the name that recipes use (``Recipe(trainer=name, ...)``)."""
+
+    def add(fn: Trainer) -> Trainer:
+        if name in TRAINERS:
+            raise ValueError(f"a trainer named {name!r} is already registered")
+        TRAINERS[name] = fn
+        return fn
+
+    return add
 
 
 def _trainer(model: nn.Module, opt: optim.Optimizer, loss, o: Options, **kw) -> PyTorchTrainer:
@@ -61,51 +55,48 @@ def _trainer(model: nn.Module, opt: optim.Optimizer, loss, o: Options, **kw) -> 
 
 
 # --------------------------------------------------------------------------------------------- houses
-def _houses_tensors():
+def _houses(e: Entry, **fitted: Any):
+    """The model with its scaler fit on the training split, and the split scaled by the model's own ``scale``."""
     s = data.boston_split()
-    t = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
-    return s, t(s.scaled(s.X_train)), t(s.y_train).unsqueeze(1), t(s.scaled(s.X_test)), t(s.y_test).unsqueeze(1)
+    scaler = {"mean": s.mean.tolist(), "std": s.std.tolist()}
+    medians = np.median(s.X_train, axis=0).tolist()
+    model = e.build(feature_names=s.feature_names, normalize=scaler, feature_medians=medians, **fitted)
+    y_train, y_test = (torch.tensor(y, dtype=torch.float32).unsqueeze(1) for y in (s.y_train, s.y_test))
+    return model, model.scale(s.X_train), y_train, model.scale(s.X_test), y_test
 
 
-def _houses_config(s: data.HousesSplit) -> dict[str, Any]:
-    return {"feature_names": s.feature_names, "normalize": {"mean": s.mean.tolist(), "std": s.std.tolist()},
-            "feature_medians": np.median(s.X_train, axis=0).tolist()}  # fmt: skip
+@register("houses_mlp")
+def train_houses_mlp(e: Entry, o: Options):
+    model, Xtr, ytr, Xte, yte = _houses(e)
+    opt = optim.SGD(model.parameters(), lr=o.lr, momentum=0.9)
+    hist = _trainer(model, opt, nn.MSELoss(), o).fit(
+        Xtr, ytr, Xte, yte, epochs=o.epochs, eval_every=10, batch_size=o.batch_size
+    )
+    return model, hist
 
 
-def _house_mlp(activation: str, keep: float) -> Callable[[Options], Any]:
-    def train(o: Options):
-        s, Xtr, ytr, Xte, yte = _houses_tensors()
-        model = HousePricesModel(13, activation, keep, **_houses_config(s))
-        opt = optim.SGD(model.parameters(), lr=o.lr, momentum=0.9)
-        hist = _trainer(model, opt, nn.MSELoss(), o).fit(
-            Xtr, ytr, Xte, yte, epochs=o.epochs, eval_every=10, batch_size=o.batch_size
-        )
-        return model, hist
-
-    return train
-
-
-def train_linear(o: Options):
+@register("sklearn_linear")
+def train_linear(e: Entry, o: Options):
     from sklearn.linear_model import LinearRegression
 
-    s, Xtr, ytr, *_ = _houses_tensors()
+    model, Xtr, ytr, *_ = _houses(e)
     reg = LinearRegression().fit(Xtr.numpy(), ytr.numpy().ravel())
-    model = LinearRegressor(13, **_houses_config(s))
     with torch.no_grad():
         model.linear.weight.copy_(torch.tensor(reg.coef_[None, :], dtype=torch.float32))
         model.linear.bias.fill_(float(reg.intercept_))
     return model, []
 
 
-def train_forest(o: Options):
+@register("sklearn_forest")
+def train_forest(e: Entry, o: Options):
     from sklearn.ensemble import RandomForestRegressor
 
-    s, Xtr, ytr, *_ = _houses_tensors()
-    forest = RandomForestRegressor(n_estimators=100, random_state=o.seed, n_jobs=-1)
+    _, Xtr, ytr, *_ = _houses(e)
+    forest = RandomForestRegressor(n_estimators=e.kwargs["n_trees"], random_state=o.seed, n_jobs=-1)
     forest.fit(Xtr.numpy(), ytr.numpy().ravel())
     trees = [est.tree_ for est in forest.estimators_]
-    max_nodes = max(t.node_count for t in trees)
-    model = TreeEnsembleRegressor(len(trees), max_nodes, max(t.max_depth for t in trees), 13, **_houses_config(s))
+    sizes = {"max_nodes": max(t.node_count for t in trees), "max_depth": max(t.max_depth for t in trees)}
+    model = _houses(e, **sizes)[0]
     with torch.no_grad():
         for i, t in enumerate(trees):
             n = t.node_count
@@ -118,33 +109,36 @@ def train_forest(o: Options):
 
 
 # --------------------------------------------------------------------------------------------- digits
-def _mnist(normalize: dict) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Pre-normalised tensors: the book's ToTensor + Normalize, done once instead of per image per epoch."""
+def mnist_inputs(model: PyTorchModel, train_limit: int | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """MNIST through the model's own ``preprocess``, done once instead of per image per epoch (the book's
+    ToTensor + Normalize in a DataLoader)."""
     Xtr, ytr = data.mnist_pixels(train=True)
     Xte, yte = data.mnist_pixels(train=False)
-    if os.environ.get("DLFS_ZOO_TRAIN_LIMIT"):  # `make bench --quick`: a slice of the training set
-        n = int(os.environ["DLFS_ZOO_TRAIN_LIMIT"])
-        Xtr, ytr = Xtr[:n], ytr[:n]
-    return data.normalize_digits(Xtr, normalize), ytr, data.normalize_digits(Xte, normalize), yte
+    if train_limit:
+        Xtr, ytr = Xtr[:train_limit], ytr[:train_limit]
+    return model.preprocess(Xtr), ytr, model.preprocess(Xte), yte
 
 
-def _book_convnet(c1: int, c2: int) -> Callable[[Options], Any]:
-    def train(o: Options):
-        model = MNISTConvNet(c1, c2, 32, 0.8, normalize=dict(MNIST_NORMALIZE))
-        opt = optim.SGD(model.parameters(), lr=o.lr, momentum=0.9)
-        hist = _trainer(model, opt, nn.CrossEntropyLoss(), o).fit(
-            *_mnist(MNIST_NORMALIZE), epochs=o.epochs, eval_every=1, batch_size=o.batch_size
-        )
-        return model, hist
-
-    return train
-
-
-def train_mlp(o: Options):
-    model = MNISTMLP(89, normalize=dict(MNIST_NORMALIZE))
+@register("book_convnet")
+def train_book_convnet(e: Entry, o: Options):
+    model = e.build()
     opt = optim.SGD(model.parameters(), lr=o.lr, momentum=0.9)
     hist = _trainer(model, opt, nn.CrossEntropyLoss(), o).fit(
-        *_mnist(MNIST_NORMALIZE), epochs=o.epochs, eval_every=1, batch_size=o.batch_size, final_lr=o.lr / 10
+        *mnist_inputs(model, o.train_limit), epochs=o.epochs, eval_every=1, batch_size=o.batch_size
+    )
+    return model, hist
+
+
+@register("mnist_mlp")
+def train_mlp(e: Entry, o: Options):
+    model = e.build()
+    opt = optim.SGD(model.parameters(), lr=o.lr, momentum=0.9)
+    hist = _trainer(model, opt, nn.CrossEntropyLoss(), o).fit(
+        *mnist_inputs(model, o.train_limit),
+        epochs=o.epochs,
+        eval_every=1,
+        batch_size=o.batch_size,
+        final_lr=o.lr / 10,
     )
     return model, hist
 
@@ -167,20 +161,23 @@ class _Shifted:
             yield self.pad[idx, :, dy : dy + 28, dx : dx + 28], self.y[idx]
 
 
-def train_modern_cnn(o: Options):
-    model = MNISTModernCNN(32, 0.25, normalize=dict(MNIST_NORMALIZE))
-    Xtr, ytr, Xte, yte = _mnist(MNIST_NORMALIZE)
+@register("modern_cnn")
+def train_modern_cnn(e: Entry, o: Options):
+    model = e.build()
+    Xtr, ytr, Xte, yte = mnist_inputs(model, o.train_limit)
     loader = _Shifted(Xtr, ytr, o.batch_size, torch.Generator().manual_seed(o.seed))
     opt = optim.AdamW(model.parameters(), lr=o.lr, weight_decay=1e-4)
     sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=o.lr, total_steps=o.epochs * len(loader))
     trainer = _trainer(model, opt, nn.CrossEntropyLoss(label_smoothing=0.05), o)
-    hist = trainer.fit(loader, None, Xte, yte, epochs=o.epochs, eval_every=1, batch_size=o.batch_size,
-                       batch_scheduler=sched)  # fmt: skip
+    hist = trainer.fit(
+        loader, None, Xte, yte, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, batch_scheduler=sched
+    )
     return model, hist
 
 
 # ----------------------------------------------------------------------------------------------- text
 def _text(o: Options, seq: int) -> tuple[str, Tensor, Tensor, Tensor, Tensor]:
+    """The vocabulary (the declared Shakespeare one, or a new one with ``--text``) and the windows."""
     train_text, val_text = data.text_split(data.load_text(o.text))
     vocab = data.make_vocab(train_text + val_text)
     Xtr, ytr = data.char_windows(data.encode_text(train_text, vocab), seq, o.stride or seq)
@@ -188,11 +185,12 @@ def _text(o: Options, seq: int) -> tuple[str, Tensor, Tensor, Tensor, Tensor]:
     return vocab, Xtr, ytr, Xva, yva
 
 
-def train_char_lstm_book(o: Options):
-    seq = 50
+@register("book_lstm")
+def train_char_lstm_book(e: Entry, o: Options):
+    seq = e.kwargs["sequence_length"]
     vocab, Xtr, ytr, Xva, yva = _text(o, seq)
     V = len(vocab)
-    model = NextCharacterModel(V, hidden_size=V, sequence_length=seq, vocab=vocab)
+    model = e.build(vocab=vocab, vocab_size=V, hidden_size=V)
     opt = optim.Adam(model.parameters(), lr=o.lr, weight_decay=1e-5)
     trainer = _trainer(model, opt, nn.CrossEntropyLoss(), o, input_transform=lambda x: F.one_hot(x, V).float())
     hist = trainer.fit(Xtr, ytr, Xva, yva, epochs=o.epochs, eval_every=1, batch_size=o.batch_size)
@@ -200,29 +198,26 @@ def train_char_lstm_book(o: Options):
     return model, hist
 
 
-def _char_rnn(cell: str, layers: int) -> Callable[[Options], Any]:
-    def train(o: Options):
-        vocab, Xtr, ytr, Xva, yva = _text(o, 100)
-        model = CharRNN(len(vocab), 256, layers, cell, 64, 0.1 if layers > 1 else 0.0, vocab=vocab)
-        opt = optim.Adam(model.parameters(), lr=o.lr)
-        hist = _trainer(model, opt, nn.CrossEntropyLoss(), o).fit(
-            Xtr, ytr, Xva, yva, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, final_lr=o.lr / 10
-        )
-        return model, hist
-
-    return train
+@register("char_rnn")
+def train_char_rnn(e: Entry, o: Options):
+    vocab, Xtr, ytr, Xva, yva = _text(o, 100)
+    model = e.build(vocab=vocab, vocab_size=len(vocab))
+    opt = optim.Adam(model.parameters(), lr=o.lr)
+    hist = _trainer(model, opt, nn.CrossEntropyLoss(), o).fit(
+        Xtr, ytr, Xva, yva, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, final_lr=o.lr / 10
+    )
+    return model, hist
 
 
 # --------------------------------------------------------------------------------------------- latent
-def _mnist_scaled() -> tuple[Tensor, Tensor]:
-    scale = AUTOENCODER_SCALE
-    return (data.scale_pixels(data.mnist_pixels(train=True)[0], scale),
-            data.scale_pixels(data.mnist_pixels(train=False)[0], scale))  # fmt: skip
+def _mnist_scaled(model: LatentModel) -> tuple[Tensor, Tensor]:
+    return model.to_input(data.mnist_pixels(train=True)[0]), model.to_input(data.mnist_pixels(train=False)[0])
 
 
-def train_autoencoder(o: Options):
-    model = Autoencoder(28, input_scale=dict(AUTOENCODER_SCALE))
-    Xtr, Xte = _mnist_scaled()
+@register("autoencoder")
+def train_autoencoder(e: Entry, o: Options):
+    model = e.build()
+    Xtr, Xte = _mnist_scaled(model)
     opt = optim.SGD(model.parameters(), lr=o.lr, momentum=0.9)
     hist = _trainer(model, opt, nn.MSELoss(), o).fit(
         Xtr, Xtr, Xte, Xte, epochs=o.epochs, eval_every=1, batch_size=o.batch_size
@@ -238,35 +233,12 @@ def vae_loss(out: tuple[Tensor, Tensor, Tensor], x: Tensor, beta: float = 1.0) -
     return sse + beta * kl
 
 
-def train_vae(o: Options):
-    model = VAE(28, 4.0, input_scale=dict(AUTOENCODER_SCALE))
-    Xtr, Xte = _mnist_scaled()
+@register("vae")
+def train_vae(e: Entry, o: Options):
+    model = e.build()
+    Xtr, Xte = _mnist_scaled(model)
     opt = optim.Adam(model.parameters(), lr=o.lr)
     hist = _trainer(model, opt, lambda out, x: vae_loss(out, x, model.beta), o, full_output=True).fit(
         Xtr, Xtr, Xte, Xte, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, final_lr=o.lr / 10
     )
     return model, hist
-
-
-RECIPES: dict[str, Recipe] = {
-    "house-prices-book": Recipe(_house_mlp("sigmoid", 1.0), 100, 32, 0.001),
-    "house-prices-notebook": Recipe(_house_mlp("tanh", 0.8), 100, 32, 0.001),
-    "houses-linear-regression": Recipe(train_linear, 1, 354, 0.0),
-    "houses-random-forest": Recipe(train_forest, 1, 354, 0.0),
-    "mnist-convnet-book": Recipe(_book_convnet(16, 8), 1, 60, 0.01, seed=1, notes=(
-        "One epoch of SGD moves test accuracy by several tenths of a percent from seed to seed; this "
-        "checkpoint uses seed 1 (the project default, 0, lands at the low end with the fast dropout's "
-        "random stream). `make bench` reports the spread.",)),
-    "mnist-convnet-notebook": Recipe(_book_convnet(14, 7), 1, 60, 0.01),
-    "mnist-mlp": Recipe(train_mlp, 5, 60, 0.05),
-    "mnist-cnn-modern": Recipe(train_modern_cnn, 4, 128, 3e-3),
-    "char-lstm-book": Recipe(train_char_lstm_book, 1, 32, 1e-3, stride=5,
-                             notes=("Training windows start every 5 characters (the book's sequence length 50) "
-                                    "so one epoch sees each character ten times.",)),
-    "char-lstm-256": Recipe(_char_rnn("lstm", 1), 6, 64, 3e-3, stride=25),
-    "char-gru-2layer": Recipe(_char_rnn("gru", 2), 5, 64, 2e-3, stride=50),
-    "autoencoder-book": Recipe(train_autoencoder, 1, 60, 0.01),
-    "vae-28": Recipe(train_vae, 8, 128, 1e-3, notes=(
-        "A beta-VAE (beta = 4, in config.json): beta 4 was kept over 1 and 0.1 because its random samples "
-        "score higher on the digit judge and look like digits (Figure 7-5).",)),
-}  # fmt: skip

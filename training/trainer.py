@@ -164,9 +164,13 @@ class PyTorchTrainer:
             start, seen, total = time.perf_counter(), 0, 0.0
             bar = tqdm(
                 self._batches(X_train, y_train, batch_size, shuffle, gen),
-                total=n_batches, desc=f"epoch {epoch}/{epochs}", disable=not self.progress,
-                unit="batch", leave=False, mininterval=1.0,
-            )  # fmt: skip
+                total=n_batches,
+                desc=f"epoch {epoch}/{epochs}",
+                disable=not self.progress,
+                unit="batch",
+                leave=False,
+                mininterval=1.0,
+            )
             for step, (X, y) in enumerate(bar, 1):
                 X, y = self._to_device(X), y.to(self.device, non_blocking=True)
                 self.optim.zero_grad(set_to_none=True)

@@ -1,13 +1,13 @@
 """dlfs-zoo: the models of *Deep Learning from Scratch*, chapter 7, as a ranked model hub.
 
     import zoo
-    model = zoo.load("mnist-convnet-book")      # embedded copy, a folder, or the HF Hub
+    model = zoo.load("mnist-convnet-book")      # the copy shipped in this package, a folder, or the HF Hub
     zoo.leaderboard("digits")                   # ranked rows from the cards' model-index
 
 Imports only torch, safetensors, huggingface_hub and numpy.
 """
 
-from .catalog import ENTRIES, TASKS, UnknownModelError, validate_name
+from .catalog import ENTRIES, TASKS, Entry, Recipe, UnknownModelError, validate_name
 from .hub import ConfigError, list_models, load, load_folder, save_checkpoint
 from .leaderboard import leaderboard
 from .models import (
@@ -15,7 +15,10 @@ from .models import (
     VAE,
     Autoencoder,
     CharRNN,
+    DigitsModel,
     HousePricesModel,
+    HousesModel,
+    LatentModel,
     LinearRegressor,
     MNISTConvNet,
     MNISTModernCNN,
@@ -23,12 +26,35 @@ from .models import (
     PyTorchModel,
     TreeEnsembleRegressor,
     WeightsIntegrityError,
-)  # fmt: skip
+)
 
 __version__ = "0.1.0"
 __all__ = [
-    "ENTRIES", "TASKS", "UnknownModelError", "validate_name", "ConfigError", "list_models", "load",
-    "load_folder", "save_checkpoint", "leaderboard", "VAE", "Autoencoder", "CharRNN", "HousePricesModel",
-    "LinearRegressor", "MNISTConvNet", "MNISTMLP", "MNISTModernCNN", "NextCharacterModel", "PyTorchModel",
-    "TreeEnsembleRegressor", "WeightsIntegrityError",
-]  # fmt: skip
+    "ENTRIES",
+    "TASKS",
+    "Entry",
+    "Recipe",
+    "UnknownModelError",
+    "validate_name",
+    "ConfigError",
+    "list_models",
+    "load",
+    "load_folder",
+    "save_checkpoint",
+    "leaderboard",
+    "VAE",
+    "Autoencoder",
+    "CharRNN",
+    "DigitsModel",
+    "HousePricesModel",
+    "HousesModel",
+    "LatentModel",
+    "LinearRegressor",
+    "MNISTConvNet",
+    "MNISTMLP",
+    "MNISTModernCNN",
+    "NextCharacterModel",
+    "PyTorchModel",
+    "TreeEnsembleRegressor",
+    "WeightsIntegrityError",
+]

@@ -52,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="the zoo's models").set_defaults(func=cmd_list)
 
-    pull = sub.add_parser("pull", help="download models into the HF cache (honours HF_ENDPOINT, HF_HOME, "
-                          "HF_HUB_OFFLINE)")  # fmt: skip
+    pull = sub.add_parser(
+        "pull", help="download models into the HF cache (honours HF_ENDPOINT, HF_HOME, HF_HUB_OFFLINE)"
+    )
     pull.add_argument("names", nargs="*", metavar="NAME")
     pull.add_argument("--all", action="store_true")
     pull.add_argument("--namespace")

@@ -1,4 +1,5 @@
-"""Where checkpoints come from and how they are written: the embedded ``hub/``, a folder, or the HF Hub.
+"""Where checkpoints come from and how they are written: the copies shipped in the package
+(``zoo/checkpoints/``, "embedded"), a folder, or the Hugging Face Hub.
 
 A checkpoint is a folder: ``model.safetensors`` + ``config.json`` (architecture, ``__init__`` arguments,
 preprocessing, the weights' sha256) + ``README.md`` (the model card). Loading validates the config,
@@ -18,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .catalog import ENTRIES, UnknownModelError, entry, validate_name
-from .models import ARCHITECTURES, CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, sha256_file
+from .catalog import ENTRIES, UnknownModelError, canonical, entry, validate_name
+from .models import ARCHITECTURES, CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, migrate_config, sha256_file
 
 DEFAULT_NAMESPACE = "dlfs-zoo"
 META_KEYS = {"architecture": str, "name": str, "task": str, "weights_sha256": str}
@@ -35,9 +36,10 @@ class ConfigError(ValueError):
     """``config.json`` is missing, unreadable, or does not describe a zoo architecture."""
 
 
-def embedded_hub() -> Path:
-    """The checkpoints shipped in the repository (``$DLFS_ZOO_HUB`` overrides)."""
-    return Path(os.environ.get("DLFS_ZOO_HUB") or Path(__file__).resolve().parent.parent / "hub")
+def embedded_dir() -> Path:
+    """The checkpoints shipped inside the ``zoo`` package, in a checkout and in an installed wheel alike
+    (``$DLFS_ZOO_HUB`` overrides)."""
+    return Path(os.environ.get("DLFS_ZOO_HUB") or Path(__file__).resolve().parent / "checkpoints")
 
 
 def resolve_namespace(value: str | None = None) -> str:
@@ -47,8 +49,8 @@ def resolve_namespace(value: str | None = None) -> str:
 def list_models(source: str = "catalog") -> list[str]:
     """Names the zoo knows (``catalog``) or holds in the embedded hub (``embedded``)."""
     if source == "embedded":
-        hub = embedded_hub()
-        return sorted(p.name for p in hub.iterdir() if (p / CONFIG_NAME).is_file()) if hub.is_dir() else []
+        folder = embedded_dir()
+        return sorted(p.name for p in folder.iterdir() if (p / CONFIG_NAME).is_file()) if folder.is_dir() else []
     if source != "catalog":
         raise ValueError(f"source must be 'catalog' or 'embedded', got {source!r}")
     return list(ENTRIES)
@@ -105,7 +107,7 @@ def read_config(folder: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{folder} is not a checkpoint: it has no {CONFIG_NAME}")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return migrate_config(json.loads(path.read_text(encoding="utf-8")))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path} is not valid JSON: {e}") from e
 
@@ -120,8 +122,7 @@ def load_folder(folder: str | os.PathLike, device: str | None = None) -> PyTorch
     cls = validate_config(config, str(folder / CONFIG_NAME))
     if not (folder / WEIGHTS_NAME).is_file():
         raise FileNotFoundError(f"{folder} has no {WEIGHTS_NAME}")
-    model = cls.from_pretrained(folder, map_location=device or "cpu")
-    return model
+    return cls.from_pretrained(folder, map_location=device or "cpu")
 
 
 def hf_snapshot(name: str, *, revision: str | None = None, ns: str | None = None, **kwargs: Any) -> Path:
@@ -138,8 +139,9 @@ def hub_error(e: BaseException, what: str) -> str:
 
     endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
     if isinstance(e, LocalEntryNotFoundError):
-        return (f"{what}: not in the HF cache ({os.environ.get('HF_HOME', '~/.cache/huggingface')}) and the "
-                f"Hub at {endpoint} cannot be asked (offline mode or no connection): {e}")  # fmt: skip
+        cache = os.environ.get("HF_HOME", "~/.cache/huggingface")
+        unreachable = f"the Hub at {endpoint} cannot be asked (offline mode or no connection)"
+        return f"{what}: not in the HF cache ({cache}) and {unreachable}: {e}"
     if isinstance(e, HfHubHTTPError) and e.response is not None:
         code = e.response.status_code
         if code == 401:
@@ -173,11 +175,11 @@ def load(
         return load_folder(inside if inside.is_dir() else source, device)
     if source == "auto" and Path(target).is_dir():
         return load_folder(target, device)
-    name = validate_name(target) if source == "hf" else entry_or_embedded(target)
-    local = embedded_hub() / name
+    name = canonical(target) if source == "hf" else entry_or_embedded(target)
+    local = embedded_dir() / name
     if source == "embedded" or (source == "auto" and (local / CONFIG_NAME).is_file()):
         if not local.is_dir():
-            raise FileNotFoundError(f"{name} is not in the embedded hub {embedded_hub()}")
+            raise FileNotFoundError(f"{name} is not among the shipped checkpoints in {embedded_dir()}")
         return load_folder(local, device)
     try:
         folder = None
@@ -193,9 +195,9 @@ def load(
 
 
 def entry_or_embedded(name: str) -> str:
-    """A catalog name, or a folder that exists in the embedded hub; else an error listing the names."""
-    validate_name(name)
-    if name in ENTRIES or (embedded_hub() / name / CONFIG_NAME).is_file():
+    """A catalog name (or an old name of one), or a shipped checkpoint folder; else an error listing the names."""
+    name = canonical(name)
+    if name in ENTRIES or (embedded_dir() / name / CONFIG_NAME).is_file():
         return name
     entry(name)  # raises UnknownModelError with the list of valid names
     raise UnknownModelError(name)
@@ -235,6 +237,7 @@ def replace_dir(tmp: Path, final: Path) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it owner-only; a checkpoint's files are for every reader
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()

@@ -83,7 +83,7 @@ class Dropout(nn.Module):
 def _dropout(keep_prob: float) -> nn.Module | None:
     """The book passes the *keep* probability; the layer takes the drop probability."""
     if not 0.0 < keep_prob <= 1.0:
-        raise ValueError(f"dropout is the keep probability and must be in (0, 1], got {keep_prob}")
+        raise ValueError(f"keep_prob is the keep probability of a unit and must be in (0, 1], got {keep_prob}")
     return Dropout(1.0 - keep_prob) if keep_prob < 1.0 else None
 
 
@@ -93,12 +93,12 @@ class PyTorchLayer(nn.Module):
 
 class DenseLayer(PyTorchLayer):
     def __init__(
-        self, input_size: int, neurons: int, dropout: float = 1.0, activation: nn.Module | str | None = None
+        self, input_size: int, neurons: int, keep_prob: float = 1.0, activation: nn.Module | str | None = None
     ) -> None:
         super().__init__()
         self.linear = nn.Linear(input_size, neurons)
         self.activation = make_activation(activation) if isinstance(activation, str) else activation
-        self.dropout = _dropout(dropout)
+        self.dropout = _dropout(keep_prob)
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.linear(x)
@@ -117,13 +117,13 @@ class ConvLayer(PyTorchLayer):
         filter_size: int,
         activation: nn.Module | str | None = None,
         flatten: bool = False,
-        dropout: float = 1.0,
+        keep_prob: float = 1.0,
     ) -> None:
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out_channels, filter_size, padding=filter_size // 2)
         self.activation = make_activation(activation) if isinstance(activation, str) else activation
         self.flatten = flatten
-        self.dropout = _dropout(dropout)
+        self.dropout = _dropout(keep_prob)
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.conv(x)

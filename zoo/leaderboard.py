@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import ENTRIES, TASKS
-from .hub import CONFIG_NAME, embedded_hub, resolve_namespace
+from .hub import CONFIG_NAME, embedded_dir, resolve_namespace
 from .models import WEIGHTS_NAME, sha256_file
 
 
@@ -35,12 +35,18 @@ def _row(name: str, config: dict, card_text: str, weights_sha: str | None) -> di
         verified = verified and weights_sha == evaluated
     task = config.get("task") or (ENTRIES[name].task if name in ENTRIES else "")
     return {
-        "task": task, "rank": 0, "model": name, "metrics": metrics, "verified": verified,
-        "params": info.get("num_params"), "size_bytes": info.get("file_size"),
-        "latency_ms": info.get("cpu_latency_ms"), "train_seconds": info.get("train_seconds"),
+        "task": task,
+        "rank": 0,
+        "model": name,
+        "metrics": metrics,
+        "verified": verified,
+        "params": info.get("num_params"),
+        "size_bytes": info.get("file_size"),
+        "latency_ms": info.get("cpu_latency_ms"),
+        "train_seconds": info.get("train_seconds"),
         "book": info.get("book") or (ENTRIES[name].book if name in ENTRIES else {}),
         "command": info.get("command"),
-    }  # fmt: skip
+    }
 
 
 def _local_rows(folder: Path) -> list[dict[str, Any]]:
@@ -92,7 +98,7 @@ def leaderboard(task: str | None = None, source: str = "embedded", ns: str | Non
     if task is not None and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
     if source == "embedded":
-        rows = _local_rows(embedded_hub())
+        rows = _local_rows(embedded_dir())
     elif source == "hf":
         rows = _hf_rows(resolve_namespace(ns))
     elif os.path.isdir(source):
@@ -111,9 +117,18 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for r in rows:
-        w.writerow([r["task"], r["rank"], r["model"],
-                    *(("" if (v := r["metrics"].get(k)) is None else f"{v:.6g}") for k in metric_cols),
-                    r["params"], r["size_bytes"], r["latency_ms"], r["verified"]])  # fmt: skip
+        w.writerow(
+            [
+                r["task"],
+                r["rank"],
+                r["model"],
+                *(("" if (v := r["metrics"].get(k)) is None else f"{v:.6g}") for k in metric_cols),
+                r["params"],
+                r["size_bytes"],
+                r["latency_ms"],
+                r["verified"],
+            ]
+        )
     return buf.getvalue()
 
 
@@ -131,14 +146,28 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         if not mine:
             continue
         head = ["rank", "model", *task.metrics, "book", "params", "CPU ms", "verified"]
-        lines = [f"**{task_name}** ({task.dataset_name}, {task.split} split)", "",
-                 "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]  # fmt: skip
+        lines = [
+            f"**{task_name}** ({task.dataset_name}, {task.split} split)",
+            "",
+            "| " + " | ".join(head) + " |",
+            "|" + "---|" * len(head),
+        ]
         for r in mine:
             book = ", ".join(f"{k} {_fmt(k, v)}" for k, v in (r["book"] or {}).items())
-            lines.append("| " + " | ".join([
-                str(r["rank"]), f"`{r['model']}`", *(_fmt(k, r["metrics"].get(k)) for k in task.metrics),
-                book, f"{r['params']:,}" if r["params"] else "", f"{r['latency_ms']:.2f}" if r["latency_ms"] else "",
-                "yes" if r["verified"] else "no",
-            ]) + " |")  # fmt: skip
+            lines.append(
+                "| "
+                + " | ".join(
+                    [
+                        str(r["rank"]),
+                        f"`{r['model']}`",
+                        *(_fmt(k, r["metrics"].get(k)) for k in task.metrics),
+                        book,
+                        f"{r['params']:,}" if r["params"] else "",
+                        f"{r['latency_ms']:.2f}" if r["latency_ms"] else "",
+                        "yes" if r["verified"] else "no",
+                    ]
+                )
+                + " |"
+            )
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import Tensor, nn
 
-from .layers import ConvLayer, DenseLayer, LSTMLayer, assert_dim, make_activation
+from .layers import ConvLayer, DenseLayer, LSTMLayer, assert_dim
 
 MNIST_NORMALIZE = {"mean": 0.1305, "std": 0.3081}  # the book's constants (Normalize((0.1305,), (0.3081,)))
 AUTOENCODER_SCALE = {"min": -1.0, "max": 1.0}  # pixels in [0, 1] mapped linearly to [min, max]
@@ -87,6 +87,11 @@ class PyTorchModel(
 
         if not strict:
             raise ValueError("dlfs-zoo loads weights strictly; strict=False is not supported")
+        if config is not None:  # an older config: its renamed keys reach __init__ under their new names
+            migrated = migrate_config(config)
+            for key in migrated.keys() - config.keys():
+                model_kwargs.setdefault(key, migrated[key])
+            config = migrated
         model = cls(**model_kwargs)
         if os.path.isdir(model_id):
             model_file = os.path.join(model_id, WEIGHTS_NAME)
@@ -126,22 +131,36 @@ class PyTorchModel(
 
 
 # --------------------------------------------------------------------------------------------- houses
-class HousePricesModel(PyTorchModel):
-    """13 standardised Boston features -> hidden layer -> price (in $1000s).
+class HousesModel(PyTorchModel):
+    """A Boston house-price regressor. Its config carries ``feature_names``, the scaler (``normalize``: per-feature
+    mean and std of the training split) and ``feature_medians`` (the training medians, the app's defaults)."""
 
-    Every houses model's config carries ``feature_names``, the scaler (``normalize``: per-feature mean and
-    std of the training split) and ``feature_medians`` (the training medians, the app's defaults).
+    task = "houses"
+
+    def scale(self, features: Any) -> Tensor:
+        """Raw features (13 numbers, or N rows of 13) -> the standardised float32 input the model reads.
+
+        The arithmetic is float64, like scikit-learn's ``StandardScaler``, and the result is cast once."""
+        norm = self.config.get("normalize")
+        if not norm:
+            raise ValueError(f"{self.config.get('name', type(self).__name__)} has no scaler in its config")
+        x = torch.as_tensor(features, dtype=torch.float64)
+        x = x[None] if x.ndim == 1 else x
+        mean, std = (torch.tensor(norm[k], dtype=torch.float64) for k in ("mean", "std"))
+        return ((x - mean) / std).float()
+
+
+class HousePricesModel(HousesModel):
+    """13 standardised Boston features -> hidden layer -> price (in $1000s).
 
     Book text: Sigmoid hidden layer, no dropout. The notebook's variant: Tanh, hidden keep-prob 0.8.
     """
-
-    task = "houses"
 
     def __init__(
         self,
         hidden_size: int = 13,
         activation: str = "sigmoid",
-        hidden_dropout: float = 1.0,
+        keep_prob: float = 1.0,  # probability of keeping a hidden unit (the book's convention)
         n_features: int = 13,
         feature_names: list[str] | None = None,
         normalize: dict | None = None,
@@ -149,7 +168,7 @@ class HousePricesModel(PyTorchModel):
     ) -> None:
         super().__init__()
         self.n_features = n_features
-        self.dense1 = DenseLayer(n_features, hidden_size, activation=activation, dropout=hidden_dropout)
+        self.dense1 = DenseLayer(n_features, hidden_size, activation=activation, keep_prob=keep_prob)
         self.dense2 = DenseLayer(hidden_size, 1)
 
     def forward(self, x: Tensor) -> tuple[Tensor]:
@@ -157,10 +176,8 @@ class HousePricesModel(PyTorchModel):
         return (self.dense2(self.dense1(x)),)
 
 
-class LinearRegressor(PyTorchModel):
+class LinearRegressor(HousesModel):
     """A scikit-learn ``LinearRegression`` baseline, its coefficients stored as safetensors (no pickle)."""
-
-    task = "houses"
 
     def __init__(
         self,
@@ -178,14 +195,12 @@ class LinearRegressor(PyTorchModel):
         return (self.linear(x),)
 
 
-class TreeEnsembleRegressor(PyTorchModel):
+class TreeEnsembleRegressor(HousesModel):
     """A scikit-learn tree ensemble (random forest) as flat node arrays; prediction = mean over trees.
 
     Trees are stored padded to ``max_nodes``; a leaf has ``left == -1``. Evaluated with tensor gathers,
     ``max_depth`` steps, so it needs neither sklearn nor pickle at inference time.
     """
-
-    task = "houses"
 
     def __init__(
         self,
@@ -226,24 +241,39 @@ class TreeEnsembleRegressor(PyTorchModel):
 
 
 # --------------------------------------------------------------------------------------------- digits
-class MNISTConvNet(PyTorchModel):
-    """The book's ConvNet: two 5x5 Tanh conv layers (book 16/8 channels, notebook 14/7), keep-prob 0.8,
-    a 32-unit dense layer, 10 logits. Input: (N, 1, 28, 28) normalised with ``config["normalize"]``."""
+class DigitsModel(PyTorchModel):
+    """A digit classifier: (N, 1, 28, 28) pixels normalised with ``config["normalize"]`` -> 10 logits.
+
+    ``preprocess`` is the one place that normalisation is written (torchvision's ``weights.transforms()``)."""
 
     task = "digits"
+
+    def preprocess(self, pixels: Any) -> Tensor:
+        """MNIST-style pixels in [0, 1], white ink on black ((28, 28), (N, 28, 28) or (N, 1, 28, 28)) -> input."""
+        norm = self.config.get("normalize")
+        if not norm:
+            raise ValueError(f"{self.config.get('name', type(self).__name__)} has no 'normalize' in its config")
+        x = torch.as_tensor(pixels, dtype=torch.float32)
+        x = x[None, None] if x.ndim == 2 else x[:, None] if x.ndim == 3 else x
+        return (x - norm["mean"]) / norm["std"]
+
+
+class MNISTConvNet(DigitsModel):
+    """The book's ConvNet: two 5x5 Tanh conv layers (book 16/8 channels, notebook 14/7), keep-prob 0.8,
+    a 32-unit dense layer, 10 logits."""
 
     def __init__(
         self,
         conv1_channels: int = 16,
         conv2_channels: int = 8,
         dense_size: int = 32,
-        dropout: float = 0.8,
+        keep_prob: float = 0.8,  # probability of keeping a unit after each hidden layer (the book's convention)
         normalize: dict | None = None,
     ) -> None:
         super().__init__()
-        self.conv1 = ConvLayer(1, conv1_channels, 5, activation="tanh", dropout=dropout)
-        self.conv2 = ConvLayer(conv1_channels, conv2_channels, 5, activation="tanh", flatten=True, dropout=dropout)
-        self.dense1 = DenseLayer(28 * 28 * conv2_channels, dense_size, activation="tanh", dropout=dropout)
+        self.conv1 = ConvLayer(1, conv1_channels, 5, activation="tanh", keep_prob=keep_prob)
+        self.conv2 = ConvLayer(conv1_channels, conv2_channels, 5, activation="tanh", flatten=True, keep_prob=keep_prob)
+        self.dense1 = DenseLayer(28 * 28 * conv2_channels, dense_size, activation="tanh", keep_prob=keep_prob)
         self.dense2 = DenseLayer(dense_size, 10)
 
     def forward(self, x: Tensor) -> tuple[Tensor]:
@@ -251,14 +281,12 @@ class MNISTConvNet(PyTorchModel):
         return (self.dense2(self.dense1(self.conv2(self.conv1(x)))),)
 
 
-class MNISTMLP(PyTorchModel):
+class MNISTMLP(DigitsModel):
     """Chapter 4's network in PyTorch: 784 -> 89 Tanh -> 10."""
 
-    task = "digits"
-
-    def __init__(self, hidden_size: int = 89, dropout: float = 1.0, normalize: dict | None = None) -> None:
+    def __init__(self, hidden_size: int = 89, keep_prob: float = 1.0, normalize: dict | None = None) -> None:
         super().__init__()
-        self.dense1 = DenseLayer(784, hidden_size, activation="tanh", dropout=dropout)
+        self.dense1 = DenseLayer(784, hidden_size, activation="tanh", keep_prob=keep_prob)
         self.dense2 = DenseLayer(hidden_size, 10)
 
     def forward(self, x: Tensor) -> tuple[Tensor]:
@@ -266,26 +294,26 @@ class MNISTMLP(PyTorchModel):
         return (self.dense2(self.dense1(x.reshape(x.shape[0], -1))),)
 
 
-class MNISTModernCNN(PyTorchModel):
+class MNISTModernCNN(DigitsModel):
     """A modern small CNN: (conv-BN-ReLU x2, max-pool) x2, dropout, a 128-unit head. ~99.4 % in a few epochs."""
 
-    task = "digits"
-
-    def __init__(self, width: int = 32, dropout: float = 0.25, normalize: dict | None = None) -> None:
+    def __init__(
+        self,
+        width: int = 32,
+        drop_prob: float = 0.25,  # probability of zeroing a unit in the head (PyTorch's convention)
+        normalize: dict | None = None,
+    ) -> None:
         super().__init__()
 
         def block(cin: int, cout: int) -> list[nn.Module]:
             return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
         w = width
-        self.features = nn.Sequential(
-            *block(1, w), *block(w, w), nn.MaxPool2d(2),
-            *block(w, 2 * w), *block(2 * w, 2 * w), nn.MaxPool2d(2),
-        )  # fmt: skip
-        self.head = nn.Sequential(
-            nn.Flatten(), nn.Dropout(dropout), nn.Linear(2 * w * 7 * 7, 128), nn.ReLU(inplace=True),
-            nn.Dropout(dropout), nn.Linear(128, 10),
-        )  # fmt: skip
+        stage1 = [*block(1, w), *block(w, w), nn.MaxPool2d(2)]
+        stage2 = [*block(w, 2 * w), *block(2 * w, 2 * w), nn.MaxPool2d(2)]
+        self.features = nn.Sequential(*stage1, *stage2)
+        hidden = [nn.Flatten(), nn.Dropout(drop_prob), nn.Linear(2 * w * 7 * 7, 128), nn.ReLU(inplace=True)]
+        self.head = nn.Sequential(*hidden, nn.Dropout(drop_prob), nn.Linear(128, 10))
 
     def forward(self, x: Tensor) -> tuple[Tensor]:
         assert_dim(x, 4, shape=(None, 1, 28, 28))
@@ -390,7 +418,7 @@ class CharRNN(TextModel):
         num_layers: int = 1,
         cell: str = "lstm",
         embedding_dim: int = 64,
-        dropout: float = 0.0,
+        drop_prob: float = 0.0,  # dropout between recurrent layers (PyTorch's convention: probability of zeroing)
         vocab: str = "",
     ) -> None:
         super().__init__()
@@ -402,8 +430,8 @@ class CharRNN(TextModel):
         self.vocab_size = vocab_size
         self.embed = nn.Embedding(vocab_size, embedding_dim)
         rnn = nn.LSTM if cell == "lstm" else nn.GRU
-        self.rnn = rnn(embedding_dim, hidden_size, num_layers, batch_first=True,
-                       dropout=dropout if num_layers > 1 else 0.0)  # fmt: skip
+        between = drop_prob if num_layers > 1 else 0.0
+        self.rnn = rnn(embedding_dim, hidden_size, num_layers, batch_first=True, dropout=between)
         self.fc = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, idx: Tensor, state: Any = None) -> tuple[Tensor, Any]:
@@ -447,10 +475,31 @@ class Decoder(PyTorchModel):
 
 
 class LatentModel(PyTorchModel):
+    """An image model with a 28-d code. It reads and writes images on the scale ``config["input_scale"]``
+    gives; ``to_input`` and ``to_pixels`` are the one place that conversion is written."""
+
     task = "latent"
     encoder: Encoder
     decoder: Decoder
     hidden_dim: int
+
+    def _scale(self) -> tuple[float, float]:
+        s = self.config.get("input_scale")
+        if not s:
+            raise ValueError(f"{self.config.get('name', type(self).__name__)} has no 'input_scale' in its config")
+        return s["min"], s["max"]
+
+    def to_input(self, pixels: Any) -> Tensor:
+        """Pixels in [0, 1] ((28, 28), (N, 28, 28) or (N, 1, 28, 28)) -> (N, 1, 28, 28) on the model's scale."""
+        lo, hi = self._scale()
+        x = torch.as_tensor(pixels, dtype=torch.float32)
+        x = x[None, None] if x.ndim == 2 else x[:, None] if x.ndim == 3 else x
+        return x * (hi - lo) + lo
+
+    def to_pixels(self, output: Tensor) -> Tensor:
+        """The decoder's output (N, 1, 28, 28) on the model's scale -> pixels in [0, 1], same shape."""
+        lo, hi = self._scale()
+        return ((output.float() - lo) / (hi - lo)).clamp(0, 1)
 
     def encode(self, x: Tensor) -> Tensor:
         """The code a digit maps to (the VAE's mean)."""
@@ -513,12 +562,31 @@ class VAE(LatentModel):
 
 ARCHITECTURES: dict[str, type[PyTorchModel]] = {
     cls.__name__: cls
-    for cls in (
-        HousePricesModel, LinearRegressor, TreeEnsembleRegressor,
-        MNISTConvNet, MNISTMLP, MNISTModernCNN,
-        NextCharacterModel, CharRNN,
-        Autoencoder, VAE,
-    )
-}  # fmt: skip
+    for cls in (HousePricesModel, LinearRegressor, TreeEnsembleRegressor)
+    + (MNISTConvNet, MNISTMLP, MNISTModernCNN)
+    + (NextCharacterModel, CharRNN)
+    + (Autoencoder, VAE)
+}
 
-__all__ = [*ARCHITECTURES, "Encoder", "Decoder", "PyTorchModel", "make_activation"]
+# config keys renamed since checkpoints were first published (``dropout`` meant a keep probability in some
+# models and a drop probability in others): old configs load through this explicit map
+RENAMED_KEYS: dict[str, dict[str, str]] = {
+    "HousePricesModel": {"hidden_dropout": "keep_prob"},
+    "MNISTConvNet": {"dropout": "keep_prob"},
+    "MNISTMLP": {"dropout": "keep_prob"},
+    "MNISTModernCNN": {"dropout": "drop_prob"},
+    "CharRNN": {"dropout": "drop_prob"},
+}
+
+
+def migrate_config(config: Any) -> Any:
+    """``config`` with the keys ``RENAMED_KEYS`` lists for its architecture under their new names."""
+    if not isinstance(config, dict):
+        return config
+    renames = RENAMED_KEYS.get(config.get("architecture"), {})
+    if any(new in config for old, new in renames.items() if old in config):
+        return config  # both names present: leave it for validation to refuse the unknown key
+    return {renames.get(k, k): v for k, v in config.items()}
+
+
+__all__ = [*ARCHITECTURES, "Encoder", "Decoder", "PyTorchModel", "DigitsModel", "HousesModel", "LatentModel"]

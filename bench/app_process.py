@@ -1,0 +1,60 @@
+"""The real app (``python -m demos``) in a subprocess, as tests and benchmarks talk to it: over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningApp:
+    """``python -m demos`` on a free port, ready when its API answers; ``python``/``cwd`` choose which install."""
+
+    def __init__(self, env: dict | None = None, python: str = sys.executable, cwd: Path = ROOT) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"dlfs-app-{self.port}.log"
+        self.proc = subprocess.Popen(
+            [python, "-m", "demos", "--port", str(self.port)],
+            cwd=cwd,
+            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})},
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the app exited: {self.log.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(self.url + "gradio_api/info", timeout=2)
+                return
+            except Exception:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the app did not start in 120 s: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def sketch(path) -> dict:
+    """A sketchpad value as gradio_client sends it: the drawing as the composite."""
+    from gradio_client import handle_file
+
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}
