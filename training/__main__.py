@@ -165,19 +165,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# the shipped checkpoints' folder before it moved into the zoo package (so that wheels carry it)
+MOVED_OUT = ("--out hub", "--out zoo/checkpoints")
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
-    """Rewrite config.json files that use renamed keys (``zoo.models.RENAMED_KEYS``); the weights are untouched."""
+    """Bring checkpoints written by an older dlfs-zoo up to date without touching their weights: config keys
+    renamed per ``zoo.models.RENAMED_KEYS``, and the card re-rendered through today's template from the
+    metrics and training record it already holds (nothing is recomputed or typed in)."""
     folder = checkpoints_folder(args.hub)
     for config_path in sorted(folder.glob(f"*/{zhub.CONFIG_NAME}")):
+        checkpoint = config_path.parent
         raw = json.loads(config_path.read_text(encoding="utf-8"))
         migrated = zhub.migrate_config(raw)
-        if migrated == raw:
-            continue
-        zhub.validate_config(migrated, str(config_path))
-        zhub.load_folder(config_path.parent)  # the weights still verify under the new config
-        zhub.atomic_write_text(config_path, json.dumps(migrated, indent=2, sort_keys=True) + "\n")
-        renamed = ", ".join(f"{a} -> {b}" for a, b in zip(raw, migrated, strict=True) if a != b)
-        print(f"{config_path}: {renamed}")
+        if migrated != raw:
+            zhub.validate_config(migrated, str(config_path))
+            zhub.atomic_write_text(config_path, json.dumps(migrated, indent=2, sort_keys=True) + "\n")
+            renamed = ", ".join(f"{a} -> {b}" for a, b in zip(raw, migrated, strict=True) if a != b)
+            print(f"{config_path}: {renamed}")
+        zhub.load_folder(checkpoint)  # the weights still verify under the config
+        if checkpoint.name in ENTRIES and (checkpoint / "README.md").is_file():
+            metrics, info = cards.read(checkpoint)
+            info["command"] = info.get("command", "").replace(*MOVED_OUT)
+            card = cards.render(checkpoint.name, metrics, info)
+            if card != (checkpoint / "README.md").read_text(encoding="utf-8"):
+                zhub.atomic_write_text(checkpoint / "README.md", card)
+                print(f"{checkpoint / 'README.md'}: re-rendered")
     return 0
 
 
@@ -218,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--text", help="the text file the text models were trained on")
     e.set_defaults(func=cmd_evaluate)
 
-    m = sub.add_parser("migrate", help="rename old config.json keys in place (weights untouched)")
+    m = sub.add_parser("migrate", help="update old configs and cards in place (weights untouched)")
     m.add_argument("--hub", help="folder of checkpoints (default: the ones shipped in the zoo package)")
     m.set_defaults(func=cmd_migrate)
 

@@ -93,7 +93,8 @@ Part of [dlfs-zoo](https://github.com/dlfs-zoo/dlfs-zoo): the models of *Deep Le
 
 ```python
 import zoo
-model = zoo.load("{name}")            # embedded copy, a folder, or the Hub
+
+model = zoo.load("{name}")  # shipped in the package, a folder, or the Hub
 # or: torch.hub.load("dlfs-zoo/dlfs-zoo", "{entry.family}", variant="{name}")
 ```
 
