@@ -37,7 +37,7 @@ def percentile(vals: list[float], q: float) -> float:
 
 def bench_inference() -> list[str]:
     import zoo
-    from training.drawings import human_drawing
+    from training.drawn import human_drawing
     from zoo.sketch import to_mnist
 
     torch.set_grad_enabled(False)
@@ -109,7 +109,7 @@ def bench_app(load_clients: int, load_requests: int) -> list[str]:
     from gradio_client import Client
 
     from bench.app_process import RunningApp, sketch
-    from training.drawings import human_drawing
+    from training.drawn import human_drawing
 
     startups = []
     for _ in range(3):

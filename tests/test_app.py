@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bench.app_process import sketch
-from training.drawings import human_drawing
+from training.drawn import human_drawing
 
 pytestmark = pytest.mark.app
 

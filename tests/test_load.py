@@ -9,7 +9,7 @@ import pytest
 from gradio_client import Client
 
 from bench.app_process import sketch
-from training.drawings import human_drawing
+from training.drawn import human_drawing
 
 CLIENTS, REQUESTS = 10, 5  # `make bench` runs 50 x 20
 

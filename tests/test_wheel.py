@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from bench.app_process import RunningApp, sketch
-from training.drawings import human_drawing
+from training.drawn import human_drawing
 from zoo.catalog import ENTRIES
 
 from conftest import ROOT
