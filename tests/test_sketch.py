@@ -64,3 +64,99 @@ def test_blank_canvases_give_none():
 def test_bad_images_say_what_is_wrong(image, message):
     with pytest.raises(SketchError, match=message):
         to_mnist(image)
+
+
+# ----------------------------------------------------------------------------- photos, pencil, stroke width
+def _mnist_digit(label: int) -> np.ndarray:
+    from demos.app import ASSETS
+
+    with np.load(ASSETS / "mnist_sample.npz") as f:
+        return f["images"][int(np.flatnonzero(f["labels"] == label)[0])]
+
+
+def _photo(ink: np.ndarray, *, paper=200.0, strength=0.35, shadow=0.55, noise=6.0, quality=60, seed=0):
+    """Pencil (``strength`` of the paper's brightness) on grey paper, a linear light gradient, a hard shadow
+    over the right third, sensor noise and JPEG: the case the old preprocessing read about half right."""
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    h, w = ink.shape
+    xx = np.linspace(0, 1, w)[None, :].repeat(h, 0)
+    light = (1 - 0.35 * xx) * np.where(xx > 0.7, shadow, 1.0)
+    img = paper * (1 - strength * ink) * light + rng.normal(0, noise, ink.shape)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).convert("RGB").save(buf, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+def _strokes(label: int, size: int, width: float) -> np.ndarray:
+    """An MNIST digit thinned to its skeleton and drawn again with a round pen ``width`` px wide."""
+    from training.drawn import _affine, draw_strokes, mnist_strokes
+
+    rng = np.random.default_rng(label)
+    strokes = _affine(mnist_strokes(_mnist_digit(label)), rng)
+    return draw_strokes(strokes, size, size * 0.6, width, rng)
+
+
+def _best_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two 28x28 digits, allowing a shift of one pixel (centring rounds differently)."""
+    return max(
+        np.corrcoef(np.roll(a, (dy, dx), (0, 1)).ravel(), b.ravel())[0, 1] for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+    )
+
+
+def _mnist_like(out: np.ndarray, reference: np.ndarray) -> None:
+    """Saturated strokes, a clean background, and the same shape as the digit read from a clean canvas."""
+    import torch
+    import torch.nn.functional as F
+
+    assert out is not None and out.max() > 0.95  # ink saturated, like MNIST's strokes
+    near = F.max_pool2d(torch.from_numpy(reference > 0.05)[None, None].float(), 5, 1, 2)[0, 0].numpy() > 0
+    assert out[~near].max() < 0.1  # no grey box, gradient or speck away from the digit's strokes
+    assert (out > 0.5).mean() < 0.35  # strokes, not a filled blob
+    assert _best_overlap(out, reference) > 0.6
+
+
+@pytest.mark.parametrize("label", [2, 4, 7])
+def test_pencil_photo_with_shadow_noise_and_jpeg_comes_out_like_a_clean_drawing(label):
+    ink = _strokes(label, 600, 6)
+    clean = to_mnist(np.dstack([np.zeros_like(ink, dtype=np.uint8)] * 3 + [(ink * 255).astype(np.uint8)]))
+    _mnist_like(to_mnist(_photo(ink)), clean)
+
+
+@pytest.mark.parametrize("width", [2, 3, 12, 60])
+def test_thin_and_fat_strokes_come_out_with_mnist_like_width(width):
+    """A 2 px line and a 60 px marker on an 800 px canvas end up about as wide as MNIST's strokes."""
+    import torch
+
+    from zoo.sketch import MNIST_WIDTH, _pool
+
+    ink = _strokes(3, 800, width)
+    out = to_mnist(np.dstack([np.zeros_like(ink, dtype=np.uint8)] * 3 + [(ink * 255).astype(np.uint8)]))
+    solid = torch.from_numpy(out > 0.5)
+    edge = int((solid & (_pool(solid.float(), 3, "min") < 0.5)).sum())
+    width_28 = 2 * int(solid.sum()) / max(edge, 1)  # at 28 px, MNIST's ~7 px at 64 px is about 2-3 px
+    assert 1.4 <= width_28 <= 4.0, width_28
+    assert out.max() > 0.95
+
+
+def test_page_edge_and_specks_are_not_part_of_the_digit():
+    ink = _strokes(7, 600, 8)
+    photo = np.asarray(_photo(ink, shadow=1.0)).copy()
+    photo[:, :40] = (40, 35, 30)  # the table beyond the page's left edge
+    photo[500:506, 520:526] = 0  # a speck far from the digit
+    clean = to_mnist(np.dstack([np.zeros_like(ink, dtype=np.uint8)] * 3 + [(ink * 255).astype(np.uint8)]))
+    _mnist_like(to_mnist(photo), clean)
+
+
+def test_photo_of_blank_paper_is_blank():
+    assert to_mnist(_photo(np.zeros((500, 500), np.float32))) is None
+
+
+def test_mnist_digits_pass_through_almost_unchanged():
+    """MNIST's own 28x28 arrays are already what the models read: preprocessing must not damage them."""
+    for label in range(10):
+        digit = _mnist_digit(label)
+        assert _best_overlap(to_mnist(digit), digit) > 0.9

@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 import torch
 
 from zoo import hub as zhub
-from zoo.catalog import ENTRIES, UnknownModelError
+from zoo.catalog import ENTRIES, TASKS, UnknownModelError
 from zoo.models import WEIGHTS_NAME, sha256_file
 
 from . import card as cards
@@ -26,19 +27,23 @@ from .trainer import pick_device, seed_everything
 
 # a card's metric may differ from a recomputation by this much (float sums differ across CPUs/BLAS)
 VERIFY_RTOL, VERIFY_ATOL = 1e-3, 1e-5
+JUDGE = "mnist-cnn-modern"  # scores the latent models' samples; fixed, so a new digits entry changes no score
 
 
-def best_digits(folders: list[Path]) -> zhub.PyTorchModel | None:
-    """The digits checkpoint with the highest card accuracy in the first folder that has one."""
+def judge(folders: list[Path], name: str | None = None) -> zhub.PyTorchModel | None:
+    """The digits model that scores a latent model's random samples: ``name`` (a card's
+    ``sample_classifier``) when given, else the shipped book-independent default, else the most accurate
+    digits checkpoint in the first folder that has one."""
     for folder in folders:
-        best, best_acc = None, -1.0
-        for name, e in ENTRIES.items():
-            if e.task == "digits" and (folder / name / "README.md").is_file():
-                acc = cards.read(folder / name)[0].get("accuracy", -1.0)
-                if acc > best_acc:
-                    best, best_acc = name, acc
-        if best:
-            return zhub.load_folder(folder / best)
+        wanted = [name] if name else [JUDGE]
+        if not name:
+            wanted += sorted(
+                (n for n, e in ENTRIES.items() if e.task == "digits" and (folder / n / "README.md").is_file()),
+                key=lambda n: -cards.read(folder / n)[0].get("accuracy", -1.0),
+            )
+        for candidate in wanted:
+            if (folder / candidate / zhub.CONFIG_NAME).is_file():
+                return zhub.load_folder(folder / candidate)
     return None
 
 
@@ -54,14 +59,12 @@ def _command(name: str, o: Options, out: Path) -> str:
     return " ".join(parts + [f"--out {out}"])
 
 
-def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    entry = ENTRIES[name]
-    recipe = entry.recipe
+def _options(recipe, args: argparse.Namespace, seed: int) -> Options:
     o = Options(
         epochs=recipe.epochs if args.epochs is None else args.epochs,
         batch_size=recipe.batch_size if args.batch_size is None else args.batch_size,
         lr=args.lr if args.lr is not None else recipe.lr,
-        seed=recipe.seed if args.seed is None else args.seed,
+        seed=seed,
         stride=args.stride or recipe.stride,
         text=args.text,
         device=args.device,
@@ -73,15 +76,33 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
             raise CLIError(f"--{k.replace('_', '-')} must be >= 1, got {getattr(o, k)}")
     if not (o.lr >= 0 and math.isfinite(o.lr)):
         raise CLIError(f"--lr must be a finite number >= 0, got {o.lr}")
-    out = Path(args.out)
+    return o
+
+
+def _fit(name: str, o: Options):
+    entry = ENTRIES[name]
     print(f"== {name}: {o.epochs} epoch(s), batch {o.batch_size}, lr {o.lr:g}, seed {o.seed}", flush=True)
     seed_everything(o.seed)
     start = time.perf_counter()
-    model, history = TRAINERS[recipe.trainer](entry, o)
-    seconds = time.perf_counter() - start
-    model.eval()
-    classifier = best_digits([out, zhub.embedded_dir()]) if model.task == "latent" else None
-    metrics = evaluate_model(model.cpu(), classifier=classifier, text_file=o.text)
+    model, history = TRAINERS[entry.recipe.trainer](entry, o)
+    return model.eval(), history, time.perf_counter() - start
+
+
+def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Train the recipe with its seed (or ``--seed``), evaluate and write the checkpoint. A recipe that
+    declares several seeds also trains the next ones and records each one's metrics and their spread in
+    the card; the checkpoint is always the declared seed's."""
+    entry = ENTRIES[name]
+    recipe = entry.recipe
+    seed = recipe.seed if args.seed is None else args.seed
+    seeds = args.seeds or (recipe.seeds if args.seed is None else 1)
+    if seeds < 1:
+        raise CLIError(f"--seeds must be >= 1, got {seeds}")
+    o = _options(recipe, args, seed)
+    out = Path(args.out)
+    model, history, seconds = _fit(name, o)
+    classifier = judge([out, zhub.embedded_dir()]) if model.task == "latent" else None
+    ev = evaluate_model(model.cpu(), classifier=classifier, text_file=o.text)
     info = {
         "command": _command(name, o, out),
         "seed": o.seed,
@@ -97,22 +118,35 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "book": entry.book,
         "notes": list(recipe.notes),
         "history": [_rounded(h) for h in history if "test_loss" in h],
+        "intervals": ev.intervals(),
     }
     if classifier is not None:
         info["sample_classifier"] = classifier.config["name"]
+    if seeds > 1:
+        runs = [{"seed": o.seed, "metrics": ev.metrics}]
+        for extra in range(o.seed + 1, o.seed + seeds):
+            other, _, _ = _fit(name, _options(recipe, args, extra))
+            runs.append({"seed": extra, "metrics": evaluate_model(other.cpu(), classifier=classifier).metrics})
+        info["seed_runs"] = [{"seed": r["seed"], "metrics": _rounded(r["metrics"], 6)} for r in runs]
+        info["seed_summary"] = {
+            k: {"mean": round(statistics.fmean(v), 6), "std": round(statistics.stdev(v), 6)}
+            for k in ev.metrics
+            if len(v := [r["metrics"][k] for r in runs]) > 1
+        }
 
     def card(tmp: Path) -> str:
         info["file_size"] = (tmp / WEIGHTS_NAME).stat().st_size
         info["evaluated_sha256"] = sha256_file(tmp / WEIGHTS_NAME)
-        return cards.render(name, metrics, info)
+        return cards.render(name, ev.metrics, info)
 
     folder = zhub.save_checkpoint(model, out, name, card)
-    print(f"   {folder}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + f" ({seconds:.0f} s)")
-    return {"name": name, "task": model.task, "metrics": metrics, "train_seconds": seconds}
+    shown = {k: v for k, v in ev.metrics.items() if k in TASKS[model.task].metrics}
+    print(f"   {folder}: " + ", ".join(f"{k} {v:.4f}" for k, v in shown.items()) + f" ({seconds:.0f} s)")
+    return {"name": name, "task": model.task, "metrics": ev.metrics, "train_seconds": seconds}
 
 
-def _rounded(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: round(v, 5) if isinstance(v, float) else v for k, v in record.items()}
+def _rounded(record: dict[str, Any], digits: int = 5) -> dict[str, Any]:
+    return {k: round(v, digits) if isinstance(v, float) else v for k, v in record.items()}
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -131,32 +165,49 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= VERIFY_ATOL + VERIFY_RTOL * abs(b)
 
 
+def _disagreements(claimed: dict[str, Any], recomputed: dict[str, Any]) -> list[str]:
+    """What a card says that a recomputation does not: metrics, and both ends of their intervals."""
+    out = []
+    for k, v in recomputed.items():
+        c = claimed.get(k)
+        if isinstance(v, list):
+            if not isinstance(c, list) or not all(_close(a, b) for a, b in zip(v, c, strict=True)):
+                out.append(f"interval {k} card {c} != recomputed [{v[0]:.6g}, {v[1]:.6g}]")
+        elif c is None or not _close(v, c):
+            out.append(f"{k} card {c} != recomputed {v:.6g}")
+    return out
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     hub_dir = checkpoints_folder(args.hub)
     names = [n for n in model_names(args.names, args.all) if args.names or (hub_dir / n).is_dir()]
     rows, failures = [], []
-    classifier = None
-    for name in sorted(names, key=lambda n: ENTRIES[n].task != "digits"):  # digits first: latent needs one
+    for name in names:
         folder = hub_dir / name
         model = zhub.load_folder(folder)
-        if model.task == "latent" and classifier is None:
-            classifier = best_digits([hub_dir])
-        metrics = evaluate_model(model, classifier=classifier, text_file=args.text)
         claimed, info = cards.read(folder)
-        row = {"name": name, "task": model.task, "metrics": metrics}
+        classifier = (
+            judge([hub_dir, zhub.embedded_dir()], info.get("sample_classifier")) if model.task == "latent" else None
+        )
+        ev = evaluate_model(model, classifier=classifier, text_file=args.text)
+        intervals = ev.intervals()
+        row = {"name": name, "task": model.task, "metrics": ev.metrics, "intervals": intervals}
         if args.verify:
-            bad = {k: (claimed.get(k), v) for k, v in metrics.items() if k not in claimed or not _close(v, claimed[k])}
+            bad = _disagreements(claimed, ev.metrics) + _disagreements(info.get("intervals") or {}, intervals)
             row["verified"] = not bad
             if bad:
-                diffs = (f"{k} card {c} != recomputed {v:.6g}" for k, (c, v) in bad.items())
-                failures.append(f"{name}: " + ", ".join(diffs))
+                failures.append(f"{name}: " + ", ".join(bad))
         if args.write:
             info["evaluated_sha256"] = sha256_file(folder / WEIGHTS_NAME)
-            zhub.atomic_write_text(folder / "README.md", cards.render(name, metrics, info))
+            info["intervals"] = intervals
+            if classifier is not None:
+                info["sample_classifier"] = classifier.config["name"]
+            zhub.atomic_write_text(folder / "README.md", cards.render(name, ev.metrics, info))
         rows.append(row)
         if not args.json:
             status = "" if not args.verify else ("  verified" if row["verified"] else "  MISMATCH")
-            print(f"{name:28s} {model.task:7s} " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + status)
+            shown = {k: v for k, v in ev.metrics.items() if k in TASKS[model.task].metrics}
+            print(f"{name:32s} {model.task:7s} " + "  ".join(f"{k} {v:.4f}" for k, v in shown.items()) + status)
     if args.json:
         print(json.dumps(rows, indent=2))
     if failures:
@@ -213,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--lr", type=float)
     t.add_argument("--seed", type=int, help="random seed (default: the recipe's, 0 for most models)")
+    t.add_argument("--seeds", type=int, help="train this many seeds from --seed and record each in the card")
     t.add_argument("--stride", type=int, help="text: characters between training windows")
     t.add_argument("--text", help="text: train on this UTF-8 file instead of Shakespeare")
     t.add_argument("--out", default="runs", help="folder for the checkpoints (default: runs)")

@@ -175,6 +175,49 @@ def train_modern_cnn(e: Entry, o: Options):
     return model, hist
 
 
+class _Augmented:
+    """MNIST training pixels, shuffled and augmented anew every epoch (``training.augment``), then put through
+    the model's own ``preprocess``."""
+
+    def __init__(self, model, X: Tensor, y: Tensor, batch_size: int, gen: torch.Generator) -> None:
+        self.model, self.X, self.y, self.bs, self.gen = model, X, y, batch_size, gen
+
+    def __len__(self) -> int:
+        return (len(self.X) + self.bs - 1) // self.bs
+
+    def __iter__(self):
+        from .augment import augment
+
+        order = torch.randperm(len(self.X), generator=self.gen)
+        for i in range(0, len(order), self.bs):
+            idx = order[i : i + self.bs]
+            yield self.model.preprocess(augment(self.X[idx], self.gen)), self.y[idx]
+
+
+@register("robust_cnn")
+def train_robust_cnn(e: Entry, o: Options):
+    model = e.build()
+    Xtr, ytr = data.mnist_pixels(train=True)
+    if o.train_limit:
+        Xtr, ytr = Xtr[: o.train_limit], ytr[: o.train_limit]
+    Xte, yte = data.mnist_pixels(train=False)
+    loader = _Augmented(model, Xtr, ytr, o.batch_size, torch.Generator().manual_seed(o.seed))
+    opt = optim.AdamW(model.parameters(), lr=o.lr, weight_decay=1e-4)
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=o.lr, total_steps=o.epochs * len(loader))
+    trainer = _trainer(model, opt, nn.CrossEntropyLoss(label_smoothing=0.05), o)
+    hist = trainer.fit(
+        loader,
+        None,
+        model.preprocess(Xte),
+        yte,
+        epochs=o.epochs,
+        eval_every=1,
+        batch_size=o.batch_size,
+        batch_scheduler=sched,
+    )
+    return model, hist
+
+
 # ----------------------------------------------------------------------------------------------- text
 def _text(o: Options, seq: int) -> tuple[str, Tensor, Tensor, Tensor, Tensor]:
     """The vocabulary (the declared Shakespeare one, or a new one with ``--text``) and the windows."""

@@ -46,6 +46,10 @@ def _row(name: str, config: dict, card_text: str, weights_sha: str | None) -> di
         "train_seconds": info.get("train_seconds"),
         "book": info.get("book") or (ENTRIES[name].book if name in ENTRIES else {}),
         "command": info.get("command"),
+        "intervals": info.get("intervals") or {},  # 95 % bootstrap interval per metric, over test items
+        "seeds": [r["seed"] for r in info.get("seed_runs") or []],
+        "seed_summary": info.get("seed_summary") or {},  # metric -> mean and std over the seeds
+        "tied": False,
     }
 
 
@@ -72,20 +76,37 @@ def _hf_rows(ns: str) -> list[dict[str, Any]]:
     return rows
 
 
+def ranked_value(row: dict[str, Any], metric: str) -> float | None:
+    """What a row is ranked by: the mean over its seeds where it was trained with several, else its value."""
+    summary = row.get("seed_summary", {}).get(metric)
+    return summary["mean"] if summary else row["metrics"].get(metric)
+
+
+def _overlap(a: list[float] | None, b: list[float] | None) -> bool:
+    return bool(a and b) and a[0] <= b[1] and b[0] <= a[1]
+
+
 def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Sort each task by its metrics in order (primary first), best first; number the ranks."""
+    """Sort each task by its metrics in order (primary first), best first, and number the ranks. A row whose
+    primary metric's interval overlaps the row above's is ``tied`` with it and shares its rank."""
     out = []
     for task_name, task in TASKS.items():
         mine = [r for r in rows if r["task"] == task_name]
 
         def key(r: dict[str, Any], task=task) -> tuple:
+            values = [ranked_value(r, k) for k in task.metrics]
             return tuple(
-                (v if k in task.lower_is_better else -v) if (v := r["metrics"].get(k)) is not None else float("inf")
-                for k in task.metrics
+                float("inf") if v is None else (v if k in task.lower_is_better else -v)
+                for k, v in zip(task.metrics, values, strict=True)
             )
 
+        previous = None
         for i, r in enumerate(sorted(mine, key=key), 1):
-            out.append({**r, "rank": i})
+            here = r.get("intervals", {}).get(task.primary)
+            tied = previous is not None and _overlap(here, previous["intervals"].get(task.primary))
+            row = {**r, "rank": previous["rank"] if tied else i, "tied": tied}
+            out.append(row)
+            previous = row
     return out
 
 
@@ -110,36 +131,64 @@ def leaderboard(task: str | None = None, source: str = "embedded", ns: str | Non
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
-    """timm-style results: one row per model, sorted by task then rank, metrics as columns."""
+    """timm-style results: one row per model, sorted by task then rank; each metric with its interval and,
+    for recipes trained with several seeds, their mean and standard deviation."""
     metric_cols = list(dict.fromkeys(k for t in TASKS.values() for k in t.metrics))
-    cols = ["task", "rank", "model", *metric_cols, "params", "size_bytes", "latency_ms", "verified"]
+    cols = ["task", "rank", "tied", "model"]
+    for k in metric_cols:
+        cols += [k, f"{k}_lo", f"{k}_hi", f"{k}_seed_mean", f"{k}_seed_std"]
+    cols += ["seeds", "params", "size_bytes", "latency_ms", "verified"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for r in rows:
-        w.writerow(
-            [
-                r["task"],
-                r["rank"],
-                r["model"],
-                *(("" if (v := r["metrics"].get(k)) is None else f"{v:.6g}") for k in metric_cols),
-                r["params"],
-                r["size_bytes"],
-                r["latency_ms"],
-                r["verified"],
+        cells = [r["task"], r["rank"], r.get("tied", False), r["model"]]
+        for k in metric_cols:
+            lo_hi = r.get("intervals", {}).get(k) or [None, None]
+            summary = r.get("seed_summary", {}).get(k) or {}
+            cells += [
+                _g(r["metrics"].get(k)),
+                _g(lo_hi[0]),
+                _g(lo_hi[1]),
+                _g(summary.get("mean")),
+                _g(summary.get("std")),
             ]
-        )
+        cells += [" ".join(map(str, r.get("seeds", []))), r["params"], r["size_bytes"], r["latency_ms"], r["verified"]]
+        w.writerow(cells)
     return buf.getvalue()
+
+
+def _g(v: float | None) -> str:
+    return "" if v is None else f"{v:.6g}"
+
+
+PERCENT = {"accuracy", "sample_confident", "drawn", "corrupted"}
 
 
 def _fmt(k: str, v: float | None) -> str:
     if v is None:
         return ""
-    return f"{100 * v:.2f} %" if k in ("accuracy", "sample_confident") else f"{v:.4g}"
+    return f"{100 * v:.2f} %" if k in PERCENT else f"{v:.4g}"
+
+
+def _cell(r: dict[str, Any], k: str) -> str:
+    """A metric as the markdown table shows it: value (interval); and the seeds' mean +- std."""
+    v = r["metrics"].get(k)
+    if v is None:
+        return ""
+    text = _fmt(k, v)
+    if pair := r.get("intervals", {}).get(k):
+        lo, hi = (f"{100 * x:.2f}" if k in PERCENT else f"{x:.4g}" for x in pair)
+        text += f" ({lo}–{hi})"
+    if summary := r.get("seed_summary", {}).get(k):
+        scale, unit = (100, " %") if k in PERCENT else (1, "")
+        text += f"; {len(r['seeds'])} seeds {summary['mean'] * scale:.4g} ± {summary['std'] * scale:.2g}{unit}"
+    return text
 
 
 def to_markdown(rows: list[dict[str, Any]]) -> str:
-    """One table per task; the README's model table is generated from this."""
+    """One table per task; the README's model table is generated from this. '=' marks a rank shared with the
+    row above (their intervals overlap)."""
     parts = []
     for task_name, task in TASKS.items():
         mine = [r for r in rows if r["task"] == task_name]
@@ -147,27 +196,21 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
             continue
         head = ["rank", "model", *task.metrics, "book", "params", "CPU ms", "verified"]
         lines = [
-            f"**{task_name}** ({task.dataset_name}, {task.split} split)",
+            f"**{task_name}** ({task.dataset_name}, {task.split} split; ranked by {task.primary})",
             "",
             "| " + " | ".join(head) + " |",
             "|" + "---|" * len(head),
         ]
         for r in mine:
             book = ", ".join(f"{k} {_fmt(k, v)}" for k, v in (r["book"] or {}).items())
-            lines.append(
-                "| "
-                + " | ".join(
-                    [
-                        str(r["rank"]),
-                        f"`{r['model']}`",
-                        *(_fmt(k, r["metrics"].get(k)) for k in task.metrics),
-                        book,
-                        f"{r['params']:,}" if r["params"] else "",
-                        f"{r['latency_ms']:.2f}" if r["latency_ms"] else "",
-                        "yes" if r["verified"] else "no",
-                    ]
-                )
-                + " |"
-            )
+            cells = [f"={r['rank']}" if r.get("tied") else str(r["rank"]), f"`{r['model']}`"]
+            cells += [_cell(r, k) for k in task.metrics]
+            cells += [
+                book,
+                f"{r['params']:,}" if r["params"] else "",
+                f"{r['latency_ms']:.2f}" if r["latency_ms"] else "",
+            ]
+            cells.append("yes" if r["verified"] else "no")
+            lines.append("| " + " | ".join(cells) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"

@@ -116,7 +116,8 @@ def _closing(x: Tensor, k: int) -> Tensor:
     """Morphological closing with a k x k square (separable max, then min): removes dark lines and dots
     narrower than k and leaves steps and ramps (a shadow's edge, a gradient of light) exactly in place."""
     r = k // 2
-    y = F.pad(x[None, None], (r, r, r, r), mode="reflect")  # the page goes on past the photo's edge
+    y = F.pad(x[None, None], (r, r, r, r), mode="replicate")  # the page goes on past the photo's edge, and a
+    # mirror would fold a shadow near the border into a dark valley that the closing fills
     for kernel in ((1, k), (k, 1)):
         y = F.max_pool2d(y, kernel, 1, (kernel[0] // 2, kernel[1] // 2))
     for kernel in ((1, k), (k, 1)):
@@ -144,12 +145,17 @@ def _paper(lum: Tensor) -> tuple[Tensor, Tensor]:
     return _closing(lum, max(7, (max(lum.shape) // 4) | 1)), lum  # wider than a marker's junctions
 
 
-def _darkness(lum: Tensor) -> Tensor:
-    """How much darker than the ground under it each pixel is, in [0, 1]: a ratio, so a shadow that darkens
-    paper and ink alike cancels out."""
+def _darkness(lum: Tensor) -> tuple[Tensor, Tensor]:
+    """How much darker than the ground under it each pixel is, in [0, 1] (a ratio, so a shadow that darkens
+    paper and ink alike cancels out), and the darkness that noise reaches there: sensor noise is about the
+    same in light units everywhere, so in a ratio it grows where the paper is dim."""
+    if min(lum.shape) >= 64:  # sensor noise and JPEG blocks; the paper is read from the same smoothed image,
+        lum = _pool(lum, 3, "mean")  # or a shadow's edge, sharp in one and soft in the other, would turn to ink
     paper, lum = _paper(lum)
-    smooth = _pool(lum, 3, "mean") if min(lum.shape) >= 64 else lum  # sensor noise and JPEG blocks
-    return (1 - smooth / paper.clamp_min(0.04)).clamp_(0, 1)
+    paper = paper.clamp_min(0.04)
+    dark = (1 - lum / paper).clamp_(0, 1)
+    typical = paper.median()
+    return dark, _noise_floor(dark * paper / typical) * typical / paper
 
 
 def _noise_floor(dark: Tensor) -> float:
@@ -176,14 +182,16 @@ def _components(mask: Tensor) -> Tensor:
     return torch.where(mask, labels, torch.full_like(labels, -1)).long()
 
 
-def _digit_mask(ink: Tensor, threshold: float, drop_border_blobs: bool, min_side: float = 0.0) -> Tensor:
+def _digit_mask(ink: Tensor, share: float, drop_border_blobs: bool, min_side: float = 0.0) -> Tensor:
     """1 where the digit's blobs are, 0 on specks far from them and (photos) on blobs touching the border:
     the page's edge, the table, a shadow's edge. All 0 when the digit's box is shorter than ``min_side``
-    of the image (what is left on blank paper is grain, not a digit)."""
+    of the image (what is left on blank paper is grain, not a digit). A grid cell is ink when at least
+    ``share`` of its pixels are: a one-pixel line still lights its cells, scattered noise does not."""
     h, w = ink.shape
     factor = -(-max(h, w) // GRID_SIDE)
-    coarse = F.max_pool2d(ink[None, None], factor, ceil_mode=True)[0, 0] if factor > 1 else ink
-    labels = _components(coarse > threshold)
+    coarse = F.avg_pool2d(ink[None, None], factor, ceil_mode=True)[0, 0] if factor > 1 else ink
+    lit = F.avg_pool2d((ink > 0)[None, None].float(), factor, ceil_mode=True)[0, 0] if factor > 1 else ink > 0
+    labels = _components(lit >= share if factor > 1 else lit)
     found = labels[labels >= 0]
     if found.numel() == 0:
         return torch.ones_like(ink)
@@ -196,8 +204,8 @@ def _digit_mask(ink: Tensor, threshold: float, drop_border_blobs: bool, min_side
     right = torch.zeros(len(ids), dtype=torch.long).scatter_reduce(0, inverse, xs, "amax")
     ch, cw = coarse.shape
     edge = (top == 0) | (left == 0) | (bottom == ch - 1) | (right == cw - 1)
-    candidates = torch.ones(len(ids), dtype=torch.bool)
     digit_sized = (torch.maximum(bottom - top, right - left) + 1) >= 0.08 * max(ch, cw)
+    candidates = torch.ones(len(ids), dtype=torch.bool)
     if drop_border_blobs and edge.any() and (digit_sized & ~edge).any():
         candidates = ~edge  # a digit inside the photo: the border blobs are page, table and shadow
     main = int(torch.where(candidates, mass, torch.full_like(mass, -1)).argmax())
@@ -228,23 +236,23 @@ def ink_map(image) -> np.ndarray:
     plane, transparent = _analysis_plane(_as_array(image))
     if transparent:  # a canvas: the strokes are what is opaque (whatever their colour)
         ink = plane / plane.max() if float(plane.max()) > 0.2 else torch.zeros_like(plane)
-        return (ink * _digit_mask(ink, 0.3, drop_border_blobs=False)).numpy()
+        return (ink * _digit_mask(ink * (ink > 0.3), 0.1, drop_border_blobs=False)).numpy()
     lum = plane
     if float(lum.max() - lum.min()) < 0.2 and float(lum.mean()) < 0.25:
         # one dark colour edge to edge: a canvas filled with ink (blank canvases are transparent or light)
         raise SketchError("the canvas is almost all ink; clear it and draw one digit")
-    dark = _darkness(lum)
-    floor = _noise_floor(dark)
+    dark, floor = _darkness(lum)
     above = (dark - floor).clamp_(min=0)
     if float(above.max()) <= 0:
         return torch.zeros_like(dark).numpy()
-    keep = _digit_mask(above, 0.02, drop_border_blobs=True, min_side=0.06)  # faint pencil counts too
+    keep = _digit_mask(above, 0.12, drop_border_blobs=True, min_side=0.06)  # faint pencil counts too
     strokes = dark[(keep > 0) & (dark > floor)]
     core = float(torch.quantile(strokes, 0.9)) if strokes.numel() >= 3 else 0.0
-    if core < max(0.06, floor + 0.03):
+    base = float(floor[(keep > 0) & (dark > floor)].median()) if strokes.numel() >= 3 else 1.0
+    if core < max(0.06, base + 0.03):
         return torch.zeros_like(dark).numpy()  # nothing darker than the paper by more than a faint shade
     # stroke cores to 1: faint pencil comes out as saturated as a marker
-    ink = ((dark - floor) / max(core - floor, 0.05)).clamp_(0, 1) * keep
+    ink = ((dark - floor) / max(core - base, 0.05)).clamp_(0, 1) * keep
     if (ink > 0.5).float().mean() > 0.85:
         raise SketchError("the canvas is almost all ink; clear it and draw one digit")
     return ink.numpy()
@@ -266,7 +274,7 @@ def _even_strokes(crop: Tensor) -> Tensor:
     if area:
         edge = int((solid & (_pool(solid.float(), 3, "min") < 0.5)).sum())
         width = 2 * area / max(edge, 1)
-        if width < MNIST_WIDTH - 2.5:
+        if width < 3.0:  # thinner than (nearly) every MNIST digit: MNIST's own thin ones stay as they are
             x = _pool(x, 2 * round((MNIST_WIDTH - width) / 2) + 1, "max")
         elif width > MNIST_WIDTH * 1.7:
             thinner = _pool(x, 2 * round((width - MNIST_WIDTH) / 2) + 1, "min")

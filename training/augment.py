@@ -1,0 +1,149 @@
+"""Training-time augmentation for a digits model that should read what people send, not only MNIST.
+
+Generic shifts, drawn per image from the training run's own generator: geometry (affine and elastic
+distortion), stroke width, blur, lost resolution, contrast and uneven light, sensor noise, and clutter
+(stray lines, erased patches). It works on batches of MNIST *training* pixels (N, 1, 28, 28) in [0, 1] and
+shares no code, images or seeds with the benchmark's generators (``training.drawn``,
+``training.corruptions``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _u(n: int, lo: float, hi: float, g: torch.Generator) -> Tensor:
+    return torch.rand(n, generator=g) * (hi - lo) + lo
+
+
+def _pick(n: int, p: float, g: torch.Generator) -> Tensor:
+    return torch.rand(n, generator=g) < p
+
+
+def geometry(x: Tensor, g: torch.Generator, p: float = 0.8) -> Tensor:
+    """Rotation (+-20 deg), shear (+-0.35), scale (0.7-1.15), shift (+-4 px) and a smooth elastic warp."""
+    n = len(x)
+    a, sh = _u(n, -0.35, 0.35, g), _u(n, -0.35, 0.35, g)
+    s = _u(n, 0.7, 1.15, g)
+    t = _u(n * 2, -4 / 14, 4 / 14, g).view(n, 2)
+    on = _pick(n, p, g).float()
+    a, sh, t = a * on, sh * on, t * on[:, None]
+    s = torch.where(on > 0, s, torch.ones_like(s))
+    cos, sin = torch.cos(a), torch.sin(a)
+    theta = torch.stack(
+        [torch.stack([cos / s, (-sin + sh) / s, t[:, 0]], 1), torch.stack([sin / s, cos / s, t[:, 1]], 1)], 1
+    )
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    warp = torch.randn(n, 2, 4, 4, generator=g) * _u(n, 0, 0.08, g).view(n, 1, 1, 1) * _pick(n, 0.4, g).view(n, 1, 1, 1)
+    grid = grid + F.interpolate(warp, size=(28, 28), mode="bicubic", align_corners=False).permute(0, 2, 3, 1)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def stroke_width(x: Tensor, g: torch.Generator, p: float = 0.35) -> Tensor:
+    """Thicker (a 2x2 or 3x3 dilation) or thinner (a 2x2 erosion) strokes."""
+    n = len(x)
+    choice = torch.randint(0, 3, (n,), generator=g)
+    on = _pick(n, p, g)
+    thick2 = F.max_pool2d(F.pad(x, (0, 1, 0, 1)), 2, 1)
+    thick3 = F.max_pool2d(x, 3, 1, 1)
+    thin = -F.max_pool2d(F.pad(-x, (0, 1, 0, 1), value=0.0), 2, 1)
+    out = torch.where((choice == 0).view(n, 1, 1, 1), thick2, torch.where((choice == 1).view(n, 1, 1, 1), thick3, thin))
+    return torch.where(on.view(n, 1, 1, 1), out, x)
+
+
+def blur(x: Tensor, g: torch.Generator, p: float = 0.3) -> Tensor:
+    """A Gaussian (sigma 0.4-1.4) or a short straight streak (3-9 px at any angle), per image."""
+    n, k = len(x), 9
+    r = torch.arange(k, dtype=torch.float32) - k // 2
+    yy, xx = torch.meshgrid(r, r, indexing="ij")
+    sigma = _u(n, 0.4, 1.4, g).view(n, 1, 1)
+    gauss = torch.exp(-(xx**2 + yy**2) / (2 * sigma**2))
+    angle = _u(n, 0, math.pi, g).view(n, 1, 1)
+    length = _u(n, 1.5, 4.5, g).view(n, 1, 1)
+    along = xx * torch.cos(angle) + yy * torch.sin(angle)
+    across = -xx * torch.sin(angle) + yy * torch.cos(angle)
+    streak = ((along.abs() <= length) & (across.abs() <= 0.6)).float()
+    kernels = torch.where(_pick(n, 0.5, g).view(n, 1, 1), gauss, streak + 1e-6)
+    kernels = kernels / kernels.sum((1, 2), keepdim=True)
+    out = F.conv2d(x.view(1, n, 28, 28), kernels.view(n, 1, k, k), padding=k // 2, groups=n).view(n, 1, 28, 28)
+    return torch.where(_pick(n, p, g).view(n, 1, 1, 1), out, x)
+
+
+def low_resolution(x: Tensor, g: torch.Generator, p: float = 0.2) -> Tensor:
+    """Down to 10-18 px and back up: what a small or distant digit loses."""
+    n = len(x)
+    out = x.clone()
+    for i in torch.nonzero(_pick(n, p, g)).flatten().tolist():
+        side = int(torch.randint(10, 19, (1,), generator=g))
+        small = F.interpolate(x[i : i + 1], size=(side, side), mode="area")
+        out[i : i + 1] = F.interpolate(small, size=(28, 28), mode="bilinear", align_corners=False)
+    return out
+
+
+def light(x: Tensor, g: torch.Generator, p: float = 0.5) -> Tensor:
+    """Lower contrast, a lifted background, gamma, and a smooth uneven glow across the image."""
+    n = len(x)
+    contrast = _u(n, 0.35, 1.0, g).view(n, 1, 1, 1)
+    lift = _u(n, 0.0, 0.6, g).view(n, 1, 1, 1) * (1 - contrast)
+    gamma = torch.exp(_u(n, -0.5, 0.5, g)).view(n, 1, 1, 1)
+    field = F.interpolate(torch.rand(n, 1, 3, 3, generator=g), size=(28, 28), mode="bicubic", align_corners=False)
+    glow = field.clamp(0, 1) * _u(n, 0, 0.8, g).view(n, 1, 1, 1) * _pick(n, 0.5, g).view(n, 1, 1, 1)
+    out = (x.clamp(0, 1) ** gamma * contrast + lift + glow).clamp(0, 1)
+    return torch.where(_pick(n, p, g).view(n, 1, 1, 1), out, x)
+
+
+def noise(x: Tensor, g: torch.Generator, p: float = 0.45) -> Tensor:
+    """Gaussian, salt-and-pepper or photon (Poisson) noise."""
+    n = len(x)
+    kind = torch.randint(0, 3, (n,), generator=g).view(n, 1, 1, 1)
+    gauss = x + torch.randn(x.shape, generator=g) * _u(n, 0.05, 0.35, g).view(n, 1, 1, 1)
+    hit = torch.rand(x.shape, generator=g) < _u(n, 0.02, 0.2, g).view(n, 1, 1, 1)
+    salt = torch.where(hit, (torch.rand(x.shape, generator=g) < 0.5).float(), x)
+    photons = _u(n, 2, 20, g).view(n, 1, 1, 1)
+    poisson = torch.poisson(x.clamp(0, 1) * photons, generator=g) / photons
+    out = torch.where(kind == 0, gauss, torch.where(kind == 1, salt, poisson)).clamp(0, 1)
+    return torch.where(_pick(n, p, g).view(n, 1, 1, 1), out, x)
+
+
+def clutter(x: Tensor, g: torch.Generator, p: float = 0.25) -> Tensor:
+    """A stray straight stroke across the image, or an erased patch."""
+    n = len(x)
+    rows = torch.arange(28.0).view(1, 28, 1)
+    cols = torch.arange(28.0).view(1, 1, 28)
+    a = torch.rand(n, 2, generator=g) * 28
+    b = torch.rand(n, 2, generator=g) * 28
+    d = b - a
+    length = d.norm(dim=1).clamp_min(1).view(n, 1, 1)
+    # distance of each pixel to the segment a-b
+    tpos = (
+        (
+            (cols - a[:, 0].view(n, 1, 1)) * d[:, 0].view(n, 1, 1)
+            + (rows - a[:, 1].view(n, 1, 1)) * d[:, 1].view(n, 1, 1)
+        )
+        / length**2
+    ).clamp(0, 1)
+    px = a[:, 0].view(n, 1, 1) + tpos * d[:, 0].view(n, 1, 1)
+    py = a[:, 1].view(n, 1, 1) + tpos * d[:, 1].view(n, 1, 1)
+    dist = ((cols - px) ** 2 + (rows - py) ** 2).sqrt()
+    width = _u(n, 0.5, 1.5, g).view(n, 1, 1)
+    line = (1 - (dist - width).clamp(0, 1)) * _u(n, 0.4, 1.0, g).view(n, 1, 1)
+    stroked = torch.maximum(x, line[:, None])
+    top, left = torch.randint(0, 22, (2, n), generator=g)
+    size = torch.randint(4, 11, (n,), generator=g)
+    in_rows = (rows >= top.view(n, 1, 1)) & (rows < (top + size).view(n, 1, 1))
+    in_cols = (cols >= left.view(n, 1, 1)) & (cols < (left + size).view(n, 1, 1))
+    inside = in_rows & in_cols
+    erased = x * (~inside[:, None]).float()
+    out = torch.where(_pick(n, 0.5, g).view(n, 1, 1, 1), stroked, erased)
+    return torch.where(_pick(n, p, g).view(n, 1, 1, 1), out, x)
+
+
+def augment(x: Tensor, g: torch.Generator) -> Tensor:
+    """One draw of every augmentation (each applied to a random share of the batch), in a fixed order."""
+    for step in (geometry, stroke_width, blur, low_resolution, clutter, light, noise):
+        x = step(x, g)
+    return x.clamp(0, 1)
