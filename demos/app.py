@@ -112,6 +112,18 @@ def classify(z: Zoo, image: Any, model_name: str) -> tuple[dict[str, float] | No
     return label, seen, f"Read as **{int(top.indices[0])}** by `{model_name}`."
 
 
+def default_digits_note(z: Zoo) -> str:
+    """Why the first model is the default: the leaderboard ranks digits by the drawn column."""
+    top = next((r for r in z.board if r["task"] == "digits"), None)
+    if top is None or "drawn" not in top["metrics"]:
+        return ""
+    share = 100 * top["metrics"]["drawn"]
+    return (
+        f"The default, `{top['model']}`, reads drawn and photographed digits best: {share:.1f} % of the "
+        "benchmark's 2,010 sketches and phone photos (the Leaderboard tab has every model's score)."
+    )
+
+
 def digits_tab(z: Zoo) -> None:
     digits = z.by_task.get("digits", [])
     with gr.Row():
@@ -132,6 +144,7 @@ def digits_tab(z: Zoo) -> None:
                 height=160,
             )
             digit_model = gr.Dropdown(digits, value=digits[0] if digits else None, label="Model (ranked best first)")
+            gr.Markdown(default_digits_note(z), elem_id="digit-default")
         with gr.Column():
             label = gr.Label(num_top_classes=3, label="Prediction", elem_id="digit-label")
             gr.Markdown("**What the model saw** (28x28, as MNIST was made)")

@@ -139,3 +139,20 @@ def test_app_serves_no_files_outside_its_own(app, path):
     target = path if path.startswith(("/", "..")) else str(ROOT / path)
     r = httpx.get(f"{app.url}gradio_api/file={target}", timeout=10)
     assert r.status_code in (403, 404), (path, r.status_code)
+
+
+def test_a_phone_photo_of_a_pencil_digit_is_read_right(client, tmp_path, mnist_sample):
+    """Grey paper, pencil, uneven light with a shadow, sensor noise and JPEG (``training.drawn.as_photo``):
+    the app's default model reads it, and what it saw is a clean white-on-black digit."""
+    from training.drawn import _affine, as_photo, draw_strokes, mnist_strokes
+
+    images, labels = mnist_sample
+    i = int(np.flatnonzero(labels == 4)[0])
+    rng = np.random.default_rng(11)
+    ink = draw_strokes(_affine(mnist_strokes(images[i]), rng), 700, 420, 7, rng)
+    path = tmp_path / "photo.jpg"
+    as_photo(ink, rng).save(path)
+    default = client.view_api(print_info=False, return_format="dict")
+    assert default
+    label, seen, hint = client.predict(sketch(path), "mnist-cnn-robust", api_name="/classify_digit")
+    assert label["label"] == "4", (label, hint)

@@ -58,7 +58,30 @@ def test_csv_is_timm_like_and_markdown_has_a_table_per_task():
     assert [r["model"] for r in table] == ["a", "h"] and table[0]["rank"] == "1"
     assert table[0]["accuracy"] == "0.9" and table[1]["accuracy"] == ""
     md = to_markdown(rows)
-    assert "**digits**" in md and "**houses**" in md and "| 1 | `a` | 90.00 %" in md
+    assert "**digits**" in md and "**houses**" in md and "| 1 | `a` |  |  | 90.00 % |" in md
+
+
+def test_overlapping_intervals_share_a_rank_and_seed_means_decide_the_order():
+    a = _row("digits", "a", drawn=0.95, accuracy=0.99) | {"intervals": {"drawn": [0.94, 0.96]}}
+    b = _row("digits", "b", drawn=0.955, accuracy=0.98) | {"intervals": {"drawn": [0.945, 0.965]}}
+    c = _row("digits", "c", drawn=0.90, accuracy=0.97) | {"intervals": {"drawn": [0.88, 0.92]}}
+    # d's checkpoint scores best, but the mean over its five seeds ranks it last
+    d = _row("digits", "d", drawn=0.97, accuracy=0.97) | {
+        "intervals": {"drawn": [0.86, 0.875]},
+        "seeds": [0, 1, 2, 3, 4],
+        "seed_summary": {"drawn": {"mean": 0.87, "std": 0.01}},
+    }
+    rows = rank([a, b, c, d])
+    assert [(r["model"], r["rank"], r["tied"]) for r in rows] == [
+        ("b", 1, False),
+        ("a", 1, True),
+        ("c", 3, False),
+        ("d", 4, False),
+    ]
+    md = to_markdown(rows)
+    assert "| =1 | `a` | 95.00 % (94.00–96.00)" in md and "5 seeds 87 ± 1 %" in md
+    table = list(csv.DictReader(io.StringIO(to_csv(rows))))
+    assert table[1]["tied"] == "True" and table[1]["drawn_lo"] == "0.94" and table[3]["drawn_seed_mean"] == "0.87"
 
 
 def test_unknown_task_and_source():
@@ -76,8 +99,10 @@ def test_embedded_leaderboard_cli_json():
     counts = {t: sum(r["task"] == t for r in rows) for t in TASKS}
     assert counts["digits"] >= 4 and counts["text"] >= 3 and counts["latent"] >= 2 and counts["houses"] >= 4
     assert all(r["verified"] for r in rows)
-    top = {r["task"]: r for r in rows if r["rank"] == 1}
+    top = {r["task"]: rows[[x["task"] for x in rows].index(r["task"])] for r in rows}
     assert top["digits"]["metrics"]["accuracy"] >= 0.993
+    for r in (r for r in rows if r["task"] == "digits"):
+        assert {"drawn", "corrupted", "accuracy"} <= set(r["metrics"]) and {"drawn", "corrupted"} <= set(r["intervals"])
     latent = {r["model"]: r["metrics"] for r in rows if r["task"] == "latent"}
     assert latent["vae-28"]["sample_score"] > latent["autoencoder-book"]["sample_score"]
 

@@ -131,7 +131,7 @@ def test_thin_and_fat_strokes_come_out_with_mnist_like_width(width):
     """A 2 px line and a 60 px marker on an 800 px canvas end up about as wide as MNIST's strokes."""
     import torch
 
-    from zoo.sketch import MNIST_WIDTH, _pool
+    from zoo.sketch import _pool
 
     ink = _strokes(3, 800, width)
     out = to_mnist(np.dstack([np.zeros_like(ink, dtype=np.uint8)] * 3 + [(ink * 255).astype(np.uint8)]))

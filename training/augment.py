@@ -5,11 +5,16 @@ distortion), stroke width, blur, lost resolution, contrast and uneven light, sen
 (stray lines, erased patches). It works on batches of MNIST *training* pixels (N, 1, 28, 28) in [0, 1] and
 shares no code, images or seeds with the benchmark's generators (``training.drawn``,
 ``training.corruptions``).
+
+``printed_digits`` adds what MNIST's writers hardly made: digits as print faces draw them (a 1 with a
+flag and a base, an open 4, a crossed 7), from the system's DejaVu and Liberation fonts. None of those
+faces is among the benchmark's handwriting fonts.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -147,3 +152,42 @@ def augment(x: Tensor, g: torch.Generator) -> Tensor:
     for step in (geometry, stroke_width, blur, low_resolution, clutter, light, noise):
         x = step(x, g)
     return x.clamp(0, 1)
+
+
+PRINT_FONTS = [  # (Debian package, folder, files): print faces, none of them in training.drawn.FONTS
+    ("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu", ("DejaVuSans", "DejaVuSans-Bold", "DejaVuSerif")),
+    ("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu", ("DejaVuSansMono", "DejaVuSerif-Bold")),
+    ("fonts-liberation", "/usr/share/fonts/truetype/liberation", ("LiberationSans-Regular", "LiberationSerif-Regular")),
+    ("fonts-liberation", "/usr/share/fonts/truetype/liberation", ("LiberationMono-Regular", "LiberationSans-Bold")),
+]
+
+
+def printed_digits(per_font: int = 12, seed: int = 0) -> tuple[Tensor, Tensor]:
+    """Every digit in every print face, ``per_font`` times with a random size, tilt and weight, through the
+    app's own ``to_mnist``: (N, 1, 28, 28) pixels in [0, 1] and labels."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from zoo.sketch import to_mnist
+
+    files = [Path(folder) / f"{name}.ttf" for _, folder, names in PRINT_FONTS for name in names]
+    missing = sorted(
+        {pkg for pkg, folder, names in PRINT_FONTS for n in names if not (Path(folder) / f"{n}.ttf").is_file()}
+    )
+    if missing:
+        raise FileNotFoundError(f"printed digits need fonts: apt-get install {' '.join(missing)}")
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for path in files:
+        for digit in range(10):
+            for _ in range(per_font):
+                font = ImageFont.truetype(str(path), int(rng.integers(40, 120)))
+                canvas = Image.new("L", (200, 200), 0)
+                weight = int(rng.integers(0, 4))
+                ImageDraw.Draw(canvas).text(
+                    (40, 20), str(digit), font=font, fill=255, stroke_width=weight, stroke_fill=255
+                )
+                canvas = canvas.rotate(float(rng.uniform(-12, 12)), resample=Image.Resampling.BILINEAR)
+                images.append(to_mnist(np.asarray(canvas)))
+                labels.append(digit)
+    return torch.from_numpy(np.stack(images))[:, None], torch.tensor(labels)

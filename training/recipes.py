@@ -196,10 +196,15 @@ class _Augmented:
 
 @register("robust_cnn")
 def train_robust_cnn(e: Entry, o: Options):
+    """MNIST's training split plus print-face digits (``augment.printed_digits``), augmented every epoch."""
+    from .augment import printed_digits
+
     model = e.build()
     Xtr, ytr = data.mnist_pixels(train=True)
     if o.train_limit:
         Xtr, ytr = Xtr[: o.train_limit], ytr[: o.train_limit]
+    Xp, yp = printed_digits(seed=o.seed)
+    Xtr, ytr = torch.cat([Xtr, Xp, Xp, Xp]), torch.cat([ytr, yp, yp, yp])  # three times: about 5 % of a batch
     Xte, yte = data.mnist_pixels(train=False)
     loader = _Augmented(model, Xtr, ytr, o.batch_size, torch.Generator().manual_seed(o.seed))
     opt = optim.AdamW(model.parameters(), lr=o.lr, weight_decay=1e-4)

@@ -103,7 +103,7 @@ def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         previous = None
         for i, r in enumerate(sorted(mine, key=key), 1):
             here = r.get("intervals", {}).get(task.primary)
-            tied = previous is not None and _overlap(here, previous["intervals"].get(task.primary))
+            tied = previous is not None and _overlap(here, previous.get("intervals", {}).get(task.primary))
             row = {**r, "rank": previous["rank"] if tied else i, "tied": tied}
             out.append(row)
             previous = row

@@ -1,0 +1,73 @@
+"""The digits benchmark's generators: deterministic, what they claim to be, and apart from training."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from training import corruptions, drawn
+from training.augment import augment
+from training.data import mnist_pixels
+
+
+@pytest.fixture(scope="module")
+def digits():
+    pixels, labels = mnist_pixels(train=False)
+    return pixels[:200, 0], labels[:200]
+
+
+@pytest.mark.parametrize("name", list(corruptions.CORRUPTIONS))
+def test_each_corruption_is_deterministic_and_changes_the_images(digits, name):
+    x, _ = digits
+    a, b = corruptions.corrupt(name, x), corruptions.corrupt(name, x)
+    assert torch.equal(a, b) and a.shape == x.shape and a.min() >= 0 and a.max() <= 1
+    assert (a - x).abs().mean() > 0.005, name
+
+
+def test_corruptions_follow_their_definitions(digits):
+    x, _ = digits
+    assert torch.allclose(corruptions.corrupt("brightness", x)[x == 0], torch.tensor(0.5))
+    stripe = corruptions.corrupt("stripe", x)
+    assert torch.equal(stripe[:, :, :7], 1 - x[:, :, :7]) and torch.equal(stripe[:, :, 7:21], x[:, :, 7:21])
+    moved = corruptions.corrupt("translate", x)
+    shifts = {
+        (dy, dx)
+        for img, out in zip(x[:20], moved[:20], strict=True)
+        for dy in (-3, 3)
+        for dx in (-3, 3)
+        if torch.allclose(torch.roll(img, (dy, dx), (0, 1))[4:24, 4:24], out[4:24, 4:24], atol=1e-5)
+    }
+    assert shifts and shifts <= {(-3, -3), (-3, 3), (3, -3), (3, 3)}
+    edges = corruptions.corrupt("canny_edges", x)
+    assert set(edges.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_drawn_items_are_the_same_on_every_run(digits):
+    pixels, labels = mnist_pixels(train=False)
+    images = (pixels[:, 0].numpy() * 255).round().astype(np.uint8)
+    first = list(itertools.islice(drawn.drawn_items(images, labels.numpy()), 6))
+    again = list(itertools.islice(drawn.drawn_items(images, labels.numpy()), 6))
+    for (a, la, sa, ta), (b, lb, sb, tb) in zip(first, again, strict=True):
+        assert np.array_equal(np.asarray(a), np.asarray(b)) and (la, sa, ta) == (lb, sb, tb)
+    assert {t for *_, t in first} <= set(drawn.STYLES)
+
+
+def test_drawn_set_has_every_source_and_style_and_is_large_enough():
+    from training.robustness import drawn_test
+
+    d = drawn_test()
+    assert len(d.labels) >= 2000 and set(d.sources) == set(drawn.SOURCES) and set(d.styles) == set(drawn.STYLES)
+    assert sorted(torch.unique(d.labels).tolist()) == list(range(10))
+    assert d.read.float().mean() > 0.97  # the preprocessing finds a digit in nearly every image
+
+
+def test_training_augmentation_is_seeded_and_not_the_benchmark(digits):
+    x, _ = digits
+    batch = x[:64, None]
+    a = augment(batch, torch.Generator().manual_seed(0))
+    b = augment(batch, torch.Generator().manual_seed(0))
+    assert torch.equal(a, b) and not torch.equal(a, batch)
+    import training.augment as training_augment
+
+    assert not {"drawn", "corruptions", "robustness"} & set(vars(training_augment))  # shares no code with the test sets
