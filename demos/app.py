@@ -91,6 +91,18 @@ def img_html(pixels: np.ndarray, size: int, alt: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ digits
+def sketchpad(label: str, side: int, brush: int, elem_id: str) -> gr.Sketchpad:
+    """A square canvas with a fixed black brush (ARM_BRUSH_JS selects it when the pad appears)."""
+    return gr.Sketchpad(
+        label=label,
+        canvas_size=(side, side),
+        type="numpy",
+        brush=gr.Brush(default_size=brush, colors=["#000000"], color_mode="fixed"),
+        elem_id=elem_id,
+        elem_classes="dlfs-pad",
+    )
+
+
 def read_digit(image: Any) -> np.ndarray | None:
     """The drawing as a 28x28 MNIST digit (None when blank); unreadable images become a gr.Error."""
     try:
@@ -128,14 +140,7 @@ def digits_tab(z: Zoo) -> None:
     digits = z.by_task.get("digits", [])
     with gr.Row():
         with gr.Column():
-            pad = gr.Sketchpad(
-                label="Draw a digit",
-                canvas_size=(400, 400),
-                type="numpy",
-                brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
-                elem_id="digit-pad",
-                elem_classes="dlfs-pad",
-            )
+            pad = sketchpad("Draw a digit", 400, 18, "digit-pad")
             upload = gr.Image(
                 label="…or upload a picture of a digit",
                 type="numpy",
@@ -278,14 +283,7 @@ def latent_tab(z: Zoo, demo: gr.Blocks) -> None:
         with gr.Column(scale=1):
             gr.Markdown("**Decoded**")
             decoded = gr.HTML(elem_id="latent-image")
-            latent_pad = gr.Sketchpad(
-                label="Draw a digit to encode",
-                canvas_size=(280, 280),
-                type="numpy",
-                brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
-                elem_id="latent-pad",
-                elem_classes="dlfs-pad",
-            )
+            latent_pad = sketchpad("Draw a digit to encode", 280, 14, "latent-pad")
     with gr.Row():
         a_digit = gr.Dropdown([str(i) for i in range(10)], value="3", label="Interpolate from digit")
         b_digit = gr.Dropdown([str(i) for i in range(10)], value="8", label="to digit")

@@ -116,10 +116,13 @@ def test_decode_latent_bad_vectors(client, code, message):
 
 
 def test_leaderboard_and_houses(client):
+    import zoo
+
     table = client.predict("digits", api_name="/leaderboard")
-    assert table["headers"][:4] == ["rank", "model", "accuracy", "loss"]
+    assert table["headers"][:6] == ["rank", "model", "drawn", "corrupted", "accuracy", "loss"]
     rows = table["data"]
-    assert rows[0][1] == "mnist-cnn-modern" and rows[0][0] == 1 and len(rows) >= 4
+    best_drawn = max(zoo.leaderboard("digits"), key=lambda r: r["metrics"]["drawn"])["model"]
+    assert rows[0][1] == best_drawn and rows[0][0] == 1 and len(rows) >= 5
     with pytest.raises(Exception, match="speech is not in the list of choices"):
         client.predict("speech", api_name="/leaderboard")
     medians = [0.25, 0.0, 9.7, 0.0, 0.54, 6.2, 77.0, 3.2, 5.0, 330.0, 19.0, 391.0, 11.4]
@@ -156,3 +159,16 @@ def test_a_phone_photo_of_a_pencil_digit_is_read_right(client, tmp_path, mnist_s
     assert default
     label, seen, hint = client.predict(sketch(path), "mnist-cnn-robust", api_name="/classify_digit")
     assert label["label"] == "4", (label, hint)
+
+
+def test_digits_tab_says_its_default_is_the_best_on_drawn_digits():
+    import zoo
+    from demos.app import Zoo, default_digits_note
+
+    board = zoo.leaderboard()
+    note = default_digits_note(Zoo(board=board))
+    top = next(r for r in board if r["task"] == "digits")
+    assert (
+        top["model"] == max((r for r in board if r["task"] == "digits"), key=lambda r: r["metrics"]["drawn"])["model"]
+    )
+    assert f"`{top['model']}`" in note and f"{100 * top['metrics']['drawn']:.1f} %" in note

@@ -95,7 +95,7 @@ def test_every_card_matches_the_recomputed_metrics(evaluated):
 def test_from_pretrained_reproduces_the_card_accuracy():
     model = MNISTConvNet.from_pretrained(str(HUB / "mnist-convnet-book"))
     claimed, _ = cards.read(HUB / "mnist-convnet-book")
-    assert eval_digits(model)["accuracy"] == pytest.approx(claimed["accuracy"], abs=1e-4)
+    assert eval_digits(model).metrics["accuracy"] == pytest.approx(claimed["accuracy"], abs=1e-4)
 
 
 def test_torch_hub_model_matches_its_card_on_the_test_set():

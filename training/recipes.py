@@ -143,12 +143,12 @@ def train_mlp(e: Entry, o: Options):
     return model, hist
 
 
-class _Shifted:
-    """Random shifts of up to 2 pixels, a new draw every epoch: cheap augmentation on tensors."""
+class _Epochs:
+    """Mini-batches of (X, y), reshuffled every epoch; ``transform(batch, gen)`` makes each batch anew
+    (a random shift, an augmentation) from the same generator."""
 
-    def __init__(self, X: Tensor, y: Tensor, batch_size: int, gen: torch.Generator) -> None:
-        self.X, self.y, self.bs, self.gen = X, y, batch_size, gen
-        self.pad = F.pad(X, (2, 2, 2, 2), value=float(X.min()))
+    def __init__(self, X: Tensor, y: Tensor, batch_size: int, gen: torch.Generator, transform) -> None:
+        self.X, self.y, self.bs, self.gen, self.transform = X, y, batch_size, gen, transform
 
     def __len__(self) -> int:
         return (len(self.X) + self.bs - 1) // self.bs
@@ -157,47 +157,43 @@ class _Shifted:
         order = torch.randperm(len(self.X), generator=self.gen)
         for i in range(0, len(order), self.bs):
             idx = order[i : i + self.bs]
-            dx, dy = torch.randint(0, 5, (2,), generator=self.gen).tolist()
-            yield self.pad[idx, :, dy : dy + 28, dx : dx + 28], self.y[idx]
+            yield self.transform(self.X[idx], self.gen), self.y[idx]
+
+
+def _shifted(background: float):
+    """Random shifts of up to 2 pixels, one draw per batch: cheap augmentation on tensors."""
+
+    def shift(batch: Tensor, gen: torch.Generator) -> Tensor:
+        padded = F.pad(batch, (2, 2, 2, 2), value=background)
+        dx, dy = torch.randint(0, 5, (2,), generator=gen).tolist()
+        return padded[:, :, dy : dy + 28, dx : dx + 28]
+
+    return shift
+
+
+def _one_cycle(model, loader: _Epochs, Xte: Tensor, yte: Tensor, o: Options):
+    """AdamW with a one-cycle schedule and label smoothing: the modern CNNs' loop."""
+    opt = optim.AdamW(model.parameters(), lr=o.lr, weight_decay=1e-4)
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=o.lr, total_steps=o.epochs * len(loader))
+    trainer = _trainer(model, opt, nn.CrossEntropyLoss(label_smoothing=0.05), o)
+    return trainer.fit(
+        loader, None, Xte, yte, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, batch_scheduler=sched
+    )
 
 
 @register("modern_cnn")
 def train_modern_cnn(e: Entry, o: Options):
     model = e.build()
     Xtr, ytr, Xte, yte = mnist_inputs(model, o.train_limit)
-    loader = _Shifted(Xtr, ytr, o.batch_size, torch.Generator().manual_seed(o.seed))
-    opt = optim.AdamW(model.parameters(), lr=o.lr, weight_decay=1e-4)
-    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=o.lr, total_steps=o.epochs * len(loader))
-    trainer = _trainer(model, opt, nn.CrossEntropyLoss(label_smoothing=0.05), o)
-    hist = trainer.fit(
-        loader, None, Xte, yte, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, batch_scheduler=sched
-    )
-    return model, hist
-
-
-class _Augmented:
-    """MNIST training pixels, shuffled and augmented anew every epoch (``training.augment``), then put through
-    the model's own ``preprocess``."""
-
-    def __init__(self, model, X: Tensor, y: Tensor, batch_size: int, gen: torch.Generator) -> None:
-        self.model, self.X, self.y, self.bs, self.gen = model, X, y, batch_size, gen
-
-    def __len__(self) -> int:
-        return (len(self.X) + self.bs - 1) // self.bs
-
-    def __iter__(self):
-        from .augment import augment
-
-        order = torch.randperm(len(self.X), generator=self.gen)
-        for i in range(0, len(order), self.bs):
-            idx = order[i : i + self.bs]
-            yield self.model.preprocess(augment(self.X[idx], self.gen)), self.y[idx]
+    loader = _Epochs(Xtr, ytr, o.batch_size, torch.Generator().manual_seed(o.seed), _shifted(float(Xtr.min())))
+    return model, _one_cycle(model, loader, Xte, yte, o)
 
 
 @register("robust_cnn")
 def train_robust_cnn(e: Entry, o: Options):
-    """MNIST's training split plus print-face digits (``augment.printed_digits``), augmented every epoch."""
-    from .augment import printed_digits
+    """MNIST's training split plus print-face digits (``augment.printed_digits``), augmented every epoch
+    (``training.augment``) and then put through the model's own ``preprocess``."""
+    from .augment import augment, printed_digits
 
     model = e.build()
     Xtr, ytr = data.mnist_pixels(train=True)
@@ -206,21 +202,12 @@ def train_robust_cnn(e: Entry, o: Options):
     Xp, yp = printed_digits(seed=o.seed)
     Xtr, ytr = torch.cat([Xtr, Xp, Xp, Xp]), torch.cat([ytr, yp, yp, yp])  # three times: about 5 % of a batch
     Xte, yte = data.mnist_pixels(train=False)
-    loader = _Augmented(model, Xtr, ytr, o.batch_size, torch.Generator().manual_seed(o.seed))
-    opt = optim.AdamW(model.parameters(), lr=o.lr, weight_decay=1e-4)
-    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=o.lr, total_steps=o.epochs * len(loader))
-    trainer = _trainer(model, opt, nn.CrossEntropyLoss(label_smoothing=0.05), o)
-    hist = trainer.fit(
-        loader,
-        None,
-        model.preprocess(Xte),
-        yte,
-        epochs=o.epochs,
-        eval_every=1,
-        batch_size=o.batch_size,
-        batch_scheduler=sched,
-    )
-    return model, hist
+
+    def augmented(batch: Tensor, gen: torch.Generator) -> Tensor:
+        return model.preprocess(augment(batch, gen))
+
+    loader = _Epochs(Xtr, ytr, o.batch_size, torch.Generator().manual_seed(o.seed), augmented)
+    return model, _one_cycle(model, loader, model.preprocess(Xte), yte, o)
 
 
 # ----------------------------------------------------------------------------------------------- text
