@@ -65,7 +65,20 @@ def project_epoch(seed: int, limit: int | None, *flags: str, name: str = NAME) -
 
     with tempfile.TemporaryDirectory() as tmp:
         limit_flags = ["--train-limit", str(limit)] if limit else []
-        _python("-m", "training", "train", name, "--out", tmp, "--quiet", "--seed", str(seed), *flags, *limit_flags)
+        _python(
+            "-m",
+            "training",
+            "train",
+            name,
+            "--out",
+            tmp,
+            "--quiet",
+            "--seed",
+            str(seed),
+            "--skip-robustness",
+            *flags,
+            *limit_flags,
+        )
         metrics, info = card.read(Path(tmp) / name)
     return Run(info["history"][-1]["seconds"], metrics["accuracy"])
 
@@ -211,7 +224,7 @@ def convnet_accuracy(name: str, seed: int, limit: int | None) -> float:
 
     limit_flags = ["--train-limit", str(limit)] if limit else []
     with tempfile.TemporaryDirectory() as tmp, mock.patch.object(layers, "Dropout", nn.Dropout):
-        training_cli(["train", name, "--out", tmp, "--quiet", "--seed", str(seed), *limit_flags])
+        training_cli(["train", name, "--out", tmp, "--quiet", "--seed", str(seed), "--skip-robustness", *limit_flags])
         metrics, _ = card.read(Path(tmp) / name)
     return metrics["accuracy"]
 

@@ -68,7 +68,7 @@ def _digits_items(model: DigitsModel, pixels: Tensor, labels: Tensor) -> tuple[T
     return (probs.argmax(1) == labels).float(), -probs.clamp_min(1e-12).log().gather(1, labels[:, None])[:, 0]
 
 
-def eval_digits(model: DigitsModel) -> Evaluation:
+def eval_digits(model: DigitsModel, robustness: bool = True) -> Evaluation:
     """Clean MNIST test accuracy and loss; **corrupted**: mean accuracy over MNIST-C's 15 corruptions (each
     also on its own); **drawn**: accuracy on digits as people send them, through the app's preprocessing."""
     from .robustness import corrupted_test, drawn_test
@@ -76,6 +76,8 @@ def eval_digits(model: DigitsModel) -> Evaluation:
     pixels, labels = _mnist_test()
     right, nll = _digits_items(model, pixels, labels)
     ev = Evaluation({"accuracy": right.mean().item(), "loss": nll.mean().item()}, {"accuracy": right, "loss": nll})
+    if not robustness:  # timing runs (bench) need only the clean split
+        return ev
     per_image = torch.zeros(len(labels))
     for name, images in corrupted_test().items():
         hit = _digits_items(model, images, labels)[0]
@@ -182,11 +184,15 @@ def example_input(model: PyTorchModel) -> Tensor:
 
 
 def evaluate_model(
-    model: PyTorchModel, *, classifier: DigitsModel | None = None, text_file: str | None = None
+    model: PyTorchModel,
+    *,
+    classifier: DigitsModel | None = None,
+    text_file: str | None = None,
+    robustness: bool = True,
 ) -> Evaluation:
     task = model.task
     if task == "digits":
-        return eval_digits(model)
+        return eval_digits(model, robustness)
     if task == "houses":
         return eval_houses(model)
     if task == "latent":
