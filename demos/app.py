@@ -132,7 +132,7 @@ def default_digits_note(z: Zoo) -> str:
     share = 100 * top["metrics"]["drawn"]
     return (
         f"The default, `{top['model']}`, reads drawn and photographed digits best: {share:.1f} % of the "
-        "benchmark's 2,010 sketches and phone photos (the Leaderboard tab has every model's score)."
+        "benchmark's sketches and phone photos (the Leaderboard tab has every model's score)."
     )
 
 

@@ -57,7 +57,11 @@ def test_drawn_set_has_every_source_and_style_and_is_large_enough():
     from training.robustness import drawn_test
 
     d = drawn_test()
-    assert len(d.labels) >= 2000 and set(d.sources) == set(drawn.SOURCES) and set(d.styles) == set(drawn.STYLES)
+    assert (
+        len(d.labels) == drawn.SIZE >= 2000
+        and set(d.sources) == set(drawn.SOURCES)
+        and set(d.styles) == set(drawn.STYLES)
+    )
     assert sorted(torch.unique(d.labels).tolist()) == list(range(10))
     assert d.read.float().mean() > 0.97  # the preprocessing finds a digit in nearly every image
 

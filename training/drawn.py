@@ -232,13 +232,19 @@ def render(ink: np.ndarray, style: str, rng: np.random.Generator) -> Image.Image
 
 
 # ------------------------------------------------------------------------------------------ the set
+MNIST_DIGITS = 1200  # re-stroked MNIST test digits
+PER_GLYPH = 3  # renderings of each digit in each font
+PER_TEMPLATE = 30  # jittered renderings of each template
+SIZE = MNIST_DIGITS + len(FONTS) * 10 * PER_GLYPH + sum(map(len, TEMPLATES.values())) * PER_TEMPLATE
+
+
 def missing_fonts() -> list[str]:
     return sorted({pkg for pkg, path in FONTS if not Path(path).is_file()})
 
 
 def drawn_items(mnist_images: np.ndarray, mnist_labels: np.ndarray, seed: int = SEED):
-    """Yield (image, label, source, style) for the benchmark: 1,200 re-stroked MNIST test digits, 450 font
-    digits, 360 templates (2,010 images). ``mnist_images`` is the MNIST *test* split (N, 28, 28) uint8."""
+    """Yield the benchmark's ``SIZE`` (image, label, source, style): re-stroked MNIST test digits, every digit
+    in every font, jittered templates. ``mnist_images`` is the MNIST *test* split (N, 28, 28) uint8."""
     missing = missing_fonts()
     if missing:
         raise FileNotFoundError(f"the drawn benchmark needs fonts: apt-get install {' '.join(missing)}")
@@ -248,7 +254,7 @@ def drawn_items(mnist_images: np.ndarray, mnist_labels: np.ndarray, seed: int = 
         height = size * rng.uniform(0.35, 0.8)
         return height, float(np.exp(rng.uniform(np.log(2), np.log(max(3, 0.18 * height)))))
 
-    for i in rng.choice(len(mnist_images), 1200, replace=False):
+    for i in rng.choice(len(mnist_images), MNIST_DIGITS, replace=False):
         size = int(rng.integers(280, 900))
         height, width = pen(size)
         strokes = _affine(mnist_strokes(mnist_images[i]), rng)
@@ -261,7 +267,7 @@ def drawn_items(mnist_images: np.ndarray, mnist_labels: np.ndarray, seed: int = 
         )
     for _, path in FONTS:
         for digit in range(10):
-            for _ in range(3):
+            for _ in range(PER_GLYPH):
                 size = int(rng.integers(280, 900))
                 height, width = pen(size)
                 style = STYLES[int(rng.integers(3))]
@@ -269,7 +275,7 @@ def drawn_items(mnist_images: np.ndarray, mnist_labels: np.ndarray, seed: int = 
                 yield render(ink, style, rng), digit, SOURCES[1], style
     for digit, forms in TEMPLATES.items():
         for form in forms:
-            for _ in range(30):
+            for _ in range(PER_TEMPLATE):
                 size = int(rng.integers(280, 900))
                 height, width = pen(size)
                 style = STYLES[int(rng.integers(3))]

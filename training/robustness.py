@@ -1,7 +1,7 @@
 """The digits task's two robustness test sets, made once per process (the drawn one also cached on disk).
 
 - **corrupted**: MNIST-C's 15 corruptions of the 10,000 MNIST test images (``training.corruptions``).
-- **drawn**: 2,040 digits as people send them (``training.drawn``), read through the app's own
+- **drawn**: ``training.drawn.SIZE`` digits as people send them (``training.drawn``), read through the app's own
   preprocessing (``zoo.sketch.to_mnist``), so the column measures what the Digits tab does.
 
 The drawn set's 28x28 inputs take about a minute to make; they are cached under the data folder, keyed by
