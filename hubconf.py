@@ -68,6 +68,18 @@ def char_rnn(pretrained: bool = True, variant: str = "char-lstm-book", **kwargs)
     return _entry("char_rnn", variant, pretrained, **kwargs)
 
 
+@_variants
+def char_transformer(pretrained: bool = True, variant: str = "char-transformer", **kwargs):
+    """Character-level Shakespeare with a small GPT (causal self-attention, key/value cache when generating).
+
+    Variants: {variants}.
+
+    >>> model = torch.hub.load("dlfs-zoo/dlfs-zoo", "char_transformer")
+    >>> print("".join(model.generate("ROMEO:\\n", length=200, temperature=0.8, top_k=20, seed=0)))
+    """
+    return _entry("char_transformer", variant, pretrained, **kwargs)
+
+
 def char_lstm(pretrained: bool = True, variant: str = "char-lstm-book", **kwargs):
     """The old name of ``char_rnn`` (the family serves a GRU too); kept so existing code keeps working."""
     return char_rnn(pretrained, variant, **kwargs)
@@ -83,3 +95,16 @@ def autoencoder(pretrained: bool = True, variant: str = "autoencoder-book", **kw
     >>> images = model.to_pixels(model.decode(model.sample_codes(16)))   # (16, 1, 28, 28) in [0, 1]
     """
     return _entry("autoencoder", variant, pretrained, **kwargs)
+
+
+@_variants
+def gan(pretrained: bool = True, variant: str = "dcgan-28", **kwargs):
+    """A DCGAN generator for MNIST: any 28-d N(0, I) code decodes to a digit (the book's named fix for 7-5).
+
+    Variants: {variants}.
+    No encoder: ``model.encode(images)`` searches for the codes (gradient descent on the reconstruction).
+
+    >>> model = torch.hub.load("dlfs-zoo/dlfs-zoo", "gan")
+    >>> images = model.to_pixels(model.decode(model.sample_codes(16)))   # (16, 1, 28, 28) in [0, 1]
+    """
+    return _entry("gan", variant, pretrained, **kwargs)

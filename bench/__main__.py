@@ -74,21 +74,22 @@ def bench_inference() -> list[str]:
     # 3. text generation, one thread
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    lstm = zoo.load("char-lstm-256")
+    for name, how in (("char-lstm-256", "recurrent state"), ("char-transformer", "key/value cache")):
+        text_model = zoo.load(name)
 
-    def chars_per_s() -> float:
-        t = time.perf_counter()
-        text = "".join(lstm.generate("ROMEO:\n", 2000, 0.8, None, 0))
-        return len(text) / (time.perf_counter() - t)
+        def chars_per_s(m=text_model) -> float:
+            t = time.perf_counter()
+            text = "".join(m.generate("ROMEO:\n", 2000, temperature=0.8, seed=0))
+            return len(text) / (time.perf_counter() - t)
 
-    cps, cps_runs = median_of(chars_per_s)
+        cps, cps_runs = median_of(chars_per_s)
+        out += [
+            f"- **Text generation** (`{name}`, {how}, one thread, 2,000 characters): {cps:,.0f} chars/s "
+            f"(runs {', '.join(f'{v:,.0f}' for v in cps_runs)}; target >= 2,000: {'met' if cps >= 2000 else 'not met'})"
+        ]
     torch.set_num_threads(threads)
-    out += [
-        f"- **Text generation** (`char-lstm-256`, one thread, 2,000 characters): {cps:,.0f} chars/s "
-        f"(runs {', '.join(f'{v:,.0f}' for v in cps_runs)}; target >= 2,000: {'met' if cps >= 2000 else 'not met'})"
-    ]
     # 4. latent decode
-    for name in ("autoencoder-book", "vae-28"):
+    for name in ("autoencoder-book", "vae-28", "dcgan-28"):
         dec = zoo.load(name)
         z = dec.sample_codes(1)
 
@@ -105,6 +106,20 @@ def bench_inference() -> list[str]:
             f"- **Latent decode** (`{name}`, one image): {ms:.2f} ms "
             f"(runs {', '.join(f'{v:.2f}' for v in ms_runs)}; target <= 5 ms: {'met' if ms <= 5 else 'not met'})"
         ]
+    gan = zoo.load("dcgan-28")
+    drawing = gan.to_input(torch.from_numpy(images[:1].astype(np.float32) / 255.0))
+
+    def search_s() -> float:
+        t = time.perf_counter()
+        gan.encode(drawing)
+        return time.perf_counter() - t
+
+    secs, secs_runs = median_of(search_s)
+    out += [
+        f"- **GAN inversion** (`dcgan-28`, 'Encode my drawing': {gan.config['search_steps']} Adam steps from 4 "
+        f"starts): {secs:.2f} s (runs {', '.join(f'{v:.2f}' for v in secs_runs)}; target <= 1 s: "
+        f"{'met' if secs <= 1 else 'not met'})"
+    ]
     return out + [""]
 
 
@@ -166,7 +181,7 @@ def bench_app(load_clients: int, load_requests: int) -> list[str]:
     import psutil
     from gradio_client import Client
 
-    from bench.app_process import RunningApp, sketch
+    from bench.app_process import RunningApp, picture
     from training.drawn import human_drawing
 
     startups = []
@@ -177,7 +192,7 @@ def bench_app(load_clients: int, load_requests: int) -> list[str]:
         path = Path("/tmp/dlfs-bench-digit.png")
         with np.load(ROOT / "demos" / "assets" / "mnist_sample.npz") as f:
             human_drawing(f["images"][0], np.random.default_rng(0), 400).save(path)
-        client.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")
+        client.predict(image=picture(path), model="mnist-cnn-modern", api_name="/classify_digit")
         startups.append(time.perf_counter() - t)
         if len(startups) < 3:
             app.stop()
@@ -203,12 +218,13 @@ def bench_app(load_clients: int, load_requests: int) -> list[str]:
         for _ in range(load_requests):
             t = time.perf_counter()
             try:
-                c.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")
+                c.predict(image=picture(path), model="mnist-cnn-modern", api_name="/classify_digit")
             except Exception:
                 errors += 1
             lat.append((time.perf_counter() - t) * 1000)
         return lat, errors
 
+    tti = time_to_interactive(app.url)
     t0 = time.perf_counter()
     with ThreadPoolExecutor(load_clients) as pool:
         results = list(pool.map(one_client, range(load_clients)))
@@ -226,6 +242,7 @@ def bench_app(load_clients: int, load_requests: int) -> list[str]:
         f"{statistics.median(startups):.1f} s (runs {', '.join(f'{s:.1f}' for s in startups)}; target <= 12 s: "
         f"{'met' if statistics.median(startups) <= 12 else 'not met'})",
         f"- **Peak RSS** of the running app: {rss_idle / 2**20:,.0f} MiB idle, {max(peak) / 2**20:,.0f} MiB under load",
+        f"- **First load** in Chromium (a fresh browser opening the page until the sketchpad takes strokes): {tti}",
         f"- **Load** ({load_clients} concurrent `gradio_client` clients x {load_requests} `/classify_digit`): "
         f"{errors} errors of {total}, p50 {percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms, "
         f"{total / wall:.1f} requests/s",
@@ -233,26 +250,122 @@ def bench_app(load_clients: int, load_requests: int) -> list[str]:
     ]
 
 
+def time_to_interactive(url: str, runs: int = 3) -> str:
+    """Seconds from navigation to a drawable sketchpad, desktop (1300 px) and phone (390 px) viewports."""
+    chromium = os.environ.get("DLFS_ZOO_CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        return f"not measured ({chromium} missing)"
+    from playwright.sync_api import sync_playwright
+
+    out = []
+    with sync_playwright() as p:
+        for width, height in ((1300, 1100), (390, 844)):
+            times = []
+            for _ in range(runs):
+                browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+                page = browser.new_page(viewport={"width": width, "height": height})
+                t = time.perf_counter()
+                page.goto(url)
+                page.wait_for_selector("#digit-pad canvas", timeout=60_000)
+                page.wait_for_selector('.dlfs-pad button[aria-label="Brush"]', timeout=60_000)
+                times.append(time.perf_counter() - t)
+                browser.close()
+            out.append(f"{statistics.median(times):.2f} s at {width} px")
+    return ", ".join(out) + f" (median of {runs})"
+
+
+GPU_RUNS = ROOT / "bench" / "gpu_runs.json"  # what `bench/gpu_train.sh` measured on a lent GPU (bench/gpu_record.py)
+
+
+def gpu_runs() -> dict:
+    import json
+
+    return json.loads(GPU_RUNS.read_text()) if GPU_RUNS.is_file() else {}
+
+
 def bench_sizes() -> list[str]:
     from training import card
     from zoo.hub import embedded_dir
 
+    gpu = gpu_runs()
     rows, total, train_total = [], 0, 0.0
     for folder in sorted(p for p in embedded_dir().iterdir() if p.is_dir()):
         size = sum(f.stat().st_size for f in folder.iterdir())
         _, info = card.read(folder)
         total += size
         train_total += info.get("train_seconds", 0)
-        rows.append(f"| `{folder.name}` | {size / 1024:,.0f} KiB | {info.get('train_seconds', 0):.0f} s |")
+        on_gpu = gpu.get("models", {}).get(folder.name, {}).get("train_seconds")
+        where = f"{info.get('train_seconds', 0):.0f} s on {info.get('device', 'cpu')}"
+        rows.append(
+            f"| `{folder.name}` | {size / 1024:,.0f} KiB | {where} | {'' if on_gpu is None else f'{on_gpu:.0f} s'} |"
+        )
+    gpu_note = (
+        f"GPU column: `bench/gpu_train.sh` on {gpu['device']} ({gpu['torch']}), {gpu['date']}: the same recipes with "
+        "`--device cuda` (bf16 autocast), training only (the cards' `train_seconds`; the robustness sets "
+        "skipped there, `evaluate --verify --skip-robustness` re-checked those checkpoints on this CPU)."
+        if gpu
+        else "No GPU run recorded (`bench/gpu_train.sh` makes one where a GPU is at hand)."
+    )
     return [
         "## 6. Sizes and training time",
         "",
-        "| checkpoint | folder size | training wall time (from its card) |",
-        "|---|---|---|",
+        "| checkpoint | folder size | training wall time (from its card) | on one GPU |",
+        "|---|---|---|---|",
         *rows,
-        f"| **total** | **{total / 2**20:.1f} MiB** | **{train_total / 60:.1f} min** |",
+        f"| **total** | **{total / 2**20:.1f} MiB** | **{train_total / 60:.1f} min** | |",
         "",
-        "`train all` also loads data and evaluates each model; its own wall time is in the README.",
+        "`train all` also loads data and evaluates each model; its own wall time is in the README. " + gpu_note,
+        "",
+    ]
+
+
+def bench_scaling(quick: bool) -> list[str]:
+    """samples/s of one training epoch with 1 and 2 processes (torchrun, gloo) on this machine, and 1 GPU."""
+    import tempfile
+
+    from training import card
+
+    args = ["mnist-convnet-book", "--seeds", "1", "--skip-robustness", "--quiet"]
+    args += ["--train-limit", "12000"] if quick else []
+    rows = []
+    for procs in (1, 2):
+        launcher = [sys.executable] if procs == 1 else [sys.executable, "-m", "torch.distributed.run"]
+        launcher += [] if procs == 1 else ["--standalone", f"--nproc-per-node={procs}"]
+        env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // procs)), "DLFS_ZOO_DEVICE": "cpu"}
+        runs = []
+        for _ in range(1 if quick else 3):
+            with tempfile.TemporaryDirectory() as out:
+                start = time.perf_counter()
+                subprocess.run([*launcher, "-m", "training", "train", *args, "--out", out], env=env, check=True)
+                wall = time.perf_counter() - start
+                metrics, info = card.read(Path(out) / "mnist-convnet-book")
+                epoch = info["history"][-1]
+                runs.append((epoch["samples_per_s"], epoch["seconds"], wall, metrics["accuracy"]))
+        rate, seconds, wall, acc = (statistics.median(r[i] for r in runs) for i in range(4))
+        threads = env["OMP_NUM_THREADS"]
+        rows.append(
+            f"| {procs} process(es) x {threads} thread(s), CPU | {rate:,.0f} | {seconds:.1f} | {wall:.1f} | {acc:.4f} |"
+        )
+    gpu = gpu_runs().get("models", {}).get("mnist-convnet-book")
+    if gpu:
+        rows.append(
+            f"| 1 GPU ({gpu_runs()['device']}), `bench/gpu_train.sh` | {gpu['samples_per_s']:,.0f} | "
+            f"{gpu['epoch_seconds']:.1f} | {gpu['process_seconds']:.1f} | {gpu['accuracy']:.4f} |"
+        )
+    return [
+        "## 8. Scaling out: `torchrun`",
+        "",
+        "`mnist-convnet-book`, one epoch of its recipe (global batch 60, lr 0.01), median of "
+        f"{1 if quick else 3} run(s); each process a fresh `python -m training train` (torchrun --standalone, gloo).",
+        "",
+        "| processes | samples/s (epoch) | epoch seconds | whole process, s | test accuracy |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+        "This machine has 2 cores: two processes of one thread each do the work one process of two threads does, "
+        "plus an all-reduce of the gradients every step (30 images per process per step), so they do not run faster "
+        "here; the point of the row is that the same command scales where there are more cores, machines or GPUs. "
+        "The accuracies agree because the averaged gradient is the whole batch's.",
         "",
     ]
 
@@ -273,7 +386,7 @@ def splice(old: str, new: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--only", choices=["training", "inference", "app", "sizes", "robustness"])
+    p.add_argument("--only", choices=["training", "inference", "app", "sizes", "robustness", "scaling"])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--requests", type=int, default=20)
@@ -298,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         "app": lambda: bench_app(args.clients, args.requests),
         "sizes": bench_sizes,
         "robustness": lambda: bench_robustness(args.quick),
+        "scaling": lambda: bench_scaling(args.quick),
     }
     for name, fn in sections.items():
         if args.only in (None, name):

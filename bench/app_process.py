@@ -58,3 +58,10 @@ def sketch(path) -> dict:
     from gradio_client import handle_file
 
     return {"background": None, "layers": [], "composite": handle_file(str(path))}
+
+
+def picture(path) -> object:
+    """An image file as gradio_client sends it to ``/classify_digit``."""
+    from gradio_client import handle_file
+
+    return handle_file(str(path))

@@ -7,6 +7,7 @@ Public API names (for ``gradio_client``): /classify_digit, /generate_text, /deco
 from __future__ import annotations
 
 import base64
+import inspect
 import io
 import math
 import os
@@ -48,6 +49,7 @@ class Zoo:
     by_task: dict[str, list[str]] = field(default_factory=dict)
     board: list[dict[str, Any]] = field(default_factory=list)
     samples: tuple[np.ndarray, np.ndarray] | None = None
+    sample_codes: dict[tuple[str, int], list[float]] = field(default_factory=dict)  # searched codes are slow
 
     @classmethod
     def load(cls, source: str = "embedded") -> Zoo:
@@ -124,6 +126,23 @@ def classify(z: Zoo, image: Any, model_name: str) -> tuple[dict[str, float] | No
     return label, seen, f"Read as **{int(top.indices[0])}** by `{model_name}`."
 
 
+def flag(z: Zoo, image: Any, right_digit: str | None, model_name: str) -> str:
+    """Keep a drawing the person says was read wrong, with the digit they give (training.flags)."""
+    from training.flags import FlagStore
+
+    if right_digit is None or str(right_digit) not in [str(d) for d in range(10)]:
+        raise gr.Error("choose the right digit (0-9) before saving the drawing")
+    digit = read_digit(image)
+    if digit is None:
+        raise gr.Error("draw a digit first: there is nothing to save")
+    model = z.get(model_name, "digits")
+    with torch.inference_mode():
+        predicted = int(model(model.preprocess(digit))[0].argmax())
+    original = image.get("composite") if isinstance(image, dict) else image
+    FlagStore().add(np.asarray(original), digit, int(right_digit), predicted, model_name)
+    return f"Saved, thank you: a {right_digit} that `{model_name}` read as {predicted}."
+
+
 def default_digits_note(z: Zoo) -> str:
     """Why the first model is the default: the leaderboard ranks digits by the drawn column."""
     top = next((r for r in z.board if r["task"] == "digits"), None)
@@ -136,7 +155,7 @@ def default_digits_note(z: Zoo) -> str:
     )
 
 
-def digits_tab(z: Zoo) -> None:
+def digits_tab(z: Zoo) -> gr.Dropdown:
     digits = z.by_task.get("digits", [])
     with gr.Row():
         with gr.Column():
@@ -148,32 +167,89 @@ def digits_tab(z: Zoo) -> None:
                 sources=["upload", "clipboard"],
                 height=160,
             )
-            digit_model = gr.Dropdown(digits, value=digits[0] if digits else None, label="Model (ranked best first)")
+            digit_model = gr.Dropdown(
+                digits, value=digits[0] if digits else None, label="Model (ranked best first)", elem_id="digits-model"
+            )
             gr.Markdown(default_digits_note(z), elem_id="digit-default")
         with gr.Column():
-            label = gr.Label(num_top_classes=3, label="Prediction", elem_id="digit-label")
+            with gr.Row():
+                label = gr.Label(num_top_classes=3, label="Prediction", elem_id="digit-label")
+                label_b = gr.Label(num_top_classes=3, label="Second model", elem_id="digit-label-b", visible=False)
             gr.Markdown("**What the model saw** (28x28, as MNIST was made)")
             seen = gr.HTML(elem_id="digit-seen")
             hint = gr.Markdown("Draw a digit (0-9) on the canvas; it is read as you draw.")
+            compare = gr.Dropdown(["none", *digits], value="none", label="Compare with", elem_id="digit-compare")
+            with gr.Accordion("The model got it wrong?", open=False, elem_id="digit-flag"):
+                gr.Markdown(
+                    "Only if you choose to: your drawing, the 28x28 the model saw and the digit you give are saved "
+                    "to the project's dataset of people's drawings, to measure the models on them. Nothing "
+                    "about you is stored (no IP address, no browser data)."
+                )
+                right = gr.Dropdown([str(d) for d in range(10)], value=None, label="The right digit")
+                flag_btn = gr.Button("Save my drawing with this digit", elem_id="digit-flag-save")
+                flag_note = gr.Markdown(elem_id="digit-flag-note")
 
-    def classify_digit(image: Any, model_name: str):
-        """Read a drawing or photo of one digit; returns the top 3 classes, the 28x28 the model saw, a note."""
-        return classify(z, image, model_name)
+    def classify_digit(image: Any, model: str = digits[0] if digits else ""):
+        """Read a drawing or photo of one digit: the top 3 classes, the 28x28 image the model saw, a note.
+
+        Args:
+            image: a drawing or photo of one digit (any size; dark ink on light paper or light on dark).
+            model: a digits model of the zoo; the default reads drawn and photographed digits best.
+        """
+        return classify(z, image, model)
+
+    def read_sketch(image: Any, model: str):
+        if image is None:  # an empty pad (the page just opened, or a model picked first): a hint, not an error
+            return None, None, "Draw a digit (0-9) on the canvas; it is read as you draw."
+        return classify(z, image, model)
 
     gr.on(
         [pad.change, digit_model.change],
-        classify_digit,
+        read_sketch,
         [pad, digit_model],
         [label, seen, hint],
-        api_name="classify_digit",
+        api_visibility="private",
         trigger_mode="always_last",
         show_progress="hidden",
         concurrency_limit=LIMIT,
     )
-    upload.upload(classify_digit, [upload, digit_model], [label, seen, hint], api_visibility="private")
+    # the public endpoint takes a plain image (a file or URL: what programs and MCP clients send)
+    upload.upload(classify_digit, [upload, digit_model], [label, seen, hint], api_name="classify_digit")
+
+    def compare_digit(image: Any, other: str):
+        if other == "none" or image is None:
+            return gr.Label(value=None, visible=False)
+        top, _, _ = classify(z, image, other)
+        return gr.Label(value=top, visible=True, label=f"Compared: {other}")
+
+    gr.on(
+        [pad.change, compare.change],
+        compare_digit,
+        [pad, compare],
+        label_b,
+        api_visibility="private",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
+
+    def flag_digit(image: Any, right_digit: str | None = None, model: str = digits[0] if digits else "") -> str:
+        """Keep a drawing a model read wrong, with the right digit, in the project's dataset of people's drawings.
+
+        Args:
+            image: the drawing (as sent to classify_digit).
+            right_digit: the digit it really is, "0" to "9".
+            model: the digits model that read it wrong.
+        """
+        return flag(z, image, right_digit, model)
+
+    flag_btn.click(flag_digit, [pad, right, digit_model], flag_note, api_name="flag_digit")
+    return digit_model
 
 
 # -------------------------------------------------------------------------------------------- text
+MAX_SEED = 2**32 - 1
+
+
 def generate(z: Zoo, model_name: str, prompt: str, length: float, temperature: float, top_k: float, seed: float):
     model = z.get(model_name, "text")
     prompt = prompt or ""
@@ -182,10 +258,10 @@ def generate(z: Zoo, model_name: str, prompt: str, length: float, temperature: f
     for name, value, lo, hi in (("length", length, 1, MAX_LENGTH), ("temperature", temperature, 0, 2)):
         if value is None or not math.isfinite(value) or not lo <= value <= hi:
             raise gr.Error(f"{name} must be between {lo} and {hi}, got {value}")
-    if top_k is None or not math.isfinite(top_k) or top_k < 0:
-        raise gr.Error(f"top-k must be 0 (off) or a positive whole number, got {top_k}")
-    if seed is None or not math.isfinite(seed):
-        raise gr.Error(f"seed must be a whole number, got {seed}")
+    if top_k is None or not math.isfinite(top_k) or not 0 <= top_k <= 100:
+        raise gr.Error(f"top_k must be 0 (off) or a whole number up to 100, got {top_k}")
+    if seed is None or not math.isfinite(seed) or not 0 <= seed <= MAX_SEED:
+        raise gr.Error(f"seed must be a whole number from 0 to {MAX_SEED:,}, got {seed}")
     _, skipped = model.encode(prompt)
     note = f"Skipped characters outside the vocabulary: {skipped!r}" if skipped else ""
     out = "".join(c for c in prompt if c in model.vocab)
@@ -197,7 +273,7 @@ def generate(z: Zoo, model_name: str, prompt: str, length: float, temperature: f
     yield out, note
 
 
-def text_tab(z: Zoo) -> None:
+def text_tab(z: Zoo) -> gr.Dropdown:
     texts = z.by_task.get("text", [])
     with gr.Row():
         with gr.Column():
@@ -206,23 +282,40 @@ def text_tab(z: Zoo) -> None:
             length = gr.Slider(1, MAX_LENGTH, 300, step=1, label="Length (characters)", elem_id="text-length")
             temperature = gr.Slider(0, 2, 0.8, step=0.05, label="Temperature (0 = greedy)")
             top_k = gr.Slider(0, 100, 0, step=1, label="Top-k (0 = off)")
-            seed = gr.Number(0, precision=0, label="Seed")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
             go = gr.Button("Generate", variant="primary", elem_id="text-go")
         with gr.Column():
             generated = gr.Textbox(label="Generated text", lines=18, elem_id="text-out")
             text_note = gr.Markdown()
 
-    def generate_text(model_name: str, prompt: str, length: float, temperature: float, top_k: float, seed: float):
-        """Continue a prompt character by character (streamed); returns the text and a note on skipped characters."""
-        yield from generate(z, model_name, prompt, length, temperature, top_k, seed)
+    def generate_text(
+        prompt: str = "ROMEO:\n",
+        length: float = 300,
+        temperature: float = 0.8,
+        top_k: float = 0,
+        seed: float = 0,
+        model: str = texts[0] if texts else "",
+    ):
+        """Continue a prompt character by character, streamed: the text so far and a note on skipped characters.
+
+        Args:
+            prompt: the text to continue (characters outside the model's vocabulary are skipped and named).
+            length: how many characters to generate, 1 to 2,000.
+            temperature: 0 picks the likeliest character every time; higher is more adventurous (up to 2).
+            top_k: sample only among the k likeliest characters (0 = all), up to 100.
+            seed: the random seed, 0 to 4,294,967,295: the same seed gives the same text.
+            model: a text model of the zoo (ranked best first).
+        """
+        yield from generate(z, model, prompt, length, temperature, top_k, seed)
 
     go.click(
         generate_text,
-        [text_model, prompt, length, temperature, top_k, seed],
+        [prompt, length, temperature, top_k, seed, text_model],
         [generated, text_note],
         api_name="generate_text",
         concurrency_limit=LIMIT,
     )
+    return text_model
 
 
 # ------------------------------------------------------------------------------------------ latent
@@ -260,15 +353,18 @@ def encode(z: Zoo, model_name: str, image: Any) -> list[float]:
     return [round(float(v), 3) for v in model.encode(model.to_input(digit))[0]]
 
 
-def latent_tab(z: Zoo, demo: gr.Blocks) -> None:
+def latent_tab(z: Zoo, demo: gr.Blocks) -> gr.Dropdown:
     latents = z.by_task.get("latent", [])
     with gr.Row():
         with gr.Column(scale=2):
             latent_model = gr.Dropdown(latents, value=latents[0] if latents else None, label="Decoder")
             gr.Markdown(
                 "The book autoencoder's codes lie in [-1, 1] (Tanh outputs), so most of the cube "
-                "decodes to noise; the VAE's codes follow N(0, 1) and decode to digits."
+                "decodes to noise; the VAE's codes follow N(0, 1) and decode to digits, blurred; the DCGAN "
+                "(the book's named fix) was trained against a discriminator so that any N(0, 1) code decodes "
+                "to a sharp digit."
             )
+            note = gr.Markdown(elem_id="latent-encoder-note")
             sliders = []
             for r in range(4):
                 with gr.Row():
@@ -295,15 +391,25 @@ def latent_tab(z: Zoo, demo: gr.Blocks) -> None:
     def show_code(decoder: str, *code: float) -> str:
         return decode_html(z, decoder, code)
 
-    def decode_latent(decoder: str, code: list[float]) -> list[list[float]]:
-        """Decode one latent vector (28 numbers) with a zoo decoder; returns 28x28 pixels in [0, 1]."""
+    def decode_latent(code: list[float], model: str = latents[0] if latents else "") -> list[list[float]]:
+        """Decode one latent code into a 28x28 image with pixels in [0, 1].
+
+        Args:
+            code: 28 numbers between -10 and 10 (the VAE and the GAN draw theirs from N(0, 1)).
+            model: a latent model of the zoo (ranked best first).
+        """
         if not isinstance(code, list):
             raise gr.Error(f"code must be a list of {LATENT_DIM} numbers")
-        return [[round(float(v), 4) for v in row] for row in decoded_pixels(z, decoder, code)]
+        return [[round(float(v), 4) for v in row] for row in decoded_pixels(z, model, code)]
 
-    def encode_digit(decoder: str, image: Any) -> list[float]:
-        """The 28-number code of a drawn digit (the VAE's mean)."""
-        return encode(z, decoder, image)
+    def encode_digit(image: Any, model: str = latents[0] if latents else "") -> list[float]:
+        """The 28-number code of a drawn digit: computed by an encoder, or searched for by a GAN (slower).
+
+        Args:
+            image: a drawing or photo of one digit.
+            model: a latent model of the zoo (ranked best first).
+        """
+        return encode(z, model, image)
 
     @torch.inference_mode()
     def random_code(decoder: str) -> list[float]:
@@ -318,10 +424,11 @@ def latent_tab(z: Zoo, demo: gr.Blocks) -> None:
         return encode(z, decoder, images[np.random.randint(len(images))])
 
     def interpolate(decoder: str, a: str, b: str, t_: float) -> str:
-        images, labels = z.mnist_sample()
-        za = torch.tensor(encode(z, decoder, images[np.flatnonzero(labels == int(a))[0]]))
-        zb = torch.tensor(encode(z, decoder, images[np.flatnonzero(labels == int(b))[0]]))
+        za, zb = (torch.tensor(sample_code(z, decoder, int(d))) for d in (a, b))
         return decode_html(z, decoder, ((1 - t_) * za + t_ * zb).tolist())
+
+    def encoder_note(decoder: str) -> str:
+        return encode_note(z, decoder)
 
     gr.on(
         [demo.load, *[s.input for s in sliders], latent_model.change],
@@ -333,8 +440,9 @@ def latent_tab(z: Zoo, demo: gr.Blocks) -> None:
         show_progress="hidden",
         concurrency_limit=LIMIT,
     )
+    gr.on([demo.load, latent_model.change], encoder_note, latent_model, note, api_visibility="private")
     gr.api(decode_latent, api_name="decode_latent", concurrency_limit=LIMIT)
-    enc_btn.click(encode_digit, [latent_model, latent_pad], sliders, api_name="encode_digit").then(
+    enc_btn.click(encode_digit, [latent_pad, latent_model], sliders, api_name="encode_digit").then(
         show_code, [latent_model, *sliders], decoded, api_visibility="private"
     )
     for button, pick in ((rand, random_code), (zero, zero_code), (from_test, mnist_code)):
@@ -349,6 +457,27 @@ def latent_tab(z: Zoo, demo: gr.Blocks) -> None:
         api_visibility="private",
         trigger_mode="always_last",
         show_progress="hidden",
+    )
+    return latent_model
+
+
+def sample_code(z: Zoo, model_name: str, digit: int) -> list[float]:
+    """The code of the shipped sample's first test image of ``digit``, kept once found (a GAN searches)."""
+    key = (model_name, digit)
+    if key not in z.sample_codes:
+        images, labels = z.mnist_sample()
+        z.sample_codes[key] = encode(z, model_name, images[np.flatnonzero(labels == digit)[0]])
+    return z.sample_codes[key]
+
+
+def encode_note(z: Zoo, model_name: str) -> str:
+    model = z.get(model_name, "latent")
+    if model.has_encoder:
+        return f"`{model_name}` has an encoder: *Encode my drawing* computes the code in one pass."
+    return (
+        f"`{model_name}` is a GAN and has no encoder: *Encode my drawing* **searches** for the code whose "
+        f"decoding looks most like your drawing ({model.config.get('search_steps', 200)} gradient steps), "
+        "so it takes a moment and finds the nearest digit the generator can make, not your exact strokes."
     )
 
 
@@ -366,20 +495,113 @@ def board_table(z: Zoo, task: str) -> dict[str, Any]:
     return {"headers": ["rank", "model", *metrics, "params", "CPU ms", "verified"], "data": rows}
 
 
-def leaderboard_tab(z: Zoo, demo: gr.Blocks) -> None:
+def readable_board(z: Zoo, task: str, query: str = "") -> list[list[str]]:
+    """The ranking as people read it: '=' on shared ranks, percentages and intervals, the book's number,
+    thousands separators; ``query`` keeps the models whose name contains it."""
+    from zoo.leaderboard import format_book, format_cell
+
+    if task not in zoo.TASKS:
+        raise gr.Error(f"unknown task {task!r}; tasks: {', '.join(zoo.TASKS)}")
+    needle = (query or "").strip().lower()
+    rows = []
+    for r in z.board:
+        if r["task"] != task or needle not in r["model"].lower():
+            continue
+        rank = f"={r['rank']}" if r.get("tied") else str(r["rank"])
+        metrics = [format_cell(r, m) for m in zoo.TASKS[task].metrics]
+        size = f"{r['params']:,}" if r["params"] else ""
+        latency = f"{r['latency_ms']:.2f}" if r["latency_ms"] else ""
+        rows.append([rank, r["model"], *metrics, format_book(r), size, latency, "yes" if r["verified"] else "no"])
+    return rows
+
+
+def board_headers(task: str) -> list[str]:
+    return ["rank", "model", *zoo.TASKS[task].metrics, "book", "params", "CPU ms", "verified"]
+
+
+def board_plot(z: Zoo, task: str) -> Any:
+    """One point per model: the task's primary metric against CPU latency, book entries marked."""
+    import pandas as pd
+
+    primary = zoo.TASKS[task].primary
+    points = [
+        {"model": r["model"], "CPU ms": r["latency_ms"], primary: r["metrics"].get(primary), "params": r["params"]}
+        | {"entry": "book" if r["book"] else "variant"}
+        for r in z.board
+        if r["task"] == task and r["latency_ms"] and r["metrics"].get(primary) is not None
+    ]
+    return pd.DataFrame(points, columns=["model", "CPU ms", primary, "params", "entry"])
+
+
+def model_card(z: Zoo, name: str) -> str:
+    """A model's card (its README.md without the YAML header), shown as markdown with HTML sanitised."""
+    from zoo.hub import embedded_dir
+
+    if name not in z.models:
+        raise gr.Error(f"unknown model {name!r}")
+    path = embedded_dir() / name / "README.md"
+    text = path.read_text(encoding="utf-8") if path.is_file() else f"# {name}\n\nNo card shipped with this model."
+    if text.startswith("---"):
+        text = text.split("---", 2)[-1]
+    return text.strip()
+
+
+def leaderboard_tab(z: Zoo, demo: gr.Blocks) -> tuple[gr.Button, gr.State]:
     gr.Markdown(
         "Ranked per task by metrics the project recomputes on the real test sets "
-        "(`python -m training evaluate --verify`)."
+        "(`python -m training evaluate --verify`); '=' marks a rank shared with the row above (their 95 % "
+        "intervals overlap). Click a column to sort, a row to read its model card."
     )
-    task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label="Task")
-    table = gr.Dataframe(label="Ranking", elem_id="leaderboard-table")
+    with gr.Row():
+        task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label="Task", scale=1)
+        search = gr.Textbox(label="Filter models", placeholder="e.g. cnn, book, char", scale=2, elem_id="board-filter")
+    table = gr.Dataframe(
+        headers=board_headers("digits"),
+        value=readable_board(z, "digits"),
+        label="Ranking",
+        elem_id="leaderboard-table",
+        interactive=False,
+        wrap=True,
+    )
+    plot = gr.ScatterPlot(
+        board_plot(z, "digits"),
+        x="CPU ms",
+        y=zoo.TASKS["digits"].primary,
+        color="entry",
+        tooltip=["model", "params"],
+        label="The trade-off: primary metric against CPU latency per input",
+        elem_id="leaderboard-plot",
+    )
+    chosen = gr.State(None)
+    with gr.Row():
+        card_title = gr.Markdown("Select a row to read its model card.", elem_id="board-card-title")
+        try_it = gr.Button("Try it", visible=False, elem_id="board-try-it")
+    card = gr.Markdown(elem_id="board-card")
 
-    def leaderboard(task: str) -> dict[str, Any]:
-        """The ranked models of one task (digits, text, latent, houses) with their recomputed metrics."""
+    def leaderboard(task: str = "digits") -> dict[str, Any]:
+        """The ranked models of one task with the metrics the project recomputes on the real test sets.
+
+        Args:
+            task: digits, text, latent or houses.
+        """
         return board_table(z, task)
 
-    task_pick.change(leaderboard, task_pick, table, api_name="leaderboard")
-    demo.load(leaderboard, task_pick, table, api_visibility="private")
+    def show_board(task: str, query: str):
+        primary = zoo.TASKS[task].primary if task in zoo.TASKS else None
+        shown = gr.Dataframe(value=readable_board(z, task, query), headers=board_headers(task))
+        return shown, gr.ScatterPlot(board_plot(z, task), x="CPU ms", y=primary, color="entry")
+
+    def pick_row(evt: gr.SelectData):
+        row = evt.row_value or []  # the clicked row as shown (sorted or filtered in the browser)
+        name = row[1] if len(row) > 1 else None
+        if name not in z.models:
+            return None, "Select a row to read its model card.", gr.Button(visible=False), ""
+        return name, f"### `{name}`", gr.Button(f"Try {name}", visible=True), model_card(z, name)
+
+    gr.api(leaderboard, api_name="leaderboard")
+    gr.on([task_pick.change, search.change], show_board, [task_pick, search], [table, plot], api_visibility="private")
+    table.select(pick_row, None, [chosen, card_title, try_it, card], api_visibility="private")
+    return try_it, chosen
 
 
 # ----------------------------------------------------------------------------------------- figures
@@ -401,35 +623,90 @@ def figures_tab(z: Zoo) -> None:
 
 
 # ------------------------------------------------------------------------------------------ houses
+FEATURE_DOCS = {  # the Boston data set's own descriptions
+    "CRIM": "per-capita crime rate by town",
+    "ZN": "share of residential land zoned for lots over 25,000 sq. ft. (%)",
+    "INDUS": "share of non-retail business acres per town (%)",
+    "CHAS": "1 if the tract bounds the Charles River, else 0",
+    "NOX": "nitric oxides concentration (parts per 10 million)",
+    "RM": "average number of rooms per dwelling",
+    "AGE": "share of owner-occupied units built before 1940 (%)",
+    "DIS": "weighted distance to five Boston employment centres",
+    "RAD": "index of accessibility to radial highways",
+    "TAX": "full-value property-tax rate per $10,000",
+    "PTRATIO": "pupil-teacher ratio by town",
+    "B": "1000 (Bk - 0.63)^2; encodes a racist assumption, kept for the book's sake only (see the cards)",
+    "LSTAT": "lower-status share of the population (%)",
+}
+SPREAD = 10  # a feature further than this many training standard deviations from the mean is refused
+
+
+def feature_ranges(config: dict) -> list[tuple[float, float]]:
+    """Allowed values per feature: the training mean +- SPREAD standard deviations (the model's own scaler)."""
+    norm = config.get("normalize") or {}
+    return [(m - SPREAD * s, m + SPREAD * s) for m, s in zip(norm.get("mean", []), norm.get("std", []), strict=True)]
+
+
 @torch.inference_mode()
-def predict_prices(z: Zoo, names: list[str], values: tuple) -> list[list[Any]]:
+def predict_prices(z: Zoo, names: list[str], values: tuple, model_name: str = "all") -> list[list[Any]]:
     if len(values) != len(names):
         raise gr.Error(f"{len(names)} features are needed ({', '.join(names)}), got {len(values)}")
-    if any(v is None or not math.isfinite(v) for v in values):
-        raise gr.Error("every feature must be a finite number")
+    houses = z.by_task.get("houses", [])
+    chosen = houses if model_name == "all" else [z.get(model_name, "houses").config["name"]]
+    for name, v, (lo, hi) in zip(names, values, feature_ranges(z.models[houses[0]].config), strict=True):
+        if v is None or not math.isfinite(v):
+            raise gr.Error(f"{name} must be a finite number, got {v}")
+        if not lo <= v <= hi:
+            raise gr.Error(
+                f"{name} must lie between {lo:.4g} and {hi:.4g} (within {SPREAD} standard deviations of the "
+                f"training data), got {v:g}"
+            )
     out = []
-    for name in z.by_task.get("houses", []):
+    for name in chosen:
         model = z.models[name]
         out.append([name, round(float(model(model.scale(values))[0]), 2)])
     return out
 
 
-def houses_tab(z: Zoo, demo: gr.Blocks) -> None:
+def houses_tab(z: Zoo, demo: gr.Blocks) -> gr.Dropdown:
     houses = z.by_task.get("houses", [])
     ref = z.models[houses[0]].config if houses else {}
     names = ref.get("feature_names", [])
     medians = ref.get("feature_medians") or [0.0] * len(names)
     with gr.Row():
-        feats = [gr.Number(m, label=n, min_width=100) for n, m in zip(names, medians, strict=True)]
-    price_btn = gr.Button("Predict", variant="primary")
+        feats = [
+            gr.Number(m, label=n, info=FEATURE_DOCS.get(n), min_width=100) for n, m in zip(names, medians, strict=True)
+        ]
+    with gr.Row():
+        house_model = gr.Dropdown(["all", *houses], value="all", label="Model")
+        price_btn = gr.Button("Predict", variant="primary")
     prices = gr.Dataframe(headers=["model", "predicted MEDV ($1000s)"], label="Predictions")
 
-    def predict_price(*features: float) -> list[list[Any]]:
-        """Every houses model's price (in $1000s) for 13 raw Boston features, in the order of the inputs."""
-        return predict_prices(z, names, features)
+    def predict_price(*values: Any) -> list[list[Any]]:
+        *features, model = values
+        return predict_prices(z, names, tuple(features), model)
 
-    price_btn.click(predict_price, feats, prices, api_name="predict_price")
-    demo.load(predict_price, feats, prices, api_visibility="private")
+    # named API parameters, one per feature (crim=..., lstat=...), defaults the training medians, model last
+    ranges = feature_ranges(ref)
+    params = [
+        inspect.Parameter(n.lower(), inspect.Parameter.POSITIONAL_OR_KEYWORD, default=float(m), annotation=float)
+        for n, m in zip(names, medians, strict=True)
+    ]
+    params.append(inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="all", annotation=str))
+    predict_price.__signature__ = inspect.Signature(params, return_annotation=list)
+    lines = [
+        f"    {n.lower()}: {FEATURE_DOCS.get(n, n)} ({lo:.4g} to {hi:.4g})."
+        for n, (lo, hi) in zip(names, ranges, strict=True)
+    ]
+    predict_price.__doc__ = "\n".join(
+        ["The price (median value, $1000s) each houses model predicts for one Boston tract's 13 features.", "", "Args:"]
+        + lines
+        + ["    model: one houses model of the zoo, or all (the default) for every one."]
+    )
+    inputs = [*feats, house_model]
+    price_btn.click(predict_price, inputs, prices, api_name="predict_price")
+    demo.load(predict_price, inputs, prices, api_visibility="private")
+    return house_model
 
 
 # -------------------------------------------------------------------------------------------- build
@@ -439,18 +716,27 @@ def build(z: Zoo) -> gr.Blocks:
             "# dlfs-zoo\nThe models of *Deep Learning from Scratch* (Weidman, 2019), chapter 7, "
             "trained, verified and ranked. Every model here is loaded from its zoo checkpoint."
         )
-        with gr.Tab("Digits"):
-            digits_tab(z)
-        with gr.Tab("Text"):
-            text_tab(z)
-        with gr.Tab("Latent"):
-            latent_tab(z, demo)
-        with gr.Tab("Leaderboard"):
-            leaderboard_tab(z, demo)
-        with gr.Tab("Chapter figures"):
-            figures_tab(z)
-        with gr.Tab("Houses"):
-            houses_tab(z, demo)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Digits", id="digits"):
+                pickers = {"digits": digits_tab(z)}
+            with gr.Tab("Text", id="text"):
+                pickers["text"] = text_tab(z)
+            with gr.Tab("Latent", id="latent"):
+                pickers["latent"] = latent_tab(z, demo)
+            with gr.Tab("Leaderboard", id="leaderboard"):
+                try_it, chosen = leaderboard_tab(z, demo)
+            with gr.Tab("Chapter figures", id="figures"):
+                figures_tab(z)
+            with gr.Tab("Houses", id="houses"):
+                pickers["houses"] = houses_tab(z, demo)
+
+        def try_model(name: str | None):
+            """Open the chosen model's task tab with the model picked."""
+            task = next((r["task"] for r in z.board if r["model"] == name), None)
+            updates = [gr.Dropdown(value=name) if t == task else gr.Dropdown() for t in pickers]
+            return gr.Tabs(selected=task or "leaderboard"), *updates
+
+        try_it.click(try_model, chosen, [tabs, *pickers.values()], api_visibility="private")
     return demo
 
 

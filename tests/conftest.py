@@ -59,10 +59,14 @@ def _reload_hf_constants() -> None:
 
 @pytest.fixture(scope="session")
 def app():
-    """The real app, started once as `python -m demos` in a subprocess."""
+    """The real app, started once as `python -m demos --mcp` would be (GRADIO_MCP_SERVER), in a subprocess."""
+    import tempfile
+
     from bench.app_process import RunningApp
 
-    running = RunningApp()
+    flags = tempfile.mkdtemp(prefix="dlfs-flags-")  # drawings flagged by the tests stay out of the data folder
+    running = RunningApp(env={"GRADIO_MCP_SERVER": "true", "DLFS_ZOO_FLAGS": flags})  # MCP tools too (test_mcp.py)
+    running.flags = Path(flags)
     yield running
     running.stop()
 

@@ -145,6 +145,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/api/repos/create":
             req = json.loads(body)
             repo_id = f"{req['organization']}/{req['name']}" if req.get("organization") else req["name"]
+            if req.get("type") == "dataset":  # datasets live beside models, under their own prefix
+                repo_id = f"datasets/{repo_id}"
             if store.exists(repo_id):
                 return self._json(409, {"error": "You already created this model repo", "url": self._url(repo_id)})
             store.create(repo_id, bool(req.get("private")))
@@ -156,9 +158,9 @@ class Handler(BaseHTTPRequestHandler):
             meta = yaml.safe_load(content[4:].split("\n---\n", 1)[0]) or {}
             errors = [] if isinstance(meta.get("model-index", []), list) else [{"message": "model-index: list"}]
             return self._json(400 if errors else 200, {"errors": errors, "warnings": []})
-        parts = path.split("/")  # ['', 'api', 'models', ns, name, action, rev...]
-        if len(parts) >= 7 and parts[1:3] == ["api", "models"]:
-            repo_id, action, rev = f"{parts[3]}/{parts[4]}", parts[5], "/".join(parts[6:])
+        parts = path.split("/")  # ['', 'api', 'models' | 'datasets', ns, name, action, rev...]
+        if len(parts) >= 7 and parts[1] == "api" and parts[2] in ("models", "datasets"):
+            repo_id, action, rev = _repo_key(parts[2], parts[3], parts[4]), parts[5], "/".join(parts[6:])
             if not store.exists(repo_id):
                 return self._error(404, "Repository not found", "RepoNotFound")
             if action == "branch":
@@ -230,8 +232,8 @@ class Handler(BaseHTTPRequestHandler):
             )
             return self._json(200, [{"id": i, "modelId": i, "private": False} for i in ids])
         parts = path.split("/")
-        if len(parts) >= 5 and parts[1:3] == ["api", "models"]:
-            repo_id = f"{parts[3]}/{parts[4]}"
+        if len(parts) >= 5 and parts[1] == "api" and parts[2] in ("models", "datasets"):
+            repo_id = _repo_key(parts[2], parts[3], parts[4])
             action = parts[5] if len(parts) > 5 else ""
             rev = parts[6] if len(parts) > 6 and action in ("revision", "tree") else "main"
             if not store.exists(repo_id):
@@ -262,7 +264,9 @@ class Handler(BaseHTTPRequestHandler):
                     "likes": 0,
                 },
             )
-        # /{ns}/{name}/resolve/{rev}/{file}
+        # /{ns}/{name}/resolve/{rev}/{file}, /datasets/{ns}/{name}/resolve/{rev}/{file}
+        if len(parts) >= 7 and parts[1] == "datasets" and parts[4] == "resolve":
+            parts = ["", f"datasets/{parts[2]}", parts[3], *parts[4:]]
         if len(parts) >= 6 and parts[3] == "resolve":
             repo_id, rev, file = f"{parts[1]}/{parts[2]}", parts[4], "/".join(parts[5:])
             if not store.exists(repo_id):
@@ -281,6 +285,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _url(self, repo_id: str) -> str:
         return f"{self.server.endpoint}/{repo_id}"
+
+
+def _repo_key(kind: str, ns: str, name: str) -> str:
+    """Where the store keeps a repo: models at ``ns/name``, datasets at ``datasets/ns/name``."""
+    return f"{ns}/{name}" if kind == "models" else f"datasets/{ns}/{name}"
 
 
 class HubServer(ThreadingHTTPServer):

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 import zoo
-from bench.app_process import sketch
+from bench.app_process import picture, sketch
 
 ZEROS = [0.0] * 28
 
@@ -37,95 +37,115 @@ def _raw_call(app, api: str, data: list) -> str:
     return httpx.get(f"{app.url}gradio_api/call/{api}/{event}", timeout=30).text
 
 
-# (id, endpoint, builder of the arguments from a temp dir, message expected in the error)
+# (id, endpoint, builder of the keyword arguments from a temp dir, message expected in the error)
 APP_CASES = [
     (
         "all-ink",
         "/classify_digit",
-        lambda t: [sketch(_png(t, "ink.png", Image.new("L", (400, 400), 0))), "mnist-cnn-modern"],
+        lambda t: dict(image=picture(_png(t, "ink.png", Image.new("L", (400, 400), 0)))),
         "almost all ink",
     ),
     (
         "huge-5000px",
         "/classify_digit",
-        lambda t: [sketch(_png(t, "big.png", Image.new("L", (5000, 200), 255))), "mnist-cnn-modern"],
+        lambda t: dict(image=picture(_png(t, "big.png", Image.new("L", (5000, 200), 255)))),
         "largest side allowed is 4096",
     ),
     (
         "1x1",
         "/classify_digit",
-        lambda t: [sketch(_png(t, "one.png", Image.new("RGBA", (1, 1)))), "mnist-cnn-modern"],
+        lambda t: dict(image=picture(_png(t, "one.png", Image.new("RGBA", (1, 1))))),
         "at least 8x8",
     ),
     (
         "not-an-image",
         "/classify_digit",
-        lambda t: [sketch(_write(t, "x.png", b"this is text")), "mnist-cnn-modern"],
+        lambda t: dict(image=picture(_write(t, "x.png", b"this is text"))),
         "cannot identify image file",
     ),
     (
         "unknown-digits-model",
         "/classify_digit",
-        lambda t: [sketch(_digit(t)), "resnet-152"],
+        lambda t: dict(image=picture(_digit(t)), model="resnet-152"),
         "resnet-152 is not in the list of choices",
     ),
     (
         "path-as-digits-model",
         "/classify_digit",
-        lambda t: [sketch(_digit(t)), "../../zoo/checkpoints/mnist-mlp"],
+        lambda t: dict(image=picture(_digit(t)), model="../../zoo/checkpoints/mnist-mlp"),
         "is not in the list of choices",
     ),
-    (
-        "huge-prompt",
-        "/generate_text",
-        lambda t: ["char-lstm-256", "x" * 100_000, 10, 1.0, 0, 0],
-        "at most 10,000 are allowed",
-    ),
+    ("huge-prompt", "/generate_text", lambda t: dict(prompt="x" * 100_000), "at most 10,000 are allowed"),
     (
         "temperature-negative",
         "/generate_text",
-        lambda t: ["char-lstm-256", "A", 10, -0.5, 0, 0],
+        lambda t: dict(prompt="A", temperature=-0.5),
         "Value -0.5 is less than minimum value 0",
     ),
+    ("temperature-huge", "/generate_text", lambda t: dict(temperature=1e9), "greater than maximum value 2"),
+    ("length-zero", "/generate_text", lambda t: dict(length=0), "Value 0 is less than minimum value 1"),
+    ("length-negative", "/generate_text", lambda t: dict(length=-5), "less than minimum value 1"),
+    ("length-huge", "/generate_text", lambda t: dict(length=1e9), "greater than maximum value 2000"),
+    ("top-k-negative", "/generate_text", lambda t: dict(top_k=-3), "less than minimum value 0"),
+    ("top-k-huge", "/generate_text", lambda t: dict(top_k=1000), "greater than maximum value 100"),
+    ("seed-1e30", "/generate_text", lambda t: dict(seed=1e30), "greater than maximum value 4294967295"),
+    ("seed-negative", "/generate_text", lambda t: dict(seed=-1), "less than minimum value 0"),
+    ("unknown-text-model", "/generate_text", lambda t: dict(model="gpt-5"), "gpt-5 is not in the list of choices"),
+    ("latent-plus-1e9", "/decode_latent", lambda t: dict(code=[1e9, *ZEROS[1:]]), "between -10 and 10"),
     (
-        "temperature-huge",
-        "/generate_text",
-        lambda t: ["char-lstm-256", "A", 10, 1e9, 0, 0],
-        "greater than maximum value 2",
+        "latent-minus-1e9",
+        "/decode_latent",
+        lambda t: dict(code=[*ZEROS[1:], -1e9], model="vae-28"),
+        "between -10 and 10",
+    ),
+    ("latent-short", "/decode_latent", lambda t: dict(code=ZEROS[1:]), "a latent vector has 28 values, got 27"),
+    ("latent-long", "/decode_latent", lambda t: dict(code=ZEROS + [0.0]), "a latent vector has 28 values, got 29"),
+    (
+        "unknown-decoder",
+        "/decode_latent",
+        lambda t: dict(code=ZEROS, model="dcgan-9000"),
+        "unknown latent model 'dcgan-9000'",
     ),
     (
-        "length-zero",
-        "/generate_text",
-        lambda t: ["char-lstm-256", "A", 0, 1.0, 0, 0],
-        "Value 0 is less than minimum value 1",
+        "path-as-decoder",
+        "/decode_latent",
+        lambda t: dict(code=ZEROS, model="../vae-28"),
+        "unknown latent model '../vae-28'",
     ),
-    ("length-negative", "/generate_text", lambda t: ["char-lstm-256", "A", -5, 1.0, 0, 0], "less than minimum value 1"),
-    (
-        "length-huge",
-        "/generate_text",
-        lambda t: ["char-lstm-256", "A", 1e9, 1.0, 0, 0],
-        "greater than maximum value 2000",
-    ),
-    ("top-k-negative", "/generate_text", lambda t: ["char-lstm-256", "A", 10, 1.0, -3, 0], "less than minimum value 0"),
-    (
-        "unknown-text-model",
-        "/generate_text",
-        lambda t: ["gpt-5", "A", 10, 1.0, 0, 0],
-        "gpt-5 is not in the list of choices",
-    ),
-    ("latent-plus-1e9", "/decode_latent", lambda t: ["autoencoder-book", [1e9, *ZEROS[1:]]], "between -10 and 10"),
-    ("latent-minus-1e9", "/decode_latent", lambda t: ["vae-28", [*ZEROS[1:], -1e9]], "between -10 and 10"),
-    ("latent-short", "/decode_latent", lambda t: ["vae-28", ZEROS[1:]], "a latent vector has 28 values, got 27"),
-    ("latent-long", "/decode_latent", lambda t: ["vae-28", ZEROS + [0.0]], "a latent vector has 28 values, got 29"),
-    ("unknown-decoder", "/decode_latent", lambda t: ["dcgan-9000", ZEROS], "unknown latent model 'dcgan-9000'"),
-    ("path-as-decoder", "/decode_latent", lambda t: ["../vae-28", ZEROS], "unknown latent model '../vae-28'"),
     (
         "encode-blank",
         "/encode_digit",
-        lambda t: ["vae-28", sketch(_png(t, "b.png", Image.new("RGBA", (300, 300))))],
+        lambda t: dict(image=sketch(_png(t, "b.png", Image.new("RGBA", (300, 300))))),
         "draw a digit to encode first",
     ),
-    ("unknown-task", "/leaderboard", lambda t: ["speech"], "speech is not in the list of choices"),
+    (
+        "unknown-task",
+        "/leaderboard",
+        lambda t: dict(task="speech"),
+        "unknown task .speech.; tasks: digits, text, latent, houses",
+    ),
+    ("flag-without-digit", "/flag_digit", lambda t: dict(image=sketch(_digit(t))), "choose the right digit (0-9)"),
+    (
+        "flag-digit-12",
+        "/flag_digit",
+        lambda t: dict(image=sketch(_digit(t)), right_digit="12"),
+        "12 is not in the list of choices",
+    ),
+    (
+        "flag-blank",
+        "/flag_digit",
+        lambda t: dict(image=sketch(_png(t, "b.png", Image.new("RGBA", (300, 300)))), right_digit="3"),
+        "draw a digit first",
+    ),
+    (
+        "flag-unknown-model",
+        "/flag_digit",
+        lambda t: dict(image=sketch(_digit(t)), right_digit="1", model="x"),
+        "x is not in",
+    ),
+    ("rooms-negative", "/predict_price", lambda t: dict(rm=-40.0), "RM must lie between"),
+    ("crime-huge", "/predict_price", lambda t: dict(crim=1e12), "CRIM must lie between"),
+    ("unknown-houses-model", "/predict_price", lambda t: dict(model="zillow"), "zillow is not in the list of choices"),
 ]
 
 
@@ -144,9 +164,9 @@ def _digit(tmp: Path) -> Path:
 def test_app_bad_input(case, client, tmp_path):
     _, api, build, message = case
     with pytest.raises(Exception, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
-        client.predict(*build(tmp_path), api_name=api)
+        client.predict(**build(tmp_path), api_name=api)
     assert "Traceback" not in str(info.value)
-    label, _, _ = client.predict(sketch(_digit(tmp_path)), "mnist-cnn-modern", api_name="/classify_digit")
+    label, _, _ = client.predict(image=picture(_digit(tmp_path)), model="mnist-cnn-modern", api_name="/classify_digit")
     assert label["label"] == "1"  # the server keeps serving
 
 
@@ -160,24 +180,24 @@ def test_app_odd_but_valid_images(client, tmp_path, size, mode, expected):
     w, h = size
     Image.Image.paste(img, 0, (w // 2 - w // 30, h // 5, w // 2 + w // 30, 4 * h // 5))  # a dark "1"
     label, seen, hint = client.predict(
-        sketch(_png(tmp_path, "odd.png", img)), "mnist-cnn-modern", api_name="/classify_digit"
+        image=picture(_png(tmp_path, "odd.png", img)), model="mnist-cnn-modern", api_name="/classify_digit"
     )
     assert label is not None and label["label"] == "1", hint
 
 
 def test_app_empty_and_oov_prompts_are_fine(client):
-    text, note = client.predict("char-lstm-256", "", 20, 0.5, 0, 1, api_name="/generate_text")
+    text, note = client.predict(prompt="", length=20, model="char-lstm-256", api_name="/generate_text")
     assert len(text) == 20 and note == ""
-    text, note = client.predict("char-lstm-256", "🙂🙂", 20, 0.5, 0, 1, api_name="/generate_text")
+    text, note = client.predict(prompt="🙂🙂", length=20, model="char-lstm-256", api_name="/generate_text")
     assert len(text) == 20 and "🙂" in note
 
 
 # NaN is not JSON: gradio_client refuses to send it, but a raw HTTP client can ("NaN" literals)
-NAN_CASES = [
-    ("temperature-nan", "generate_text", ["char-lstm-256", "A", 10, math.nan, 0, 0], "temperature must be between"),
-    ("length-nan", "generate_text", ["char-lstm-256", "A", math.nan, 1.0, 0, 0], "length must be between 1 and"),
-    ("latent-nan", "decode_latent", ["autoencoder-book", [math.nan, *ZEROS[1:]]], "finite numbers (no NaN"),
-    ("price-nan", "predict_price", [math.nan] + [1.0] * 12, "every feature must be a finite number"),
+NAN_CASES = [  # raw HTTP takes the values in the endpoint's order: the input first, the model last
+    ("temperature-nan", "generate_text", ["A", 10, math.nan, 0, 0, "char-lstm-256"], "temperature must be between"),
+    ("length-nan", "generate_text", ["A", math.nan, 1.0, 0, 0, "char-lstm-256"], "length must be between 1 and"),
+    ("latent-nan", "decode_latent", [[math.nan, *ZEROS[1:]], "autoencoder-book"], "finite numbers (no NaN"),
+    ("price-nan", "predict_price", [math.nan] + [1.0] * 12 + ["all"], "CRIM must be a finite number"),
 ]
 
 
@@ -186,7 +206,7 @@ def test_app_nan_over_raw_http(app, client, tmp_path, case):
     _, api, data, message = case
     out = _raw_call(app, api, data)
     assert "event: error" in out and message in out, out[-500:]
-    label, _, _ = client.predict(sketch(_digit(tmp_path)), "mnist-cnn-modern", api_name="/classify_digit")
+    label, _, _ = client.predict(image=picture(_digit(tmp_path)), model="mnist-cnn-modern", api_name="/classify_digit")
     assert label["label"] == "1"
 
 

@@ -27,6 +27,7 @@ def test_quick_bench_writes_every_section(tmp_path):
         "## 5-6. The app",
         "## 6. Sizes",
         "## 7. The digits robustness benchmark",
+        "## 8. Scaling out: `torchrun`",
     ):
         assert heading in text
     assert re.search(r"Speed-up \(median of the per-seed ratios, seeds 0-2\): \*\*\d+\.\d\dx\*\*", text)

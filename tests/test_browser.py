@@ -37,7 +37,9 @@ def page():
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    app = RunningApp()
+    import tempfile
+
+    app = RunningApp(env={"DLFS_ZOO_FLAGS": tempfile.mkdtemp(prefix="dlfs-flags-")})  # flags stay out of the data
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         pg = browser.new_page(viewport={"width": 1300, "height": 1100})
@@ -109,3 +111,71 @@ def test_generate_text_and_see_it_stream(page):
     grew = sorted(set(lengths))
     assert lengths[-1] >= 2000, lengths[-5:]
     assert len([n for n in grew if 0 < n < lengths[-1]]) >= 1, "the text arrived in one piece, not streamed"
+
+
+def _draw_seven(pg, selector: str = "#digit-pad canvas") -> None:
+    canvas = pg.locator(selector).first
+    box = canvas.bounding_box()
+    cx, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2
+    h = box["height"] * 0.6
+    _stroke(pg, [(cx - h * 0.3, top), (cx + h * 0.3, top)])
+    _stroke(pg, [(cx + h * 0.3, top), (cx + h * 0.1, top + h * 0.5), (cx - h * 0.05, top + h)])
+
+
+def test_compare_two_models_on_one_drawing_and_flag_it(page):
+    page.get_by_role("tab", name="Digits").click()
+    page.locator("#digit-compare input").click()
+    page.get_by_role("option", name="mnist-mlp").click()
+    second = page.locator("#digit-label-b [data-testid=label-output-value]")
+    second.wait_for(timeout=30_000)  # both read the drawing already on the pad
+    assert second.inner_text().strip() in [str(d) for d in range(10)]  # the second model's reading
+    page.screenshot(path=str(ARTIFACTS / "browser-compare.png"))
+    page.locator("#digit-flag").get_by_text("The model got it wrong?").click()
+    page.locator("#digit-flag input").first.click()
+    page.get_by_role("option", name="7", exact=True).click()
+    page.locator("#digit-flag-save").click()
+    page.wait_for_function(
+        "() => document.querySelector('#digit-flag-note')?.innerText.includes('Saved')", timeout=30_000
+    )
+    page.screenshot(path=str(ARTIFACTS / "browser-flag.png"))
+
+
+def test_leaderboard_sort_filter_card_and_try_it(page):
+    page.get_by_role("tab", name="Leaderboard").click()
+    table = page.locator("#leaderboard-table")
+    table.get_by_text("mnist-cnn-robust").first.wait_for(timeout=30_000)
+    page.locator("#leaderboard-plot").wait_for(timeout=30_000)
+    page.locator("#board-filter textarea, #board-filter input").first.fill("convnet")
+    page.wait_for_function(
+        "() => !document.querySelector('#leaderboard-table').innerText.includes('mnist-cnn-robust')", timeout=30_000
+    )
+    assert "mnist-convnet-book" in table.inner_text()
+    table.get_by_role("columnheader").filter(has_text="params").first.click()  # sort by a column
+    page.screenshot(path=str(ARTIFACTS / "browser-leaderboard.png"))
+    cell = table.get_by_text("mnist-convnet-notebook", exact=True).filter(visible=True).first
+    cell.scroll_into_view_if_needed()  # the sort may have scrolled the wide table sideways
+    cell.click()
+    page.wait_for_function(
+        "() => document.querySelector('#board-card')?.innerText.includes('notebook')", timeout=30_000
+    )
+    page.locator("#board-try-it").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#digit-pad')].some((e) => e.offsetParent !== null)", timeout=30_000
+    )
+    picked = page.locator("#digits-model input, [data-testid=dropdown] input").first.input_value()
+    page.screenshot(path=str(ARTIFACTS / "browser-try-it.png"))
+    assert picked == "mnist-convnet-notebook", picked
+
+
+def test_fits_a_phone_390_wide(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("tab", name="Digits").click()
+    page.wait_for_selector("#digit-pad canvas", timeout=30_000)
+    page.wait_for_timeout(500)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    pad = page.locator("#digit-pad").bounding_box()
+    picker = page.locator("#digits-model").bounding_box()
+    page.screenshot(path=str(ARTIFACTS / "browser-mobile-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1300, "height": 1100})
+    assert overflow <= 390, f"the page is {overflow} px wide at 390"
+    assert pad["x"] >= 0 and pad["x"] + pad["width"] <= 390 and picker["x"] + picker["width"] <= 390

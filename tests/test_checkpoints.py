@@ -58,6 +58,16 @@ def test_chapter_numbers_are_met(evaluated):
     assert set(m["char-lstm-book"]) == {"loss", "bits_per_char"}
 
 
+def test_new_families_meet_their_targets(evaluated):
+    m = {n: r["metrics"] for n, r in evaluated.items()}
+    assert m["char-transformer"]["bits_per_char"] <= 2.15  # the bar; today's best recurrent entry: 2.258
+    assert m["char-transformer"]["bits_per_char"] < m["char-gru-2layer"]["bits_per_char"]
+    gan, vae = m["dcgan-28"], m["vae-28"]
+    assert "mse" not in gan  # no encoder, no reconstruction to score
+    assert gan["frechet"] < vae["frechet"] and gan["sample_confident"] > vae["sample_confident"]
+    assert gan["sample_diversity"] >= 0.9  # not collapsed onto a few digits
+
+
 def test_digits_cards_carry_the_robustness_columns_with_intervals(evaluated):
     from training.corruptions import CORRUPTIONS
     from zoo.catalog import ENTRIES, TASKS
@@ -65,6 +75,9 @@ def test_digits_cards_carry_the_robustness_columns_with_intervals(evaluated):
     for name, e in ENTRIES.items():
         claimed, info = cards.read(HUB / name)
         for metric in TASKS[e.task].metrics:
+            if metric not in claimed:  # a GAN has no reconstruction mse
+                assert e.task == "latent" and metric == "mse", (name, metric)
+                continue
             lo, hi = info["intervals"][metric]
             assert lo <= claimed[metric] <= hi, (name, metric)
         if e.task == "digits":
@@ -119,7 +132,7 @@ def test_cards_carry_metadata_and_the_hub_stays_small():
         size = (folder / "model.safetensors").stat().st_size
         assert size < 5_000_000, folder.name
         total += size
-    assert total < 20_000_000
+    assert total < 25_000_000  # 16 entries, each a few MB: the wheel carries them all
 
 
 def test_verify_passes_on_the_shipped_checkpoints(verification):

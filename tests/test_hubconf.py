@@ -16,7 +16,15 @@ def _local_list_and_help(repo_dir, model):
 
 def test_list_and_help():
     entries, doc = _local_list_and_help(ROOT, "mnist_convnet")
-    assert entries == ["autoencoder", "char_lstm", "char_rnn", "house_prices", "mnist_convnet"]
+    assert entries == [
+        "autoencoder",
+        "char_lstm",
+        "char_rnn",
+        "char_transformer",
+        "gan",
+        "house_prices",
+        "mnist_convnet",
+    ]
     assert "Variants: mnist-convnet-book" in doc and ">>> model = torch.hub.load" in doc
 
 

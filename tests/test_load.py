@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from gradio_client import Client
 
-from bench.app_process import sketch
+from bench.app_process import picture
 from training.drawn import human_drawing
 
 CLIENTS, REQUESTS = 10, 5  # `make bench` runs 50 x 20
@@ -27,7 +27,7 @@ def test_concurrent_clients_get_no_errors(app, tmp_path, mnist_sample):
         client = Client(app.url, verbose=False)
         path, _ = paths[k % 3]  # clients share drawings: identical outputs at the same moment once raced
         return [
-            client.predict(sketch(path), "mnist-cnn-modern", api_name="/classify_digit")[0]["label"]
+            client.predict(image=picture(path), model="mnist-cnn-modern", api_name="/classify_digit")[0]["label"]
             for _ in range(REQUESTS)
         ]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.app_process import RunningApp, sketch
+from bench.app_process import RunningApp, picture
 from training.drawn import human_drawing
 from zoo.catalog import ENTRIES
 
@@ -99,7 +99,7 @@ def test_installed_app_answers_classify_digit(user, mnist_sample):
     app = RunningApp(env=user["env"], python=str(user["python"]), cwd=user["cwd"])
     try:
         label, _, hint = Client(app.url, verbose=False).predict(
-            sketch(path), "mnist-cnn-modern", api_name="/classify_digit"
+            image=picture(path), model="mnist-cnn-modern", api_name="/classify_digit"
         )
         assert label["label"] == "3" and "Read as **3**" in hint
     finally:

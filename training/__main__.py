@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import platform
@@ -20,6 +21,7 @@ from zoo.models import WEIGHTS_NAME, sha256_file
 
 from . import card as cards
 from .cli import CLIError, checkpoints_folder, model_names
+from .distributed import check, join, leave, world
 from .evaluate import cpu_latency_ms, evaluate_model
 from .push import add_push_parser
 from .recipes import TRAINERS, Options
@@ -48,7 +50,9 @@ def judge(folders: list[Path], name: str | None = None) -> zhub.PyTorchModel | N
 
 
 def _command(name: str, o: Options, out: Path) -> str:
-    parts = ["python -m training train", name, f"--epochs {o.epochs}", f"--batch-size {o.batch_size}"]
+    size = world().size
+    launcher = "python" if size == 1 else f"torchrun --nproc-per-node {size}"
+    parts = [f"{launcher} -m training train", name, f"--epochs {o.epochs}", f"--batch-size {o.batch_size}"]
     parts += [f"--lr {o.lr:g}", f"--seed {o.seed}"]
     if o.stride:
         parts.append(f"--stride {o.stride}")
@@ -56,6 +60,8 @@ def _command(name: str, o: Options, out: Path) -> str:
         parts.append(f"--text {o.text}")
     if o.train_limit:
         parts.append(f"--train-limit {o.train_limit}")
+    if o.device:
+        parts.append(f"--device {o.device.split(':')[0]}")
     return " ".join(parts + [f"--out {out}"])
 
 
@@ -66,6 +72,7 @@ def _options(recipe, args: argparse.Namespace, seed: int) -> Options:
         lr=args.lr if args.lr is not None else recipe.lr,
         seed=seed,
         stride=args.stride or recipe.stride,
+        all_plays=recipe.all_plays,
         text=args.text,
         device=args.device,
         progress=not args.quiet,
@@ -81,11 +88,23 @@ def _options(recipe, args: argparse.Namespace, seed: int) -> Options:
 
 def _fit(name: str, o: Options):
     entry = ENTRIES[name]
-    print(f"== {name}: {o.epochs} epoch(s), batch {o.batch_size}, lr {o.lr:g}, seed {o.seed}", flush=True)
+    if world().main:
+        print(f"== {name}: {o.epochs} epoch(s), batch {o.batch_size}, lr {o.lr:g}, seed {o.seed}", flush=True)
     seed_everything(o.seed)
     start = time.perf_counter()
     model, history = TRAINERS[entry.recipe.trainer](entry, o)
     return model.eval(), history, time.perf_counter() - start
+
+
+def _stored_precision(model, dtype: str):
+    """The model with its weights rounded to the precision its checkpoint stores them in (the card's metrics
+    are those of the file: loading widens the stored values back to float32 exactly)."""
+    if dtype != "float32":
+        with torch.no_grad():
+            for t in [*model.parameters(), *model.buffers()]:
+                if t.is_floating_point():
+                    t.copy_(t.to(getattr(torch, dtype)))
+    return model
 
 
 def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -101,8 +120,14 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     o = _options(recipe, args, seed)
     out = Path(args.out)
     model, history, seconds = _fit(name, o)
+    w = world()
+    if not w.main:  # torchrun: the other processes train alongside rank 0, which alone scores and writes
+        for extra in range(o.seed + 1, o.seed + seeds):
+            _fit(name, _options(recipe, args, extra))
+        return {"name": name}
+    model = _stored_precision(model.cpu(), recipe.weights_dtype)
     classifier = judge([out, zhub.embedded_dir()]) if model.task == "latent" else None
-    ev = evaluate_model(model.cpu(), classifier=classifier, text_file=o.text, robustness=not args.skip_robustness)
+    ev = evaluate_model(model, classifier=classifier, text_file=o.text, robustness=not args.skip_robustness)
     info = {
         "command": _command(name, o, out),
         "seed": o.seed,
@@ -111,6 +136,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "lr": o.lr,
         "train_seconds": round(seconds, 1),
         "device": str(pick_device(o.device)),
+        "world_size": w.size,
         "torch": str(torch.__version__),
         "python": platform.python_version(),
         "num_params": model.num_params(),
@@ -140,7 +166,10 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         info["evaluated_sha256"] = sha256_file(tmp / WEIGHTS_NAME)
         return cards.render(name, ev.metrics, info)
 
-    folder = zhub.save_checkpoint(model, out, name, card)
+    stored = (
+        model if recipe.weights_dtype == "float32" else copy.deepcopy(model).to(getattr(torch, recipe.weights_dtype))
+    )
+    folder = zhub.save_checkpoint(stored, out, name, card)
     shown = {k: v for k, v in ev.metrics.items() if k in TASKS[model.task].metrics}
     print(f"   {folder}: " + ", ".join(f"{k} {v:.4f}" for k, v in shown.items()) + f" ({seconds:.0f} s)")
     return {"name": name, "task": model.task, "metrics": ev.metrics, "train_seconds": seconds}
@@ -156,9 +185,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CLIError("--text applies to the text models only (char-*)")
     if args.text and not Path(args.text).is_file():
         raise CLIError(f"--text {args.text}: no such file")
+    w, args.device = join(args.device)
+    for n in names:
+        recipe = ENTRIES[n].recipe
+        why = check(recipe.trainer, recipe.batch_size if args.batch_size is None else args.batch_size, w)
+        if why:
+            raise CLIError(f"{n} cannot train on {w.size} processes: {why}")
     start = time.perf_counter()
-    results = [train_one(n, args) for n in names]
-    print(f"trained {len(results)} model(s) in {time.perf_counter() - start:.0f} s")
+    try:
+        results = [train_one(n, args) for n in names]
+    finally:
+        leave()
+    if w.main:
+        print(f"trained {len(results)} model(s) in {time.perf_counter() - start:.0f} s")
     return 0
 
 
@@ -179,7 +218,29 @@ def _disagreements(claimed: dict[str, Any], recomputed: dict[str, Any]) -> list[
     return out
 
 
+def people_report(names: list[str], hub_dir: Path) -> int:
+    """Accuracy on the drawings people flagged in the app (``training.flags``), once enough are kept."""
+    from .evaluate import digits_probs
+    from .flags import MIN_FOR_A_COLUMN, FlagStore, flags_dir
+
+    images, labels = FlagStore().load()
+    if len(labels) < MIN_FOR_A_COLUMN:
+        print(f"people's drawings: {len(labels)} kept in {flags_dir()}; the column needs {MIN_FOR_A_COLUMN}")
+        return 0
+    for name in names:
+        model = zhub.load_folder(hub_dir / name)
+        if model.task == "digits":
+            right = (digits_probs(model, torch.from_numpy(images)).argmax(1).numpy() == labels).mean()
+            print(f"{name:32s} people's drawings {right:.4f} ({len(labels)} drawings)")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.people:
+        hub_dir = checkpoints_folder(args.hub)
+        return people_report([n for n in model_names(args.names, True) if (hub_dir / n).is_dir()], hub_dir)
+    if args.write and args.skip_robustness:
+        raise CLIError("--write rewrites every metric of a card; it cannot be combined with --skip-robustness")
     hub_dir = checkpoints_folder(args.hub)
     names = [n for n in model_names(args.names, args.all) if args.names or (hub_dir / n).is_dir()]
     rows, failures = [], []
@@ -190,7 +251,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         classifier = (
             judge([hub_dir, zhub.embedded_dir()], info.get("sample_classifier")) if model.task == "latent" else None
         )
-        ev = evaluate_model(model, classifier=classifier, text_file=args.text)
+        ev = evaluate_model(model, classifier=classifier, text_file=args.text, robustness=not args.skip_robustness)
         intervals = ev.intervals()
         row = {"name": name, "task": model.task, "metrics": ev.metrics, "intervals": intervals}
         if args.verify:
@@ -200,6 +261,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 failures.append(f"{name}: " + ", ".join(bad))
         if args.write:
             info["evaluated_sha256"] = sha256_file(folder / WEIGHTS_NAME)
+            info["cpu_latency_ms"] = round(cpu_latency_ms(model), 3)  # on this machine, as the card says
             info["intervals"] = intervals
             if classifier is not None:
                 info["sample_classifier"] = classifier.config["name"]
@@ -285,6 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--write", action="store_true", help="rewrite the cards' metrics with the recomputed ones")
     e.add_argument("--verify", action="store_true", help="exit 1 when a card's metric differs")
     e.add_argument("--text", help="the text file the text models were trained on")
+    e.add_argument(
+        "--skip-robustness", action="store_true", help="digits: the MNIST test split only (checkpoints trained so)"
+    )
+    e.add_argument("--people", action="store_true", help="digits: accuracy on the drawings people flagged in the app")
     e.set_defaults(func=cmd_evaluate)
 
     m = sub.add_parser("migrate", help="update old configs and cards in place (weights untouched)")

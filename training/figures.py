@@ -44,26 +44,8 @@ def write_figures(hub_dir: Path, out: Path) -> list[Path]:
         if entry.task != "latent" or not (hub_dir / name).is_dir():
             continue
         model = zhub.load_folder(hub_dir / name)
-        # 7-3: ten test digits and their reconstructions
-        idx = [int(np.flatnonzero(labels.numpy() == d)[0]) for d in range(10)]
-        with torch.inference_mode():
-            recon = model.to_pixels(model(model.to_input(pixels[idx]))[0]).squeeze(1).numpy()
-        fig, axes = plt.subplots(2, 10, figsize=(10, 2.2))
-        for i in range(10):
-            axes[0, i].imshow(pixels[idx[i], 0], cmap="gray")
-            axes[1, i].imshow(recon[i], cmap="gray")
-        for ax in axes.flat:
-            ax.axis("off")
-        fig.suptitle(f"{name}: test digits (top) and reconstructions (bottom)")
-        written.append(_save(fig, out / f"fig7-3-{name}.png"))
-        # 7-4: t-SNE of every test code
-        emb = tsne_codes(model, pixels, data.data_dir() / "tsne")
-        fig, ax = plt.subplots(figsize=(6, 6))
-        sc = ax.scatter(emb[:, 0], emb[:, 1], c=labels.numpy(), cmap="tab10", s=2)
-        ax.legend(*sc.legend_elements(), loc="upper right", fontsize=7, markerscale=0.8)
-        ax.set_title(f"{name}: t-SNE of the 10,000 test codes")
-        ax.axis("off")
-        written.append(_save(fig, out / f"fig7-4-{name}.png"))
+        if model.has_encoder:  # a GAN has no codes of test digits to show: only its samples (7-5)
+            written += _encoder_figures(name, model, pixels, labels, out, plt)
         # 7-5: random codes from the model's prior through the decoder
         with torch.inference_mode():
             codes = model.sample_codes(36, torch.Generator().manual_seed(0))
@@ -80,6 +62,32 @@ def write_figures(hub_dir: Path, out: Path) -> list[Path]:
     sample = out.parent / "mnist_sample.npz"
     np.savez_compressed(sample, images=(pixels[keep, 0].numpy() * 255).astype(np.uint8), labels=labels.numpy()[keep])
     written.append(sample)
+    return written
+
+
+def _encoder_figures(name: str, model, pixels: torch.Tensor, labels: torch.Tensor, out: Path, plt) -> list[Path]:
+    """Figures 7-3 (reconstructions) and 7-4 (t-SNE of the test codes) of a model with an encoder."""
+    written = []
+    # 7-3: ten test digits and their reconstructions
+    idx = [int(np.flatnonzero(labels.numpy() == d)[0]) for d in range(10)]
+    with torch.inference_mode():
+        recon = model.to_pixels(model(model.to_input(pixels[idx]))[0]).squeeze(1).numpy()
+    fig, axes = plt.subplots(2, 10, figsize=(10, 2.2))
+    for i in range(10):
+        axes[0, i].imshow(pixels[idx[i], 0], cmap="gray")
+        axes[1, i].imshow(recon[i], cmap="gray")
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.suptitle(f"{name}: test digits (top) and reconstructions (bottom)")
+    written.append(_save(fig, out / f"fig7-3-{name}.png"))
+    # 7-4: t-SNE of every test code
+    emb = tsne_codes(model, pixels, data.data_dir() / "tsne")
+    fig, ax = plt.subplots(figsize=(6, 6))
+    sc = ax.scatter(emb[:, 0], emb[:, 1], c=labels.numpy(), cmap="tab10", s=2)
+    ax.legend(*sc.legend_elements(), loc="upper right", fontsize=7, markerscale=0.8)
+    ax.set_title(f"{name}: t-SNE of the 10,000 test codes")
+    ax.axis("off")
+    written.append(_save(fig, out / f"fig7-4-{name}.png"))
     return written
 
 

@@ -5,6 +5,8 @@ beat them."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn, optim
+from torch.optim import swa_utils
 
 from zoo.catalog import Entry
 from zoo.models import LatentModel, PyTorchModel
@@ -28,6 +31,7 @@ class Options:
     lr: float
     seed: int = 0
     stride: int | None = None  # text: step between training windows
+    all_plays: bool = False  # text: train on every play but the validation span (``data.shakespeare_splits``)
     text: str | None = None  # text: a file to train on instead of Shakespeare
     device: str | None = None
     progress: bool = True
@@ -213,8 +217,12 @@ def train_robust_cnn(e: Entry, o: Options):
 # ----------------------------------------------------------------------------------------------- text
 def _text(o: Options, seq: int) -> tuple[str, Tensor, Tensor, Tensor, Tensor]:
     """The vocabulary (the declared Shakespeare one, or a new one with ``--text``) and the windows."""
-    train_text, val_text = data.text_split(data.load_text(o.text))
-    vocab = data.make_vocab(train_text + val_text)
+    if o.text:
+        train_text, val_text = data.text_split(data.load_text(o.text))
+        vocab = data.make_vocab(train_text + val_text)
+    else:  # the declared vocabulary: the few characters only later plays use (digits, '$') are dropped
+        train_text, val_text = data.shakespeare_splits(o.all_plays)
+        vocab = data.make_vocab(data.shakespeare_text())
     Xtr, ytr = data.char_windows(data.encode_text(train_text, vocab), seq, o.stride or seq)
     Xva, yva = data.char_windows(data.encode_text(val_text, vocab), seq, seq)
     return vocab, Xtr, ytr, Xva, yva
@@ -240,6 +248,36 @@ def train_char_rnn(e: Entry, o: Options):
     opt = optim.Adam(model.parameters(), lr=o.lr)
     hist = _trainer(model, opt, nn.CrossEntropyLoss(), o).fit(
         Xtr, ytr, Xva, yva, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, final_lr=o.lr / 10
+    )
+    return model, hist
+
+
+def _warmup_cosine(opt: optim.Optimizer, total: int, warmup: int, floor: float = 0.1):
+    """Linear warm-up over ``warmup`` steps, then a cosine down to ``floor`` times the peak (nanoGPT's)."""
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        done = min(1.0, (step - warmup) / max(1, total - warmup))
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * done))
+
+    return optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+@register("char_transformer")
+def train_char_transformer(e: Entry, o: Options):
+    """AdamW (weight decay on matrices only), warm-up + cosine, windows of ``block_size`` characters."""
+    seq = e.kwargs["block_size"]
+    vocab, Xtr, ytr, Xva, yva = _text(o, seq)
+    model = e.build(vocab=vocab, vocab_size=len(vocab))
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    rest = [p for p in model.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}]
+    opt = optim.AdamW(groups, lr=o.lr, betas=(0.9, 0.99))
+    steps = o.epochs * math.ceil(len(Xtr) / o.batch_size)
+    sched = _warmup_cosine(opt, steps, warmup=min(200, steps // 10 + 1))
+    hist = _trainer(model, opt, nn.CrossEntropyLoss(), o).fit(
+        Xtr, ytr, Xva, yva, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, batch_scheduler=sched
     )
     return model, hist
 
@@ -277,3 +315,85 @@ def train_vae(e: Entry, o: Options):
         Xtr, Xtr, Xte, Xte, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, final_lr=o.lr / 10
     )
     return model, hist
+
+
+class Discriminator(nn.Module):
+    """Real or generated? Two stride-2 convolutions with LeakyReLU (batch norm on the second, as DCGAN does
+    everywhere but the discriminator's input), one logit. Used in training only; the checkpoint keeps the
+    generator."""
+
+    def __init__(self, width: int = 64) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, width, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(2 * width * 7 * 7, 1),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x).squeeze(1)
+
+
+@register("dcgan")
+def train_dcgan(e: Entry, o: Options):
+    """Radford et al. (2015): Adam at ``lr`` with beta1 0.5, one discriminator step (real labels smoothed to
+    0.9) then one generator step (non-saturating loss) per batch, codes N(0, I). The generator kept is the
+    exponential moving average of the trained one's weights (decay 0.999, as GANs since ProGAN keep): the
+    live generator jitters from step to step as the two players chase each other, its average does not."""
+    from tqdm.auto import tqdm
+
+    from .trainer import pick_device
+
+    device = pick_device(o.device)
+    model = e.build()
+    X = model.to_input(data.mnist_pixels(train=True)[0][: o.train_limit])
+    G, D = model.decoder.to(device), Discriminator(e.kwargs.get("width", 64)).to(device)
+    average = swa_utils.AveragedModel(G, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(0.999))
+    opt_g = optim.Adam(G.parameters(), lr=o.lr, betas=(0.5, 0.999))
+    opt_d = optim.Adam(D.parameters(), lr=o.lr, betas=(0.5, 0.999))
+    gen = torch.Generator().manual_seed(o.seed)
+    bce = nn.BCEWithLogitsLoss()
+    history = []
+    for epoch in range(1, o.epochs + 1):
+        G.train(), D.train()
+        order = torch.randperm(len(X), generator=gen)
+        start, seen, loss_d_sum, loss_g_sum = time.perf_counter(), 0, 0.0, 0.0
+        batches = range(0, len(X) - o.batch_size + 1, o.batch_size)
+        bar = tqdm(batches, desc=f"epoch {epoch}/{o.epochs}", disable=not o.progress, leave=False, mininterval=1.0)
+        for step, i in enumerate(bar, 1):
+            real = X[order[i : i + o.batch_size]].to(device)
+            z = torch.randn(len(real), model.hidden_dim, generator=gen).to(device)
+            fake = G(z)
+            loss_d = bce(D(real), torch.full((len(real),), 0.9, device=device)) + bce(
+                D(fake.detach()), torch.zeros(len(real), device=device)
+            )
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            loss_g = bce(D(fake), torch.ones(len(real), device=device))
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            average.update_parameters(G)
+            seen += len(real)
+            loss_d_sum, loss_g_sum = loss_d_sum + loss_d.item(), loss_g_sum + loss_g.item()
+            if step % 25 == 0:
+                rate = seen / (time.perf_counter() - start)
+                bar.set_postfix(d=f"{loss_d_sum / step:.3f}", g=f"{loss_g_sum / step:.3f}", samples_s=f"{rate:,.0f}")
+        bar.close()
+        seconds = time.perf_counter() - start
+        n = max(1, len(batches))
+        record = {"epoch": epoch, "loss_d": loss_d_sum / n, "loss_g": loss_g_sum / n, "seconds": seconds}
+        record["samples_per_s"] = seen / seconds
+        history.append(record)
+        if o.progress:
+            tqdm.write(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k != "epoch"))
+    # batch-norm statistics measured for the averaged weights, which never ran during training
+    codes = (torch.randn(256, model.hidden_dim, generator=gen) for _ in range(100))
+    swa_utils.update_bn(codes, average.module, device)
+    model.decoder = average.module
+    return model.cpu().eval(), history

@@ -19,9 +19,12 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ExponentialLR
 from tqdm.auto import tqdm
+
+from .distributed import all_sum, world
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:
@@ -83,6 +86,13 @@ class PyTorchTrainer:
         if self.device.type == "cpu":
             keep_freed_memory()
         self.model = model.to(self.device)
+        self.world = world()
+        self.net: nn.Module = self.model  # what training calls: the model, or its DDP wrapper under torchrun
+        if self.world.size > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(self.model, device_ids=ids)
+        # bf16 autocast where the hardware gains from it (a GPU); float32 on the CPU, where bf16 is slower
+        self.autocast = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
         self.optim = optim
         self.criterion = criterion
         self.full_output = full_output
@@ -105,7 +115,7 @@ class PyTorchTrainer:
     def _to_device(self, X: Tensor) -> Tensor:
         """Images go channels-last: oneDNN's convolutions run about 20 % faster on the CPU that way."""
         X = X.to(self.device, non_blocking=True)
-        if X.dim() == 4 and X.is_floating_point():
+        if X.dim() == 4 and X.is_floating_point() and self.device.type == "cpu" and self.world.size == 1:
             if not self._channels_last:
                 self.model.to(memory_format=torch.channels_last)
                 self._channels_last = True
@@ -118,20 +128,29 @@ class PyTorchTrainer:
             self.model.to(memory_format=torch.contiguous_format)
             self._channels_last = False
 
-    def _loss(self, X: Tensor, y: Tensor) -> Tensor:
+    def _loss(self, X: Tensor, y: Tensor, net: nn.Module | None = None) -> Tensor:
         if self.input_transform is not None:
             X = self.input_transform(X)
-        out = self.model(X)
-        return self.criterion(out if self.full_output else out[0], y)
+        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.autocast):
+            out = (net or self.model)(X)
+            pred = out if self.full_output else out[0]
+        if isinstance(pred, tuple):  # a VAE's (reconstruction, mu, logvar): the loss in float32, as for one tensor
+            pred = tuple(t.float() if isinstance(t, Tensor) and t.is_floating_point() else t for t in pred)
+        elif isinstance(pred, Tensor):
+            pred = pred.float()
+        return self.criterion(pred, y)
 
-    def _batches(self, X: Tensor | Iterable, y: Tensor | None, batch_size: int, shuffle: bool, gen):
+    def _batches(self, X: Tensor | Iterable, y: Tensor | None, batch_size: int, shuffle: bool, gen, shard=False):
+        """Mini-batches; with ``shard`` (training under torchrun) this process's slice of each global batch."""
+        part = self.world.shard if shard else (lambda t: t)
         if y is None:  # a DataLoader (or any iterable of (X, y))
-            yield from X
+            for Xb, yb in X:
+                yield part(Xb), part(yb)
             return
         n = len(X)
         order = torch.randperm(n, generator=gen) if shuffle else torch.arange(n)
         for i in range(0, n, batch_size):
-            idx = order[i : i + batch_size]
+            idx = part(order[i : i + batch_size])
             yield X[idx], y[idx]
 
     def fit(
@@ -163,10 +182,10 @@ class PyTorchTrainer:
             self.model.train()
             start, seen, total = time.perf_counter(), 0, 0.0
             bar = tqdm(
-                self._batches(X_train, y_train, batch_size, shuffle, gen),
+                self._batches(X_train, y_train, batch_size, shuffle, gen, shard=True),
                 total=n_batches,
                 desc=f"epoch {epoch}/{epochs}",
-                disable=not self.progress,
+                disable=not self.progress or not self.world.main,
                 unit="batch",
                 leave=False,
                 mininterval=1.0,
@@ -174,7 +193,7 @@ class PyTorchTrainer:
             for step, (X, y) in enumerate(bar, 1):
                 X, y = self._to_device(X), y.to(self.device, non_blocking=True)
                 self.optim.zero_grad(set_to_none=True)
-                loss = self._loss(X, y)
+                loss = self._loss(X, y, self.net)
                 loss.backward()
                 self.optim.step()
                 if batch_scheduler is not None:
@@ -182,10 +201,11 @@ class PyTorchTrainer:
                 seen += len(X)
                 total += loss.item() * len(X)
                 if step % 25 == 0:
-                    rate = seen / max(time.perf_counter() - start, 1e-9)
+                    rate = seen * self.world.size / max(time.perf_counter() - start, 1e-9)
                     bar.set_postfix(loss=f"{total / seen:.4f}", samples_s=f"{rate:,.0f}")
             bar.close()
             seconds = time.perf_counter() - start
+            total, seen = all_sum(total, seen)  # every process's share of the epoch
             record: dict[str, Any] = {
                 "epoch": epoch,
                 "train_loss": total / max(seen, 1),
@@ -199,7 +219,7 @@ class PyTorchTrainer:
                 record["test_loss"] = self.evaluate_loss(X_test, y_test, batch_size=max(batch_size, 1000))
             self.history.append(record)
             self._release_layout()
-            if self.progress and ("test_loss" in record or epochs <= 20):
+            if self.progress and self.world.main and ("test_loss" in record or epochs <= 20):
                 msg = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if isinstance(v, float))
                 tqdm.write(f"epoch {epoch}: {msg}")
         return self.history

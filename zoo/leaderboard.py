@@ -165,18 +165,18 @@ def _g(v: float | None) -> str:
 PERCENT = {"accuracy", "sample_confident", "drawn", "corrupted"}
 
 
-def _fmt(k: str, v: float | None) -> str:
+def format_value(k: str, v: float | None) -> str:
     if v is None:
         return ""
     return f"{100 * v:.2f} %" if k in PERCENT else f"{v:.4g}"
 
 
-def _cell(r: dict[str, Any], k: str) -> str:
+def format_cell(r: dict[str, Any], k: str) -> str:
     """A metric as the markdown table shows it: value (interval); and the seeds' mean +- std."""
     v = r["metrics"].get(k)
     if v is None:
         return ""
-    text = _fmt(k, v)
+    text = format_value(k, v)
     if pair := r.get("intervals", {}).get(k):
         lo, hi = (f"{100 * x:.2f}" if k in PERCENT else f"{x:.4g}" for x in pair)
         text += f" ({lo}–{hi})"
@@ -184,6 +184,11 @@ def _cell(r: dict[str, Any], k: str) -> str:
         scale, unit = (100, " %") if k in PERCENT else (1, "")
         text += f"; {len(r['seeds'])} seeds {summary['mean'] * scale:.4g} ± {summary['std'] * scale:.2g}{unit}"
     return text
+
+
+def format_book(r: dict[str, Any]) -> str:
+    """The book's reference numbers for an entry (empty for the variants)."""
+    return ", ".join(f"{k} {format_value(k, v)}" for k, v in (r["book"] or {}).items())
 
 
 def to_markdown(rows: list[dict[str, Any]]) -> str:
@@ -202,9 +207,9 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
             "|" + "---|" * len(head),
         ]
         for r in mine:
-            book = ", ".join(f"{k} {_fmt(k, v)}" for k, v in (r["book"] or {}).items())
+            book = format_book(r)
             cells = [f"={r['rank']}" if r.get("tied") else str(r["rank"]), f"`{r['model']}`"]
-            cells += [_cell(r, k) for k in task.metrics]
+            cells += [format_cell(r, k) for k in task.metrics]
             cells += [
                 book,
                 f"{r['params']:,}" if r["params"] else "",

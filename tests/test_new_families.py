@@ -1,0 +1,153 @@
+"""The DCGAN and the character transformer: shapes, strict loading, the KV cache, GAN inversion and the
+latent task's sample metrics on tiny models."""
+
+import numpy as np
+import pytest
+import torch
+
+from training.evaluate import eval_latent, frechet_distance
+from zoo.hub import load_folder, save_checkpoint
+from zoo.models import AUTOENCODER_SCALE, DCGAN, MNIST_NORMALIZE, VAE, CharTransformer, MNISTModernCNN
+
+VOCAB = "\n abcdefghijklmnopqrstuvwxyz"
+
+
+def tiny_transformer(block_size: int = 16, tie: bool = True) -> CharTransformer:
+    torch.manual_seed(0)
+    return CharTransformer(len(VOCAB), 2, 2, 16, block_size, tie_weights=tie, vocab=VOCAB).eval()
+
+
+def test_transformer_shapes_and_causality():
+    m = tiny_transformer()
+    x = torch.randint(0, len(VOCAB), (3, 16))
+    logits, state = m(x)
+    assert logits.shape == (3, len(VOCAB), 16) and state is None  # (N, V, T) like the recurrent models
+    changed = x.clone()
+    changed[:, 10] = (changed[:, 10] + 1) % len(VOCAB)
+    # a change at position 10 leaves every earlier prediction exactly as it was
+    assert torch.equal(m(changed)[0][:, :, :10], logits[:, :, :10])
+    assert not torch.allclose(m(changed)[0][:, :, 10:], logits[:, :, 10:])
+
+
+def uncached_generate(m: CharTransformer, prompt: str, length: int, temperature: float, seed: int) -> str:
+    """Generation as the model would do it without a cache: the whole window recomputed for every character
+    (the window follows the same rule: when full, its last half is kept)."""
+    gen = torch.Generator().manual_seed(seed)
+    window = m.encode(prompt)[0].tolist()
+    out = []
+    with torch.inference_mode():
+        for _ in range(length):
+            logits = m._logits(torch.tensor([window]))[0, -1]
+            nxt = (
+                int(logits.argmax())
+                if temperature == 0
+                else int(torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=gen))
+            )
+            out.append(m.vocab[nxt])
+            if len(window) == m.block_size:
+                window = window[-(m.block_size // 2) :]
+            window.append(nxt)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.8])
+def test_kv_cache_generation_equals_generation_without_it(temperature):
+    m = tiny_transformer(block_size=16)
+    cached = "".join(m.generate("to be or", length=60, temperature=temperature, seed=3))
+    assert len(cached) == 60  # past the 16-position window more than once
+    assert cached == uncached_generate(m, "to be or", 60, temperature, seed=3)
+
+
+def test_chunked_run_equals_one_position_at_a_time():
+    m = tiny_transformer(block_size=16)
+    x = torch.randint(0, len(VOCAB), (2, 50))
+    with torch.inference_mode():
+        whole, _ = m.run(x)
+        state, steps = None, []
+        for i in range(50):
+            logits, state = m.run(x[:, i : i + 1], state)
+            steps.append(logits)
+    torch.testing.assert_close(torch.cat(steps, 1), whole, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("tie", [True, False])
+def test_transformer_roundtrip_is_strict_and_exact(tmp_path, tie):
+    m = tiny_transformer(tie=tie)
+    m.config = {**m.config, "name": "tiny-transformer", "task": "text"}
+    save_checkpoint(m, tmp_path, "tiny-transformer", "# tiny\n")
+    back = load_folder(tmp_path / "tiny-transformer")
+    x = torch.randint(0, len(VOCAB), (1, 16))
+    assert torch.equal(back(x)[0], m(x)[0])
+    assert ("head.weight" in back.state_dict()) is not tie
+
+
+def tiny_gan() -> DCGAN:
+    torch.manual_seed(0)
+    return DCGAN(hidden_dim=8, width=8, search_steps=150, input_scale=AUTOENCODER_SCALE).eval()
+
+
+def test_dcgan_shapes_and_prior():
+    g = tiny_gan()
+    z = g.sample_codes(5, torch.Generator().manual_seed(0))
+    assert z.shape == (5, 8)
+    out = g.decode(z)
+    assert out.shape == (5, 1, 28, 28) and out.abs().max() <= 1
+    with pytest.raises(ValueError, match="latent codes"):
+        g.decode(torch.zeros(2, 7))
+
+
+def test_gan_inversion_finds_a_code_that_decodes_close_to_the_image():
+    g = tiny_gan()
+    with torch.no_grad():
+        target = g.decode(torch.randn(2, 8, generator=torch.Generator().manual_seed(1)))
+        start = ((g.decode(torch.zeros(2, 8)) - target) ** 2).mean().item()  # the prior's mode
+        others = g.decode(torch.randn(32, 8, generator=torch.Generator().manual_seed(2)))
+        typical = ((others[:, None] - target[None]) ** 2).mean().item()  # a random code's error
+    with torch.inference_mode():  # the app calls it under inference mode
+        code = g.encode(target)
+        recon, code_again = g(target)
+        found = ((g.decode(code) - target) ** 2).mean().item()
+    assert found < start / 3 and found < typical / 5, (found, start, typical)
+    assert torch.equal(code, code_again)  # deterministic: the same image gives the same code
+    assert all(p.requires_grad for p in g.parameters())  # the search leaves the weights as it found them
+
+
+def test_frechet_distance_formula():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4000, 3))
+    assert frechet_distance(a, a) == pytest.approx(0, abs=1e-9)
+    # N(0, I) vs N(m, 4 I): |m|^2 + 3 * (1 + 4 - 2 * 2) = |m|^2 + 3
+    b = rng.normal(size=(200_000, 3)) * 2 + np.array([1.0, 0.0, 2.0])
+    c = rng.normal(size=(200_000, 3))
+    assert frechet_distance(c, b) == pytest.approx(5 + 3, rel=0.02)
+
+
+class OneClassDecoder(VAE):
+    """A collapsed generator: every code decodes to the same image."""
+
+    def decode(self, z):
+        img = torch.zeros(len(z), 1, 28, 28)
+        img[:, :, 6:22, 13:15] = 1.0  # a '1'
+        return img * 2 - 1
+
+
+def test_sample_metrics_see_a_collapsed_generator():
+    torch.manual_seed(0)
+    judge = MNISTModernCNN(8, normalize=MNIST_NORMALIZE).eval()
+    judge.config = {**judge.config, "name": "tiny-judge", "weights_sha256": "tiny"}
+    collapsed = OneClassDecoder(28, input_scale=AUTOENCODER_SCALE).eval()
+    varied = VAE(28, input_scale=AUTOENCODER_SCALE).eval()
+    c = eval_latent(collapsed, judge, n_samples=2000).metrics
+    v = eval_latent(varied, judge, n_samples=2000).metrics
+    assert c["sample_diversity"] == pytest.approx(0.0)  # one class: zero entropy
+    assert 0 <= v["sample_diversity"] <= 1
+    assert {"frechet", "sample_score", "sample_confident", "mse"} <= set(c)
+    assert c["frechet"] > 0
+
+
+def test_gan_gets_no_mse():
+    torch.manual_seed(0)
+    judge = MNISTModernCNN(8, normalize=MNIST_NORMALIZE).eval()
+    judge.config = {**judge.config, "name": "tiny-judge", "weights_sha256": "tiny2"}
+    ev = eval_latent(tiny_gan(), judge, n_samples=1000)
+    assert "mse" not in ev.metrics and "frechet" in ev.intervals()
