@@ -56,6 +56,7 @@ def main(src: str) -> int:
                 "samples_per_s": last.get("samples_per_s"),
                 "epoch_seconds": last.get("seconds"),
                 "device": info["device"],
+                "command": info["command"],
                 "verified_on_cpu": verified.get(folder.name, False),
                 **{k: metrics[k] for k in metrics if "_" not in k or k == "bits_per_char"},
             }
