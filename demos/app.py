@@ -277,12 +277,14 @@ def text_tab(z: Zoo) -> gr.Dropdown:
     texts = z.by_task.get("text", [])
     with gr.Row():
         with gr.Column():
-            text_model = gr.Dropdown(texts, value=texts[0] if texts else None, label="Model")
-            prompt = gr.Textbox("ROMEO:\n", label="Prompt", lines=3, elem_id="text-prompt")
-            length = gr.Slider(1, MAX_LENGTH, 300, step=1, label="Length (characters)", elem_id="text-length")
-            temperature = gr.Slider(0, 2, 0.8, step=0.05, label="Temperature (0 = greedy)")
-            top_k = gr.Slider(0, 100, 0, step=1, label="Top-k (0 = off)")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
+            text_model = gr.Dropdown(texts, value=texts[0] if texts else None, label="Model (ranked best first)")
+            prompt = gr.Textbox("ROMEO:\n", label="Prompt (the text to continue)", lines=3, elem_id="text-prompt")
+            length = gr.Slider(
+                1, MAX_LENGTH, 300, step=1, label="Length (1 to 2,000 characters)", elem_id="text-length"
+            )
+            temperature = gr.Slider(0, 2, 0.8, step=0.05, label="Temperature (0 = greedy, up to 2)")
+            top_k = gr.Slider(0, 100, 0, step=1, label="Top-k (0 = off, up to 100)")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed (0 to 4,294,967,295)")
             go = gr.Button("Generate", variant="primary", elem_id="text-go")
         with gr.Column():
             generated = gr.Textbox(label="Generated text", lines=18, elem_id="text-out")
@@ -678,7 +680,7 @@ def houses_tab(z: Zoo, demo: gr.Blocks) -> gr.Dropdown:
             gr.Number(m, label=n, info=FEATURE_DOCS.get(n), min_width=100) for n, m in zip(names, medians, strict=True)
         ]
     with gr.Row():
-        house_model = gr.Dropdown(["all", *houses], value="all", label="Model")
+        house_model = gr.Dropdown(["all", *houses], value="all", label="Model (or all)")
         price_btn = gr.Button("Predict", variant="primary")
     prices = gr.Dataframe(headers=["model", "predicted MEDV ($1000s)"], label="Predictions")
 

@@ -335,6 +335,13 @@ class TextModel(PyTorchModel):
     """Shared text helpers: the vocabulary (sorted, saved in config.json) and sampling."""
 
     vocab: str
+    vocab_size: int
+
+    def _set_vocab(self, vocab: str, vocab_size: int) -> None:
+        """Keep the vocabulary (its characters in index order), refusing one that disagrees with the size."""
+        if vocab and len(vocab) != vocab_size:
+            raise ValueError(f"vocab has {len(vocab)} characters but vocab_size is {vocab_size}")
+        self.vocab, self.vocab_size = vocab, vocab_size
 
     def encode(self, text: str) -> tuple[Tensor, str]:
         """Characters -> indices; returns the indices and the characters skipped as out-of-vocabulary."""
@@ -403,10 +410,7 @@ class NextCharacterModel(TextModel):
 
     def __init__(self, vocab_size: int, hidden_size: int = 256, sequence_length: int = 25, vocab: str = "") -> None:
         super().__init__()
-        if vocab and len(vocab) != vocab_size:
-            raise ValueError(f"vocab has {len(vocab)} characters but vocab_size is {vocab_size}")
-        self.vocab = vocab
-        self.vocab_size = vocab_size
+        self._set_vocab(vocab, vocab_size)
         self.sequence_length = sequence_length
         self.lstm = LSTMLayer(sequence_length, vocab_size, hidden_size, vocab_size)
 
@@ -437,10 +441,7 @@ class CharRNN(TextModel):
         super().__init__()
         if cell not in ("lstm", "gru"):
             raise ValueError(f"cell must be 'lstm' or 'gru', got {cell!r}")
-        if vocab and len(vocab) != vocab_size:
-            raise ValueError(f"vocab has {len(vocab)} characters but vocab_size is {vocab_size}")
-        self.vocab = vocab
-        self.vocab_size = vocab_size
+        self._set_vocab(vocab, vocab_size)
         self.embed = nn.Embedding(vocab_size, embedding_dim)
         rnn = nn.LSTM if cell == "lstm" else nn.GRU
         between = drop_prob if num_layers > 1 else 0.0
@@ -543,9 +544,8 @@ class CharTransformer(TextModel):
         vocab: str = "",
     ) -> None:
         super().__init__()
-        if vocab and len(vocab) != vocab_size:
-            raise ValueError(f"vocab has {len(vocab)} characters but vocab_size is {vocab_size}")
-        self.vocab, self.vocab_size, self.block_size = vocab, vocab_size, block_size
+        self._set_vocab(vocab, vocab_size)
+        self.block_size = block_size
         self.n_layer, self.n_head, self.n_embd = n_layer, n_head, n_embd
         self.tok = nn.Embedding(vocab_size, n_embd)
         self.pos = nn.Embedding(block_size, n_embd)
