@@ -242,7 +242,13 @@ def digits_tab(z: Zoo) -> gr.Dropdown:
         """
         return flag(z, image, right_digit, model)
 
-    flag_btn.click(flag_digit, [pad, right, digit_model], flag_note, api_name="flag_digit")
+    def flag_drawing(drawing: Any, picture: Any, right_digit: str | None, model: str) -> str:
+        return flag(z, drawing if drawing is not None else picture, right_digit, model)
+
+    flag_btn.click(flag_drawing, [pad, upload, right, digit_model], flag_note, api_visibility="private")
+    # programs and MCP clients send a plain image: the public endpoint lives on a trigger people do not see
+    flag_api = gr.Button(visible=False)
+    flag_api.click(flag_digit, [upload, right, digit_model], flag_note, api_name="flag_digit")
     return digit_model
 
 
@@ -382,6 +388,13 @@ def latent_tab(z: Zoo, demo: gr.Blocks) -> gr.Dropdown:
             gr.Markdown("**Decoded**")
             decoded = gr.HTML(elem_id="latent-image")
             latent_pad = sketchpad("Draw a digit to encode", 280, 14, "latent-pad")
+            latent_upload = gr.Image(
+                label="…or upload a picture to encode",
+                type="numpy",
+                image_mode="RGBA",
+                sources=["upload", "clipboard"],
+                height=120,
+            )
     with gr.Row():
         a_digit = gr.Dropdown([str(i) for i in range(10)], value="3", label="Interpolate from digit")
         b_digit = gr.Dropdown([str(i) for i in range(10)], value="8", label="to digit")
@@ -444,7 +457,15 @@ def latent_tab(z: Zoo, demo: gr.Blocks) -> gr.Dropdown:
     )
     gr.on([demo.load, latent_model.change], encoder_note, latent_model, note, api_visibility="private")
     gr.api(decode_latent, api_name="decode_latent", concurrency_limit=LIMIT)
-    enc_btn.click(encode_digit, [latent_pad, latent_model], sliders, api_name="encode_digit").then(
+
+    def encode_sketch(image: Any, model: str) -> list[float]:
+        return encode(z, model, image)
+
+    # the public endpoint takes a plain image (what programs and MCP clients send); the pad's button is the UI's
+    latent_upload.upload(encode_digit, [latent_upload, latent_model], sliders, api_name="encode_digit").then(
+        show_code, [latent_model, *sliders], decoded, api_visibility="private"
+    )
+    enc_btn.click(encode_sketch, [latent_pad, latent_model], sliders, api_visibility="private").then(
         show_code, [latent_model, *sliders], decoded, api_visibility="private"
     )
     for button, pick in ((rand, random_code), (zero, zero_code), (from_test, mnist_code)):

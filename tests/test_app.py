@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.app_process import picture, sketch
+from bench.app_process import picture
 from training.drawn import human_drawing
 
 pytestmark = pytest.mark.app
@@ -103,7 +103,7 @@ def test_decode_and_encode_latent(client, tmp_path, mnist_sample):
     images, labels = mnist_sample
     path = tmp_path / "two.png"
     human_drawing(images[int(np.flatnonzero(labels == 2)[0])], np.random.default_rng(3), 500).save(path)
-    code = client.predict(image=sketch(path), model="vae-28", api_name="/encode_digit")
+    code = client.predict(image=picture(path), model="vae-28", api_name="/encode_digit")
     assert len(code) == 28 and all(isinstance(v, float) for v in code)
     again = np.array(client.predict(code=code, model="vae-28", api_name="/decode_latent"))
     assert again.shape == (28, 28)
@@ -130,7 +130,7 @@ def test_gan_decodes_any_code_and_searches_for_a_drawing(client, tmp_path, mnist
     images, labels = mnist_sample
     path = tmp_path / "seven.png"
     human_drawing(images[int(np.flatnonzero(labels == 7)[0])], np.random.default_rng(3), 500).save(path)
-    found = client.predict(image=sketch(path), model="dcgan-28", api_name="/encode_digit")
+    found = client.predict(image=picture(path), model="dcgan-28", api_name="/encode_digit")
     assert len(found) == 28 and max(abs(v) for v in found) <= 4  # searched within the prior's range
 
 

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 import zoo
-from bench.app_process import picture, sketch
+from bench.app_process import picture
 
 ZEROS = [0.0] * 28
 
@@ -115,7 +115,7 @@ APP_CASES = [
     (
         "encode-blank",
         "/encode_digit",
-        lambda t: dict(image=sketch(_png(t, "b.png", Image.new("RGBA", (300, 300))))),
+        lambda t: dict(image=picture(_png(t, "b.png", Image.new("RGBA", (300, 300))))),
         "draw a digit to encode first",
     ),
     (
@@ -124,23 +124,23 @@ APP_CASES = [
         lambda t: dict(task="speech"),
         "unknown task .speech.; tasks: digits, text, latent, houses",
     ),
-    ("flag-without-digit", "/flag_digit", lambda t: dict(image=sketch(_digit(t))), "choose the right digit (0-9)"),
+    ("flag-without-digit", "/flag_digit", lambda t: dict(image=picture(_digit(t))), "choose the right digit (0-9)"),
     (
         "flag-digit-12",
         "/flag_digit",
-        lambda t: dict(image=sketch(_digit(t)), right_digit="12"),
+        lambda t: dict(image=picture(_digit(t)), right_digit="12"),
         "12 is not in the list of choices",
     ),
     (
         "flag-blank",
         "/flag_digit",
-        lambda t: dict(image=sketch(_png(t, "b.png", Image.new("RGBA", (300, 300)))), right_digit="3"),
+        lambda t: dict(image=picture(_png(t, "b.png", Image.new("RGBA", (300, 300)))), right_digit="3"),
         "draw a digit first",
     ),
     (
         "flag-unknown-model",
         "/flag_digit",
-        lambda t: dict(image=sketch(_digit(t)), right_digit="1", model="x"),
+        lambda t: dict(image=picture(_digit(t)), right_digit="1", model="x"),
         "x is not in",
     ),
     ("rooms-negative", "/predict_price", lambda t: dict(rm=-40.0), "RM must lie between"),

@@ -56,18 +56,18 @@ def test_flags_are_committed_to_a_dataset_repo_in_batches(tmp_path, hub_server, 
 
 @pytest.mark.app
 def test_the_app_keeps_a_flagged_drawing(client, app, tmp_path, mnist_sample):
-    from bench.app_process import sketch
+    from bench.app_process import picture
     from training.drawn import human_drawing
 
     images, labels = mnist_sample
     path = tmp_path / "five.png"
     human_drawing(images[int(np.flatnonzero(labels == 5)[0])], np.random.default_rng(2), 400).save(path)
-    note = client.predict(image=sketch(path), right_digit="5", model="mnist-mlp", api_name="/flag_digit")
+    note = client.predict(image=picture(path), right_digit="5", model="mnist-mlp", api_name="/flag_digit")
     assert "Saved" in note and "`mnist-mlp`" in note
     rows = FlagStore(app.flags).records()
     assert rows[-1]["label"] == 5 and rows[-1]["model"] == "mnist-mlp"
     with pytest.raises(Exception, match="choose the right digit"):
-        client.predict(image=sketch(path), right_digit=None, model="mnist-mlp", api_name="/flag_digit")
+        client.predict(image=picture(path), right_digit=None, model="mnist-mlp", api_name="/flag_digit")
     assert len(FlagStore(app.flags).records()) == len(rows)  # refused: nothing written
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 
 import numpy as np
 import pytest
@@ -53,8 +54,12 @@ def test_generate_text_and_classify_digit_as_tools(app, tmp_path, mnist_sample):
     async def work(session):
         text = await session.call_tool("generate_text", {"prompt": "ROMEO:", "length": 40, "seed": 1})
         digit = await session.call_tool("classify_digit", {"image": data_url})
-        return _text(text), _text(digit)
+        code = await session.call_tool("encode_digit", {"image": data_url, "model": "vae-28"})
+        kept = await session.call_tool("flag_digit", {"image": data_url, "right_digit": "3", "model": "mnist-mlp"})
+        return _text(text), _text(digit), _text(code), _text(kept)
 
-    text, digit = _mcp(app, work)
+    text, digit, code, kept = _mcp(app, work)
+    assert "Saved" in kept
+    assert len(json.loads(code)) == 28, code[:300]  # every tool that takes an image takes a plain one
     assert "ROMEO:" in text
     assert "Read as **3**" in digit or '"label": "3"' in digit, digit[:500]
