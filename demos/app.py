@@ -105,6 +105,12 @@ def sketchpad(label: str, side: int, brush: int, elem_id: str) -> gr.Sketchpad:
     )
 
 
+def picture_input(label: str, height: int) -> gr.Image:
+    """An image upload (file or clipboard) read as RGBA pixels: what the public endpoints that read images take
+    (programs and MCP clients send a file, a URL or base64)."""
+    return gr.Image(label=label, type="numpy", image_mode="RGBA", sources=["upload", "clipboard"], height=height)
+
+
 def read_digit(image: Any) -> np.ndarray | None:
     """The drawing as a 28x28 MNIST digit (None when blank); unreadable images become a gr.Error."""
     try:
@@ -160,13 +166,7 @@ def digits_tab(z: Zoo) -> gr.Dropdown:
     with gr.Row():
         with gr.Column():
             pad = sketchpad("Draw a digit", 400, 18, "digit-pad")
-            upload = gr.Image(
-                label="…or upload a picture of a digit",
-                type="numpy",
-                image_mode="RGBA",
-                sources=["upload", "clipboard"],
-                height=160,
-            )
+            upload = picture_input("…or upload a picture of a digit", 160)
             digit_model = gr.Dropdown(
                 digits, value=digits[0] if digits else None, label="Model (ranked best first)", elem_id="digits-model"
             )
@@ -388,13 +388,7 @@ def latent_tab(z: Zoo, demo: gr.Blocks) -> gr.Dropdown:
             gr.Markdown("**Decoded**")
             decoded = gr.HTML(elem_id="latent-image")
             latent_pad = sketchpad("Draw a digit to encode", 280, 14, "latent-pad")
-            latent_upload = gr.Image(
-                label="…or upload a picture to encode",
-                type="numpy",
-                image_mode="RGBA",
-                sources=["upload", "clipboard"],
-                height=120,
-            )
+            latent_upload = picture_input("…or upload a picture to encode", 120)
     with gr.Row():
         a_digit = gr.Dropdown([str(i) for i in range(10)], value="3", label="Interpolate from digit")
         b_digit = gr.Dropdown([str(i) for i in range(10)], value="8", label="to digit")
