@@ -53,13 +53,6 @@ class RunningApp:
             self.proc.kill()
 
 
-def sketch(path) -> dict:
-    """A sketchpad value as gradio_client sends it: the drawing as the composite."""
-    from gradio_client import handle_file
-
-    return {"background": None, "layers": [], "composite": handle_file(str(path))}
-
-
 def picture(path) -> object:
     """An image file as gradio_client sends it to ``/classify_digit``."""
     from gradio_client import handle_file
