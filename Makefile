@@ -51,7 +51,7 @@ bench: $(VENV)/.dev
 
 # the README's model table comes from the leaderboard, never typed by hand
 readme-table: $(VENV)/.dev
-	$(PY) -m zoo leaderboard --markdown > .leaderboard.md
+	$(PY) -m zoo leaderboard --markdown --zoo-only > .leaderboard.md
 	$(PY) -c "import re,pathlib; p=pathlib.Path('README.md'); t=p.read_text(); \
 	s=pathlib.Path('.leaderboard.md').read_text(); \
 	p.write_text(re.sub(r'(<!-- leaderboard:start -->\n).*?(<!-- leaderboard:end -->)', lambda m: m.group(1)+s+m.group(2), t, flags=re.S))"

@@ -16,6 +16,11 @@ def _entry(family: str, variant: str, pretrained: bool, **kwargs):
     from zoo.catalog import ENTRIES, canonical, family_entries
 
     name = canonical(variant)
+    submitted = zoo.hub.submitted_folder(name)  # a finished submission (python -m zoo submit) of this family
+    if submitted is not None and pretrained:
+        architecture = zoo.hub.read_config(submitted)["architecture"]
+        if family in {e.family for e in ENTRIES.values() if e.architecture == architecture}:
+            return zoo.load(name, **kwargs)
     if name not in ENTRIES or ENTRIES[name].family != family:
         raise ValueError(f"variant {variant!r} is not a {family} model; choose one of {family_entries(family)}")
     if pretrained:

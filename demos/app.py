@@ -7,10 +7,15 @@ Public API names (for ``gradio_client``): /classify_digit, /generate_text, /deco
 from __future__ import annotations
 
 import base64
+import html
 import inspect
 import io
 import math
 import os
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +32,7 @@ LATENT_DIM = 28
 MAX_LENGTH = 2000
 MAX_PROMPT = 10_000
 LIMIT = 4  # concurrent runs per event
+KEEP_SUBMITTED = 4  # submitted models kept loaded (least recently used first out)
 
 # Gradio's sketchpad starts with no tool selected ("select the draw tool to start"); a person expects to
 # draw at once, so the brush is picked for them whenever a sketchpad appears (tabs render lazily).
@@ -43,21 +49,25 @@ ARM_BRUSH_JS = """
 
 @dataclass
 class Zoo:
-    """Every model, loaded once and shared by all sessions, grouped by task in leaderboard order."""
+    """Every model, grouped by task in leaderboard order: the zoo's own loaded once and shared by all sessions,
+    submitted ones (``python -m zoo submit``, the Submit tab) loaded on first use, the last few kept."""
 
+    source: str = "embedded"
     models: dict[str, zoo.PyTorchModel] = field(default_factory=dict)
     by_task: dict[str, list[str]] = field(default_factory=dict)
     board: list[dict[str, Any]] = field(default_factory=list)
     samples: tuple[np.ndarray, np.ndarray] | None = None
     sample_codes: dict[tuple[str, int], list[float]] = field(default_factory=dict)  # searched codes are slow
+    submitted: OrderedDict[str, zoo.PyTorchModel] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def load(cls, source: str = "embedded") -> Zoo:
-        board = zoo.leaderboard(source="embedded") if source == "embedded" else zoo.leaderboard(source="hf")
-        z = cls(board=board)
-        for row in board:
-            z.models[row["model"]] = zoo.load(row["model"], source=source)
-            z.by_task.setdefault(row["task"], []).append(row["model"])
+        z = cls(source=source)
+        z.refresh()
+        for row in z.board:
+            if row["origin"] == "zoo":
+                z.models[row["model"]] = zoo.load(row["model"], source=source)
         sample = ASSETS / "mnist_sample.npz"
         if sample.is_file():
             with np.load(sample) as f:
@@ -69,11 +79,30 @@ class Zoo:
             raise gr.Error("no MNIST sample is shipped with this app")
         return self.samples
 
+    def refresh(self) -> None:
+        """Re-read the ranking (a submission finished)."""
+        board = zoo.leaderboard(source=self.source)
+        by_task: dict[str, list[str]] = {}
+        for row in board:
+            by_task.setdefault(row["task"], []).append(row["model"])
+        self.board, self.by_task = board, by_task
+
+    def row(self, name: str | None) -> dict[str, Any] | None:
+        return next((r for r in self.board if r["model"] == name), None)
+
     def get(self, name: str, task: str) -> zoo.PyTorchModel:
         names = self.by_task.get(task, [])
         if name not in names:
             raise gr.Error(f"unknown {task} model {name!r}; choose one of: {', '.join(names)}")
-        return self.models[name]
+        if name in self.models:
+            return self.models[name]
+        with self.lock:
+            if name not in self.submitted:
+                self.submitted[name] = zoo.load(name)
+                while len(self.submitted) > KEEP_SUBMITTED:
+                    self.submitted.popitem(last=False)
+            self.submitted.move_to_end(name)
+            return self.submitted[name]
 
 
 # ------------------------------------------------------------------------------------------ images
@@ -109,6 +138,12 @@ def picture_input(label: str, height: int) -> gr.Image:
     """An image upload (file or clipboard) read as RGBA pixels: what the public endpoints that read images take
     (programs and MCP clients send a file, a URL or base64)."""
     return gr.Image(label=label, type="numpy", image_mode="RGBA", sources=["upload", "clipboard"], height=height)
+
+
+def model_picker(names: list[str], label: str, **kwargs: Any) -> gr.Dropdown:
+    """The zoo's models of a task, best first. Names outside the list reach the handler, which checks them
+    against the current ranking: a model submitted after the app started can be used by name."""
+    return gr.Dropdown(names, value=names[0] if names else None, label=label, allow_custom_value=True, **kwargs)
 
 
 def read_digit(image: Any) -> np.ndarray | None:
@@ -167,9 +202,7 @@ def digits_tab(z: Zoo) -> gr.Dropdown:
         with gr.Column():
             pad = sketchpad("Draw a digit", 400, 18, "digit-pad")
             upload = picture_input("…or upload a picture of a digit", 160)
-            digit_model = gr.Dropdown(
-                digits, value=digits[0] if digits else None, label="Model (ranked best first)", elem_id="digits-model"
-            )
+            digit_model = model_picker(digits, "Model (ranked best first)", elem_id="digits-model")
             gr.Markdown(default_digits_note(z), elem_id="digit-default")
         with gr.Column():
             with gr.Row():
@@ -178,7 +211,7 @@ def digits_tab(z: Zoo) -> gr.Dropdown:
             gr.Markdown("**What the model saw** (28x28, as MNIST was made)")
             seen = gr.HTML(elem_id="digit-seen")
             hint = gr.Markdown("Draw a digit (0-9) on the canvas; it is read as you draw.")
-            compare = gr.Dropdown(["none", *digits], value="none", label="Compare with", elem_id="digit-compare")
+            compare = model_picker(["none", *digits], "Compare with", elem_id="digit-compare")
             with gr.Accordion("The model got it wrong?", open=False, elem_id="digit-flag"):
                 gr.Markdown(
                     "Only if you choose to: your drawing, the 28x28 the model saw and the digit you give are saved "
@@ -283,7 +316,7 @@ def text_tab(z: Zoo) -> gr.Dropdown:
     texts = z.by_task.get("text", [])
     with gr.Row():
         with gr.Column():
-            text_model = gr.Dropdown(texts, value=texts[0] if texts else None, label="Model (ranked best first)")
+            text_model = model_picker(texts, "Model (ranked best first)")
             prompt = gr.Textbox("ROMEO:\n", label="Prompt (the text to continue)", lines=3, elem_id="text-prompt")
             length = gr.Slider(
                 1, MAX_LENGTH, 300, step=1, label="Length (1 to 2,000 characters)", elem_id="text-length"
@@ -365,7 +398,7 @@ def latent_tab(z: Zoo, demo: gr.Blocks) -> gr.Dropdown:
     latents = z.by_task.get("latent", [])
     with gr.Row():
         with gr.Column(scale=2):
-            latent_model = gr.Dropdown(latents, value=latents[0] if latents else None, label="Decoder")
+            latent_model = model_picker(latents, "Decoder")
             gr.Markdown(
                 "The book autoencoder's codes lie in [-1, 1] (Tanh outputs), so most of the cube "
                 "decodes to noise; the VAE's codes follow N(0, 1) and decode to digits, blurred; the DCGAN "
@@ -554,20 +587,28 @@ def model_card(z: Zoo, name: str) -> str:
     """A model's card (its README.md without the YAML header), shown as markdown with HTML sanitised."""
     from zoo.hub import embedded_dir
 
-    if name not in z.models:
+    row = z.row(name)
+    if row is None:
         raise gr.Error(f"unknown model {name!r}")
-    path = embedded_dir() / name / "README.md"
+    submitted = row["origin"] == "submitted"
+    path = (
+        (zoo.hub.submitted_folder(name) or Path()) / "README.md" if submitted else embedded_dir() / name / "README.md"
+    )
     text = path.read_text(encoding="utf-8") if path.is_file() else f"# {name}\n\nNo card shipped with this model."
     if text.startswith("---"):
         text = text.split("---", 2)[-1]
+    if submitted:  # someone else's words: shown as text, never as HTML
+        where = f"[{row['source']}]({row['source_url']})" if row.get("source_url") else row["source"]
+        return f"*Submitted ({where}); evaluated by this project's code.*\n\n" + html.escape(text.strip())
     return text.strip()
 
 
-def leaderboard_tab(z: Zoo, demo: gr.Blocks) -> tuple[gr.Button, gr.State]:
+def leaderboard_tab(z: Zoo, demo: gr.Blocks) -> tuple[gr.Button, gr.State, Any]:
     gr.Markdown(
         "Ranked per task by metrics the project recomputes on the real test sets "
         "(`python -m training evaluate --verify`); '=' marks a rank shared with the row above (their 95 % "
-        "intervals overlap). Click a column to sort, a row to read its model card."
+        "intervals overlap). Submitted models (the Submit tab) are ranked beside the zoo's: the *from* column "
+        "says which. Click a column to sort, a row to read its model card."
     )
     with gr.Row():
         task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label="Task", scale=1)
@@ -611,14 +652,14 @@ def leaderboard_tab(z: Zoo, demo: gr.Blocks) -> tuple[gr.Button, gr.State]:
     def pick_row(evt: gr.SelectData):
         row = evt.row_value or []  # the clicked row as shown (sorted or filtered in the browser)
         name = row[1] if len(row) > 1 else None
-        if name not in z.models:
+        if z.row(name) is None:
             return None, "Select a row to read its model card.", gr.Button(visible=False), ""
         return name, f"### `{name}`", gr.Button(f"Try {name}", visible=True), model_card(z, name)
 
     gr.api(leaderboard, api_name="leaderboard")
     gr.on([task_pick.change, search.change], show_board, [task_pick, search], [table, plot], api_visibility="private")
     table.select(pick_row, None, [chosen, card_title, try_it, card], api_visibility="private")
-    return try_it, chosen
+    return try_it, chosen, (show_board, [task_pick, search], [table, plot])
 
 
 # ----------------------------------------------------------------------------------------- figures
@@ -670,7 +711,7 @@ def predict_prices(z: Zoo, names: list[str], values: tuple, model_name: str = "a
         raise gr.Error(f"{len(names)} features are needed ({', '.join(names)}), got {len(values)}")
     houses = z.by_task.get("houses", [])
     chosen = houses if model_name == "all" else [z.get(model_name, "houses").config["name"]]
-    for name, v, (lo, hi) in zip(names, values, feature_ranges(z.models[houses[0]].config), strict=True):
+    for name, v, (lo, hi) in zip(names, values, feature_ranges(z.get(houses[0], "houses").config), strict=True):
         if v is None or not math.isfinite(v):
             raise gr.Error(f"{name} must be a finite number, got {v}")
         if not lo <= v <= hi:
@@ -680,14 +721,14 @@ def predict_prices(z: Zoo, names: list[str], values: tuple, model_name: str = "a
             )
     out = []
     for name in chosen:
-        model = z.models[name]
+        model = z.get(name, "houses")
         out.append([name, round(float(model(model.scale(values))[0]), 2)])
     return out
 
 
 def houses_tab(z: Zoo, demo: gr.Blocks) -> gr.Dropdown:
     houses = z.by_task.get("houses", [])
-    ref = z.models[houses[0]].config if houses else {}
+    ref = z.get(houses[0], "houses").config if houses else {}
     names = ref.get("feature_names", [])
     medians = ref.get("feature_medians") or [0.0] * len(names)
     with gr.Row():
@@ -695,7 +736,7 @@ def houses_tab(z: Zoo, demo: gr.Blocks) -> gr.Dropdown:
             gr.Number(m, label=n, info=FEATURE_DOCS.get(n), min_width=100) for n, m in zip(names, medians, strict=True)
         ]
     with gr.Row():
-        house_model = gr.Dropdown(["all", *houses], value="all", label="Model (or all)")
+        house_model = model_picker(["all", *houses], "Model (or all)")
         price_btn = gr.Button("Predict", variant="primary")
     prices = gr.Dataframe(headers=["model", "predicted MEDV ($1000s)"], label="Predictions")
 
@@ -727,7 +768,126 @@ def houses_tab(z: Zoo, demo: gr.Blocks) -> gr.Dropdown:
 
 
 # -------------------------------------------------------------------------------------------- build
-def build(z: Zoo) -> gr.Blocks:
+# ------------------------------------------------------------------------------------------ submit
+SUBMIT_INTRO = """Rank your own model beside the book's. Give a Hub model (`ORG/NAME`, optionally `@REVISION`) or
+upload its three files. The gates answer at once, reading only JSON, the weights' safetensors header and the card
+(no code of yours runs): a zoo architecture with its constructor arguments in `config.json`; `model.safetensors`
+with the sha256 the config declares and the shapes the config builds (at most 100 MB, finite numbers); a
+`README.md` with a license and at least 200 characters on how it was trained; a name of your own. Then the
+project's own evaluation runs (the test splits and metrics of the zoo's entries), one submission at a time, and the
+row appears in the Leaderboard tab. Variants of the zoo's recipes:
+`python -m training train RECIPE --name NEW-NAME`."""
+SUBMISSION_HEADERS = ["model", "task", "status", "detail", "source", "submitted"]
+
+
+def uploaded(files: list[str], into: Path) -> Path:
+    """The three uploaded files, by their own names, in a folder of their own."""
+    names = {Path(f).name: f for f in files}
+    wanted = set(zoo.hub.HUB_FILES)
+    if set(names) != wanted or len(files) != len(wanted):
+        got = ", ".join(sorted(names)) or "nothing"
+        raise gr.Error(f"upload exactly {', '.join(sorted(wanted))} (got {got})")
+    for name, path in names.items():
+        shutil.copyfile(path, into / name)
+    return into
+
+
+def admit(worker: Any, hub_source: str, files: list[str] | None, name: str) -> str:
+    """The gates' verdict at once; a submission that passes waits in the evaluation queue."""
+    from zoo.submissions import SubmissionError, check, fetch
+
+    hub_source, name = (hub_source or "").strip(), (name or "").strip() or None
+    if bool(hub_source) == bool(files):
+        raise gr.Error("give a Hub model (ORG/NAME) or upload the three files: one of the two")
+    with tempfile.TemporaryDirectory(prefix="dlfs-submit-") as tmp:
+        try:
+            if hub_source:
+                source = hub_source if hub_source.startswith("hf:") else f"hf:{hub_source}"
+                folder, where = fetch(source, Path(tmp))
+            else:
+                folder, where = uploaded(files or [], Path(tmp)), {"source": "upload"}
+            checked = check(folder, name, worker.store, **where)
+            key = worker.store.admit(checked, folder)
+        except SubmissionError as e:
+            raise gr.Error(str(e)) from None
+    position = worker.enqueue(key)
+    return (
+        f"**{checked.name}** passed the gates ({checked.params:,} parameters, a {checked.task} model). "
+        f"Queued for evaluation at position {position}; the table below follows it."
+    )
+
+
+def submission_rows(worker: Any) -> list[list[str]]:
+    rows = []
+    for r in worker.status():
+        status = r["status"]
+        if status == "pending":
+            detail = f"position {r['position']} in the queue" if r["position"] else "waiting"
+        elif status == "running":
+            detail = "evaluating" + (f": {r['progress']}" if r.get("progress") else "")
+        elif status == "failed":
+            detail = r.get("reason") or ""
+        else:
+            detail = "ranked: see the Leaderboard tab"
+        rows.append([r["model"], r["task"], status, detail, r["source"], r["submitted_at"]])
+    return rows
+
+
+def submit_tab(worker: Any) -> tuple[Any, list, list]:
+    gr.Markdown(SUBMIT_INTRO)
+    with gr.Row():
+        hub_source = gr.Textbox("", label="A Hub model: ORG/NAME or ORG/NAME@REVISION", elem_id="submit-hub")
+        files = gr.File(
+            label="…or upload config.json, model.safetensors and README.md",
+            file_count="multiple",
+            type="filepath",
+            elem_id="submit-files",
+        )
+    name = gr.Textbox("", label="Name on the leaderboard (optional: config.json's name)", elem_id="submit-name")
+    button = gr.Button("Submit", variant="primary", elem_id="submit-button")
+    verdict = gr.Markdown(elem_id="submit-verdict")
+    table = gr.Dataframe(
+        headers=SUBMISSION_HEADERS,
+        value=submission_rows(worker),
+        label="Submissions, newest first",
+        interactive=False,
+        wrap=True,
+        elem_id="submissions-table",
+    )
+    timer = gr.Timer(2.0, active=False)
+
+    def submit_model(hub_source: str = "", files: list[str] | None = None, name: str = "") -> str:
+        """Submit a checkpoint to be checked, evaluated by the project's code and ranked beside the zoo's models.
+
+        Args:
+            hub_source: a Hugging Face model repo, ORG/NAME or ORG/NAME@REVISION (or leave empty and upload files).
+            files: config.json, model.safetensors and README.md of the checkpoint (or leave empty and give hub_source).
+            name: the name to rank it under (default: config.json's name); lowercase letters, digits and '-'.
+        """
+        return admit(worker, hub_source, files, name)
+
+    def submissions() -> list[dict[str, Any]]:
+        """Every submission, newest first, with its status (pending, running, finished or failed with the reason)
+        and its position in the evaluation queue."""
+        return worker.status()
+
+    def show_queue():
+        rows = submission_rows(worker)
+        return rows, gr.Timer(active=any(r[2] in ("pending", "running") for r in rows))
+
+    button.click(submit_model, [hub_source, files, name], verdict, api_name="submit_model").then(
+        show_queue, None, [table, timer], api_visibility="private"
+    )
+    timer.tick(show_queue, None, [table, timer], api_visibility="private")
+    gr.api(submissions, api_name="submissions")
+    return show_queue, [], [table, timer]
+
+
+def picker_choices(z: Zoo, task: str) -> list[str]:
+    return ["all", *z.by_task.get(task, [])] if task == "houses" else z.by_task.get(task, [])
+
+
+def build(z: Zoo, worker: Any = None) -> gr.Blocks:
     with gr.Blocks(title="dlfs-zoo: Deep Learning from Scratch, chapter 7") as demo:
         gr.Markdown(
             "# dlfs-zoo\nThe models of *Deep Learning from Scratch* (Weidman, 2019), chapter 7, "
@@ -740,12 +900,23 @@ def build(z: Zoo) -> gr.Blocks:
                 pickers["text"] = text_tab(z)
             with gr.Tab("Latent", id="latent"):
                 pickers["latent"] = latent_tab(z, demo)
-            with gr.Tab("Leaderboard", id="leaderboard"):
-                try_it, chosen = leaderboard_tab(z, demo)
+            with gr.Tab("Leaderboard", id="leaderboard") as board_tab:
+                try_it, chosen, show_board = leaderboard_tab(z, demo)
             with gr.Tab("Chapter figures", id="figures"):
                 figures_tab(z)
             with gr.Tab("Houses", id="houses"):
                 pickers["houses"] = houses_tab(z, demo)
+            with gr.Tab("Submit", id="submit") as queue_tab:
+                show_queue = submit_tab(worker or submission_worker(z))
+
+        def refresh_pickers():
+            """Submitted models join their task's model picker once evaluated."""
+            return [gr.Dropdown(choices=picker_choices(z, task)) for task in pickers]
+
+        for tab in (tabs,):
+            tab.select(refresh_pickers, None, list(pickers.values()), api_visibility="private")
+        board_tab.select(*show_board, api_visibility="private")
+        queue_tab.select(*show_queue, api_visibility="private")
 
         def try_model(name: str | None):
             """Open the chosen model's task tab with the model picked."""
@@ -757,15 +928,23 @@ def build(z: Zoo) -> gr.Blocks:
     return demo
 
 
+def submission_worker(z: Zoo) -> Any:
+    """The one evaluation queue (``zoo.submissions.Worker``); the ranking is re-read when one finishes."""
+    from zoo.submissions import Worker
+
+    return Worker(on_done=lambda key: z.refresh())
+
+
 def create_app(source: str | None = None) -> gr.Blocks:
     source = source or os.environ.get("DLFS_ZOO_SOURCE", "embedded")
     if source not in ("embedded", "hf"):
         raise ValueError(f"DLFS_ZOO_SOURCE must be 'embedded' or 'hf', got {source!r}")
-    demo = build(Zoo.load(source))
+    z = Zoo.load(source)
+    demo = build(z, submission_worker(z))
     demo.queue(default_concurrency_limit=LIMIT, max_size=256)
     return demo
 
 
 def launch(demo: gr.Blocks, **kwargs: Any) -> None:
     """Serve with the app's JS and no extra file access (``allowed_paths`` stays empty)."""
-    demo.launch(js=ARM_BRUSH_JS, allowed_paths=[], show_error=True, **kwargs)
+    demo.launch(js=ARM_BRUSH_JS, allowed_paths=[], show_error=True, max_file_size="110mb", **kwargs)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 HUB = ROOT / "zoo" / "checkpoints"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# submissions made by the tests (and the app they start) go to a store of their own, never the user's
+os.environ["DLFS_ZOO_RESULTS"] = tempfile.mkdtemp(prefix="dlfs-results-")
 
 
 @pytest.fixture
@@ -60,13 +64,13 @@ def _reload_hf_constants() -> None:
 @pytest.fixture(scope="session")
 def app():
     """The real app, started once as `python -m demos --mcp` would be (GRADIO_MCP_SERVER), in a subprocess."""
-    import tempfile
-
     from bench.app_process import RunningApp
 
     flags = tempfile.mkdtemp(prefix="dlfs-flags-")  # drawings flagged by the tests stay out of the data folder
-    running = RunningApp(env={"GRADIO_MCP_SERVER": "true", "DLFS_ZOO_FLAGS": flags})  # MCP tools too (test_mcp.py)
-    running.flags = Path(flags)
+    results = tempfile.mkdtemp(prefix="dlfs-app-results-")  # the app's submissions: a store of its own
+    env = {"GRADIO_MCP_SERVER": "true", "DLFS_ZOO_FLAGS": flags, "DLFS_ZOO_RESULTS": results}  # MCP tools too
+    running = RunningApp(env=env)
+    running.flags, running.results = Path(flags), Path(results)
     yield running
     running.stop()
 
@@ -86,3 +90,14 @@ def mnist_sample():
 
     with np.load(ASSETS / "mnist_sample.npz") as f:
         return f["images"], f["labels"]
+
+
+@pytest.fixture(scope="session")
+def houses_variant(tmp_path_factory) -> Path:
+    """A house-prices variant trained by the project's CLI under a name of its own (a few seconds)."""
+    from training.__main__ import main as train_main
+
+    out = tmp_path_factory.mktemp("variants")
+    args = ["train", "house-prices-book", "--name", "reader-houses", "--epochs", "30", "--seeds", "1"]
+    assert train_main([*args, "--out", str(out), "--quiet"]) == 0
+    return out / "reader-houses"

@@ -83,8 +83,8 @@ def test_generate_text_streams_and_reports_oov(client):
         (dict(top_k=500), "Value 500 is greater than maximum value 100"),
         (dict(seed=1e30), "maximum value 4294967295"),
         (dict(seed=-3), "Value -3 is less than minimum value 0"),
-        (dict(model="no-such-model"), "no-such-model is not in the list of choices"),
-        (dict(model="../../etc/passwd"), "is not in the list of choices"),
+        (dict(model="no-such-model"), "unknown text model .no-such-model.; choose one of: char-"),
+        (dict(model="../../etc/passwd"), r"unknown text model '\.\./\.\./etc/passwd'"),
         (dict(prompt="y" * 100_000), "at most 10,000 are allowed"),
     ],
 )
@@ -241,3 +241,58 @@ def test_digits_tab_says_its_default_is_the_best_on_drawn_digits():
         top["model"] == max((r for r in board if r["task"] == "digits"), key=lambda r: r["metrics"]["drawn"])["model"]
     )
     assert f"`{top['model']}`" in note and f"{100 * top['metrics']['drawn']:.1f} %" in note
+
+
+def _wait_finished(client, names: set[str], timeout: float = 120) -> list[dict]:
+    """Poll /submissions until every named submission finished; never two evaluations at once."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        records = client.predict(api_name="/submissions")
+        assert sum(r["status"] == "running" for r in records) <= 1  # one evaluation at a time
+        mine = {r["model"]: r for r in records if r["model"] in names}
+        assert all(r["status"] != "failed" for r in mine.values()), mine
+        if len(mine) == len(names) and all(r["status"] == "finished" for r in mine.values()):
+            return records
+        time.sleep(0.5)
+    raise AssertionError(f"not finished in {timeout} s: {records}")
+
+
+def test_submit_variants_in_the_app_rank_and_use_them_and_survive_a_restart(app, client, houses_variant, tmp_path):
+    from gradio_client import Client, handle_file
+
+    from bench.app_process import RunningApp
+    from training.__main__ import main as train_main
+    from zoo.hub import HUB_FILES
+    from zoo.submissions import Store, check
+
+    files = [handle_file(str(houses_variant / n)) for n in HUB_FILES]
+    verdict = client.predict(files=files, name="app-houses", api_name="/submit_model")
+    assert "**app-houses** passed the gates" in verdict and "position" in verdict
+    args = ["train", "house-prices-notebook", "--name", "app-houses-two", "--epochs", "5", "--seeds", "1"]
+    assert train_main([*args, "--out", str(tmp_path), "--quiet"]) == 0
+    second = [handle_file(str(tmp_path / "app-houses-two" / n)) for n in HUB_FILES]
+    assert "passed the gates" in client.predict(files=second, api_name="/submit_model")
+    _wait_finished(client, {"app-houses", "app-houses-two"})
+
+    board = client.predict(task="houses", api_name="/leaderboard")
+    assert {"app-houses", "app-houses-two"} <= {row[1] for row in board["data"]}
+    prices = client.predict(model="app-houses", api_name="/predict_price")
+    assert prices["data"][0][0] == "app-houses" and 5 < prices["data"][0][1] < 60
+    with pytest.raises(Exception, match="already submitted"):
+        client.predict(files=files, name="app-houses-again", api_name="/submit_model")
+
+    # a restart: finished submissions are still ranked, one admitted but never evaluated is taken up
+    args = ["train", "house-prices-book", "--name", "app-houses-three", "--epochs", "7", "--seeds", "1"]
+    assert train_main([*args, "--out", str(tmp_path), "--quiet"]) == 0
+    store = Store(app.results)
+    store.admit(check(tmp_path / "app-houses-three", store=store), tmp_path / "app-houses-three")
+    again = RunningApp(env={"DLFS_ZOO_RESULTS": str(app.results)})
+    try:
+        other = Client(again.url, verbose=False)
+        _wait_finished(other, {"app-houses", "app-houses-two", "app-houses-three"})
+        names = {row[1] for row in other.predict(task="houses", api_name="/leaderboard")["data"]}
+        assert {"app-houses", "app-houses-two", "app-houses-three"} <= names
+    finally:
+        again.stop()

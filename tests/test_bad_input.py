@@ -67,14 +67,30 @@ APP_CASES = [
         "unknown-digits-model",
         "/classify_digit",
         lambda t: dict(image=picture(_digit(t)), model="resnet-152"),
-        "resnet-152 is not in the list of choices",
+        "unknown digits model 'resnet-152'; choose one of: mnist-",
     ),
     (
         "path-as-digits-model",
         "/classify_digit",
         lambda t: dict(image=picture(_digit(t)), model="../../zoo/checkpoints/mnist-mlp"),
-        "is not in the list of choices",
+        "unknown digits model '../../zoo/checkpoints/mnist-mlp'",
     ),
+    ("submit-pickle", "/submit_model", lambda t: _submission(t, _pickled), "model.safetensors is a pickle"),
+    ("submit-script-card", "/submit_model", lambda t: _submission(t, _scripted), "README.md holds active HTML"),
+    (
+        "submit-project-name",
+        "/submit_model",
+        lambda t: _submission(t, lambda f: None) | dict(name="vae-28"),
+        "entry's name",
+    ),
+    (
+        "submit-two-files",
+        "/submit_model",
+        lambda t: dict(files=_submission(t, lambda f: None)["files"][:2]),
+        "upload exactly",
+    ),
+    ("submit-server-path", "/submit_model", lambda t: dict(hub_source="/etc/passwd"), "a Hub source is hf:ORG/NAME"),
+    ("submit-nothing", "/submit_model", lambda t: dict(), "give a Hub model (ORG/NAME) or upload the three files"),
     ("huge-prompt", "/generate_text", lambda t: dict(prompt="x" * 100_000), "at most 10,000 are allowed"),
     (
         "temperature-negative",
@@ -90,7 +106,7 @@ APP_CASES = [
     ("top-k-huge", "/generate_text", lambda t: dict(top_k=1000), "greater than maximum value 100"),
     ("seed-1e30", "/generate_text", lambda t: dict(seed=1e30), "greater than maximum value 4294967295"),
     ("seed-negative", "/generate_text", lambda t: dict(seed=-1), "less than minimum value 0"),
-    ("unknown-text-model", "/generate_text", lambda t: dict(model="gpt-5"), "gpt-5 is not in the list of choices"),
+    ("unknown-text-model", "/generate_text", lambda t: dict(model="gpt-5"), "unknown text model 'gpt-5'"),
     ("latent-plus-1e9", "/decode_latent", lambda t: dict(code=[1e9, *ZEROS[1:]]), "between -10 and 10"),
     (
         "latent-minus-1e9",
@@ -141,12 +157,36 @@ APP_CASES = [
         "flag-unknown-model",
         "/flag_digit",
         lambda t: dict(image=picture(_digit(t)), right_digit="1", model="x"),
-        "x is not in",
+        "unknown digits model .x.; choose one of",
     ),
     ("rooms-negative", "/predict_price", lambda t: dict(rm=-40.0), "RM must lie between"),
     ("crime-huge", "/predict_price", lambda t: dict(crim=1e12), "CRIM must lie between"),
-    ("unknown-houses-model", "/predict_price", lambda t: dict(model="zillow"), "zillow is not in the list of choices"),
+    ("unknown-houses-model", "/predict_price", lambda t: dict(model="zillow"), "unknown houses model .zillow."),
 ]
+
+
+def _submission(tmp: Path, spoil) -> dict:
+    """The shipped mnist-mlp's three files under a name of their own, spoiled one way, as upload arguments."""
+    from gradio_client import handle_file
+
+    folder = tmp / "submission"
+    shutil.copytree(zoo.hub.embedded_dir() / "mnist-mlp", folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps(config | {"name": "reader-mlp"}))
+    spoil(folder)
+    return dict(files=[handle_file(str(folder / n)) for n in ("config.json", "model.safetensors", "README.md")])
+
+
+def _pickled(folder: Path) -> None:
+    import torch
+    from safetensors.torch import load
+
+    torch.save(load((folder / "model.safetensors").read_bytes()), folder / "model.safetensors")
+
+
+def _scripted(folder: Path) -> None:
+    text = (folder / "README.md").read_text()
+    (folder / "README.md").write_text(text + '\n<img src=x onerror="alert(1)">\n')
 
 
 def _write(tmp: Path, name: str, data: bytes) -> Path:
@@ -166,6 +206,8 @@ def test_app_bad_input(case, client, tmp_path):
     with pytest.raises(Exception, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
         client.predict(**build(tmp_path), api_name=api)
     assert "Traceback" not in str(info.value)
+    if api == "/submit_model":  # refused at the door: nothing queued, nothing ranked
+        assert all(r["model"] != "reader-mlp" for r in client.predict(api_name="/submissions"))
     label, _, _ = client.predict(image=picture(_digit(tmp_path)), model="mnist-cnn-modern", api_name="/classify_digit")
     assert label["label"] == "1"  # the server keeps serving
 

@@ -39,7 +39,9 @@ def page():
     ARTIFACTS.mkdir(exist_ok=True)
     import tempfile
 
-    app = RunningApp(env={"DLFS_ZOO_FLAGS": tempfile.mkdtemp(prefix="dlfs-flags-")})  # flags stay out of the data
+    env = {"DLFS_ZOO_FLAGS": tempfile.mkdtemp(prefix="dlfs-flags-")}  # flags stay out of the data
+    env["DLFS_ZOO_RESULTS"] = tempfile.mkdtemp(prefix="dlfs-browser-results-")  # and submissions
+    app = RunningApp(env=env)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         pg = browser.new_page(viewport={"width": 1300, "height": 1100})

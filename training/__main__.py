@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from zoo import hub as zhub
-from zoo.catalog import ENTRIES, TASKS, UnknownModelError
+from zoo.catalog import ENTRIES, TASKS, Entry, UnknownModelError, variant
 from zoo.models import WEIGHTS_NAME, sha256_file
 
 from . import card as cards
@@ -27,6 +27,7 @@ from .push import add_push_parser
 from .recipes import TRAINERS, Options
 from .trainer import pick_device, seed_everything
 
+OVERRIDABLE = ("epochs", "batch_size", "lr", "seed", "stride")  # what a variant may change of its parent's recipe
 # a card's metric may differ from a recomputation by this much (float sums differ across CPUs/BLAS)
 VERIFY_RTOL, VERIFY_ATOL = 1e-3, 1e-5
 JUDGE = "mnist-cnn-modern"  # scores the latent models' samples; fixed, so a new digits entry changes no score
@@ -49,10 +50,11 @@ def judge(folders: list[Path], name: str | None = None) -> zhub.PyTorchModel | N
     return None
 
 
-def _command(name: str, o: Options, out: Path) -> str:
+def _command(entry: Entry, o: Options, out: Path) -> str:
     size = world().size
     launcher = "python" if size == 1 else f"torchrun --nproc-per-node {size}"
-    parts = [f"{launcher} -m training train", name, f"--epochs {o.epochs}", f"--batch-size {o.batch_size}"]
+    recipe = entry.name if entry.name in ENTRIES else f"{entry.parent} --name {entry.name}"
+    parts = [f"{launcher} -m training train", recipe, f"--epochs {o.epochs}", f"--batch-size {o.batch_size}"]
     parts += [f"--lr {o.lr:g}", f"--seed {o.seed}"]
     if o.stride:
         parts.append(f"--stride {o.stride}")
@@ -86,10 +88,9 @@ def _options(recipe, args: argparse.Namespace, seed: int) -> Options:
     return o
 
 
-def _fit(name: str, o: Options):
-    entry = ENTRIES[name]
+def _fit(entry: Entry, o: Options):
     if world().main:
-        print(f"== {name}: {o.epochs} epoch(s), batch {o.batch_size}, lr {o.lr:g}, seed {o.seed}", flush=True)
+        print(f"== {entry.name}: {o.epochs} epoch(s), batch {o.batch_size}, lr {o.lr:g}, seed {o.seed}", flush=True)
     seed_everything(o.seed)
     start = time.perf_counter()
     model, history = TRAINERS[entry.recipe.trainer](entry, o)
@@ -110,8 +111,10 @@ def _stored_precision(model, dtype: str):
 def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     """Train the recipe with its seed (or ``--seed``), evaluate and write the checkpoint. A recipe that
     declares several seeds also trains the next ones and records each one's metrics and their spread in
-    the card; the checkpoint is always the declared seed's."""
-    entry = ENTRIES[name]
+    the card; the checkpoint is always the declared seed's. ``--name``: a variant of the recipe under a new
+    name, its card recording the parent recipe and what was overridden."""
+    entry = variant(name, args.name) if getattr(args, "name", None) else ENTRIES[name]
+    name = entry.name
     recipe = entry.recipe
     seed = recipe.seed if args.seed is None else args.seed
     seeds = args.seeds or (recipe.seeds if args.seed is None else 1)
@@ -119,17 +122,17 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         raise CLIError(f"--seeds must be >= 1, got {seeds}")
     o = _options(recipe, args, seed)
     out = Path(args.out)
-    model, history, seconds = _fit(name, o)
+    model, history, seconds = _fit(entry, o)
     w = world()
     if not w.main:  # torchrun: the other processes train alongside rank 0, which alone scores and writes
         for extra in range(o.seed + 1, o.seed + seeds):
-            _fit(name, _options(recipe, args, extra))
+            _fit(entry, _options(recipe, args, extra))
         return {"name": name}
     model = _stored_precision(model.cpu(), recipe.weights_dtype)
     classifier = judge([out, zhub.embedded_dir()]) if model.task == "latent" else None
     ev = evaluate_model(model, classifier=classifier, text_file=o.text, robustness=not args.skip_robustness)
     info = {
-        "command": _command(name, o, out),
+        "command": _command(entry, o, out),
         "seed": o.seed,
         "epochs": o.epochs,
         "batch_size": o.batch_size,
@@ -148,10 +151,13 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     }
     if classifier is not None:
         info["sample_classifier"] = classifier.config["name"]
+    if entry.name not in ENTRIES:
+        info["parent"] = entry.parent
+        info["overrides"] = {k: getattr(o, k) for k in OVERRIDABLE if getattr(args, k, None) is not None}
     if seeds > 1:
         runs = [{"seed": o.seed, "metrics": ev.metrics}]
         for extra in range(o.seed + 1, o.seed + seeds):
-            other, _, _ = _fit(name, _options(recipe, args, extra))
+            other, _, _ = _fit(entry, _options(recipe, args, extra))
             scored = evaluate_model(other.cpu(), classifier=classifier, robustness=not args.skip_robustness)
             runs.append({"seed": extra, "metrics": scored.metrics})
         info["seed_runs"] = [{"seed": r["seed"], "metrics": _rounded(r["metrics"], 6)} for r in runs]
@@ -181,6 +187,13 @@ def _rounded(record: dict[str, Any], digits: int = 5) -> dict[str, Any]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     names = model_names(args.names, args.all)
+    if args.name:
+        if len(names) != 1:
+            raise CLIError(f"--name makes a variant of one recipe; got {len(names)} ({', '.join(names)})")
+        try:
+            variant(names[0], args.name)
+        except ValueError as e:
+            raise CLIError(str(e)) from None
     if args.text and any(ENTRIES[n].task != "text" for n in names):
         raise CLIError("--text applies to the text models only (char-*)")
     if args.text and not Path(args.text).is_file():
@@ -235,7 +248,27 @@ def people_report(names: list[str], hub_dir: Path) -> int:
     return 0
 
 
+def evaluate_folder(folder: Path) -> dict[str, Any]:
+    """Every metric of one checkpoint folder of any name (a submission's: ``python -m zoo submit`` runs this),
+    with exactly the code that scores the zoo's own entries, plus what the leaderboard shows beside them."""
+    model = zhub.load_folder(folder)
+    classifier = judge([zhub.embedded_dir()]) if model.task == "latent" else None
+    ev = evaluate_model(model, classifier=classifier)
+    row = {"name": folder.name, "task": model.task, "metrics": ev.metrics, "intervals": ev.intervals()}
+    row |= {"num_params": model.num_params(), "cpu_latency_ms": round(cpu_latency_ms(model), 3)}
+    row |= {"file_size": (folder / WEIGHTS_NAME).stat().st_size, "sha256": sha256_file(folder / WEIGHTS_NAME)}
+    if classifier is not None:
+        row["sample_classifier"] = classifier.config["name"]
+    return row
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.folder:
+        if args.names or args.all or args.write or args.verify:
+            raise CLIError("--folder evaluates one checkpoint folder; it takes no names, --all, --write or --verify")
+        row = evaluate_folder(Path(args.folder))
+        print(json.dumps(row, indent=2) if args.json else json.dumps(row))
+        return 0
     if args.people:
         hub_dir = checkpoints_folder(args.hub)
         return people_report([n for n in model_names(args.names, True) if (hub_dir / n).is_dir()], hub_dir)
@@ -331,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--stride", type=int, help="text: characters between training windows")
     t.add_argument("--text", help="text: train on this UTF-8 file instead of Shakespeare")
     t.add_argument("--out", default="runs", help="folder for the checkpoints (default: runs)")
+    t.add_argument(
+        "--name", help="train a variant of the one recipe named under this new name (its card records the parent)"
+    )
     t.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     t.add_argument("--train-limit", type=int, metavar="N", help="digits: train on the first N images (smoke runs)")
@@ -350,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--skip-robustness", action="store_true", help="digits: the MNIST test split only (checkpoints trained so)"
     )
+    e.add_argument("--folder", help="evaluate this one checkpoint folder, whatever its name (submissions)")
     e.add_argument("--people", action="store_true", help="digits: accuracy on the drawings people flagged in the app")
     e.set_defaults(func=cmd_evaluate)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from zoo.catalog import ENTRIES, TASKS
+from zoo.catalog import ENTRIES, TASKS, variant
 
 from . import drawn
 
@@ -70,7 +70,7 @@ METRIC_NAMES = {
 
 def render(name: str, metrics: dict[str, float], info: dict[str, Any]) -> str:
     """The full README.md for a checkpoint: YAML metadata (model-index from ``metrics``) + text."""
-    entry = ENTRIES[name]
+    entry = ENTRIES[name] if name in ENTRIES else variant(info["parent"], name)
     task = TASKS[entry.task]
     results = [
         EvalResult(
@@ -130,7 +130,7 @@ Intervals: percentile bootstrap over test items (1,000 resamples, seed 0). {_see
 
 ## Training
 
-- Command: `{info.get("command", "")}`
+- Command: `{info.get("command", "")}`{_parent_line(info)}
 - Seed {info.get("seed")}, {info.get("epochs")} epoch(s), {info.get("train_seconds", 0):.0f} s on
   {_where(info)} ({info.get("torch", "")})
 - Parameters: {info.get("num_params", 0):,}; weights file: {info.get("file_size", 0):,} bytes;
@@ -141,6 +141,13 @@ Intervals: percentile bootstrap over test items (1,000 resamples, seed 0). {_see
 {departures}
 """
     return ModelCard(f"---\n{data.to_yaml()}\n---\n{body}").content
+
+
+def _parent_line(info: dict[str, Any]) -> str:
+    if not info.get("parent"):
+        return ""
+    changed = ", ".join(f"{k} {v}" for k, v in (info.get("overrides") or {}).items()) or "none"
+    return f"\n- A variant of `{info['parent']}`: its recipe, with these overrides: {changed}"
 
 
 def _where(info: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import hub
+from . import hub, submissions
 from .catalog import ENTRIES, TASKS, validate_name
 from .leaderboard import leaderboard, to_csv, to_markdown
 
@@ -36,7 +36,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    rows = leaderboard(args.task, source=args.source, ns=args.namespace)
+    rows = leaderboard(args.task, source=args.source, ns=args.namespace, submissions=not args.zoo_only)
     if args.json:
         print(json.dumps(rows, indent=2))
     elif args.csv:
@@ -44,6 +44,33 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         print(f"wrote {len(rows)} rows to {args.csv}")
     else:
         print(to_markdown(rows), end="")
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    """Gates, then the project's evaluation, then a result file; the new row's rank at the end."""
+    record = submissions.submit(
+        args.source, args.name, push=args.push, timeout=args.timeout, progress=lambda line: print(line, flush=True)
+    )
+    if record["status"] != "finished":
+        print(f"{record['model']}: failed: {record['reason']}", file=sys.stderr)
+        return 1
+    row = next(r for r in leaderboard(record["task"]) if r["model"] == record["model"])
+    shown = ", ".join(f"{k} {row['metrics'][k]:.4g}" for k in TASKS[row["task"]].metrics if k in row["metrics"])
+    print(f"{record['model']}: finished: {shown}; rank {'=' if row['tied'] else ''}{row['rank']} of {row['task']}")
+    if record.get("pushed"):
+        print(f"result pushed: {record['pushed']}")
+    return 0
+
+
+def cmd_submissions(args: argparse.Namespace) -> int:
+    """Every submission in the store with its state (pending, running, finished, failed and why)."""
+    records = submissions.Store().requests()
+    if args.json:
+        print(json.dumps(records, indent=2))
+    for r in [] if args.json else records:
+        why = f": {r['reason']}" if r.get("reason") else ""
+        print(f"{r['model']:28s} {r['task']:7s} {r['status']:9s} {r['source']}{why}")
     return 0
 
 
@@ -65,11 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--task", choices=list(TASKS))
     lb.add_argument("--source", default="embedded", help="embedded, hf, or a folder of checkpoints")
     lb.add_argument("--namespace", help="with --source hf")
+    lb.add_argument("--zoo-only", action="store_true", help="leave out the submissions in the results store")
     fmt = lb.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", metavar="FILE")
     fmt.add_argument("--markdown", action="store_true", help="(the default)")
     lb.set_defaults(func=cmd_leaderboard)
+
+    sm = sub.add_parser("submit", help="check, evaluate and rank a checkpoint (a folder or hf:ORG/NAME[@REVISION])")
+    sm.add_argument("source", help="a folder with config.json, model.safetensors, README.md; or hf:ORG/NAME[@REV]")
+    sm.add_argument("--name", help="the name to rank it under (default: config.json's name)")
+    sm.add_argument("--push", metavar="ORG/DATASET", help="also commit the request and result files to this dataset")
+    sm.add_argument("--timeout", type=float, default=submissions.TIMEOUT_S, help="seconds the evaluation may take")
+    sm.set_defaults(func=cmd_submit)
+
+    ss = sub.add_parser("submissions", help="the submissions in the results store ($DLFS_ZOO_RESULTS) and their state")
+    ss.add_argument("--json", action="store_true")
+    ss.set_defaults(func=cmd_submissions)
     return p
 
 

@@ -10,6 +10,7 @@ and the tests all read ``ENTRIES``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,6 +109,7 @@ class Entry:
     summary: str
     recipe: Recipe
     book: dict[str, float] = field(default_factory=dict)  # the book's / notebook's reference numbers
+    parent: str | None = None  # a variant (``train PARENT --name NAME``): the entry whose recipe made it
 
     def build(self, **fitted: Any) -> PyTorchModel:
         """A freshly initialised model: the declared arguments, overridden by ``fitted`` ones."""
@@ -376,6 +378,17 @@ def entry(name: str) -> Entry:
     if name not in ENTRIES:
         raise UnknownModelError(f"unknown model {name!r}; known models: {', '.join(ENTRIES)}")
     return ENTRIES[name]
+
+
+def variant(parent: str, name: str) -> Entry:
+    """A new entry trained with ``parent``'s recipe under another name (``train PARENT --name NAME``): same
+    task, family and architecture; the name must not shadow an entry of the project's (or an old name of one)."""
+    base = entry(parent)
+    validate_name(name)
+    if name in ENTRIES or name in ALIASES:
+        raise ValueError(f"{name!r} is a dlfs-zoo entry's name; pick a name of your own for the variant")
+    summary = f"A variant of `{base.name}`: {base.summary}"
+    return dataclasses.replace(base, name=name, summary=summary, parent=base.name, book={})
 
 
 def family_entries(family: str) -> list[str]:

@@ -166,7 +166,8 @@ def load(
 ) -> PyTorchModel:
     """A zoo model in eval mode, with ``.config`` = its ``config.json``.
 
-    ``source="auto"``: an existing folder, else the embedded copy, else the HF Hub (cache first).
+    ``source="auto"``: an existing folder, else the embedded copy, else a finished submission of that name
+    (``python -m zoo submit``), else the HF Hub (cache first).
     ``"embedded"`` / ``"hf"`` force one source; any other value is taken as a folder to load from.
     """
     target = os.fspath(name_or_path)
@@ -175,6 +176,8 @@ def load(
         return load_folder(inside if inside.is_dir() else source, device)
     if source == "auto" and Path(target).is_dir():
         return load_folder(target, device)
+    if source == "auto" and (submitted := submitted_folder(target)) is not None:
+        return load_folder(submitted, device)
     name = canonical(target) if source == "hf" else entry_or_embedded(target)
     local = embedded_dir() / name
     if source == "embedded" or (source == "auto" and (local / CONFIG_NAME).is_file()):
@@ -192,6 +195,19 @@ def load(
     except Exception as e:
         raise HubUnavailableError(hub_error(e, f"load {resolve_namespace(namespace)}/{name}")) from e
     return load_folder(folder, device)
+
+
+def submitted_folder(name: str) -> Path | None:
+    """A finished submission's files (``zoo.submissions``) when ``name`` is neither an entry nor shipped."""
+    from .submissions import Store
+
+    try:
+        name = canonical(name)
+    except ValueError:
+        return None
+    if name in ENTRIES or (embedded_dir() / name / CONFIG_NAME).is_file():
+        return None
+    return Store().model_folder(name)
 
 
 def entry_or_embedded(name: str) -> str:

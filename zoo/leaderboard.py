@@ -110,11 +110,14 @@ def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def leaderboard(task: str | None = None, source: str = "embedded", ns: str | None = None) -> list[dict[str, Any]]:
-    """Ranked rows (task, rank, model, metrics, params, size, latency, verified, book reference).
+def leaderboard(
+    task: str | None = None, source: str = "embedded", ns: str | None = None, submissions: bool = True
+) -> list[dict[str, Any]]:
+    """Ranked rows (task, rank, model, metrics, params, size, latency, verified, book reference, origin).
 
     ``source``: ``"embedded"`` (the repository's hub/), ``"hf"`` (the namespace's models on the Hub),
-    or a folder of checkpoints.
+    or a folder of checkpoints. ``submissions``: also rank the finished submissions of the results store
+    (``origin`` "submitted", with their ``source`` and ``source_url``) beside the zoo's entries.
     """
     if task is not None and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
@@ -126,6 +129,11 @@ def leaderboard(task: str | None = None, source: str = "embedded", ns: str | Non
         rows = _local_rows(Path(source))
     else:
         raise ValueError(f"source must be 'embedded', 'hf' or an existing folder, got {source!r}")
+    rows = [{**r, "origin": "zoo", "source": None, "source_url": None} for r in rows]
+    if submissions:
+        from .submissions import submitted_rows
+
+        rows += submitted_rows()
     ranked = rank(rows)
     return [r for r in ranked if task is None or r["task"] == task]
 
@@ -137,7 +145,7 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     cols = ["task", "rank", "tied", "model"]
     for k in metric_cols:
         cols += [k, f"{k}_lo", f"{k}_hi", f"{k}_seed_mean", f"{k}_seed_std"]
-    cols += ["seeds", "params", "size_bytes", "latency_ms", "verified"]
+    cols += ["seeds", "params", "size_bytes", "latency_ms", "verified", "origin", "source"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
@@ -154,6 +162,7 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
                 _g(summary.get("std")),
             ]
         cells += [" ".join(map(str, r.get("seeds", []))), r["params"], r["size_bytes"], r["latency_ms"], r["verified"]]
+        cells += [r.get("origin", "zoo"), r.get("source_url") or r.get("source") or ""]
         w.writerow(cells)
     return buf.getvalue()
 
@@ -191,6 +200,14 @@ def format_book(r: dict[str, Any]) -> str:
     return ", ".join(f"{k} {format_value(k, v)}" for k, v in (r["book"] or {}).items())
 
 
+def format_origin(r: dict[str, Any]) -> str:
+    """Where a row came from: the zoo's own entries, or a submission with its source linked."""
+    if r.get("origin") != "submitted":
+        return "zoo"
+    url = r.get("source_url")
+    return f"submitted ([{r['source']}]({url}))" if url else "submitted"
+
+
 def to_markdown(rows: list[dict[str, Any]]) -> str:
     """One table per task; the README's model table is generated from this. '=' marks a rank shared with the
     row above (their intervals overlap)."""
@@ -199,7 +216,7 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         mine = [r for r in rows if r["task"] == task_name]
         if not mine:
             continue
-        head = ["rank", "model", *task.metrics, "book", "params", "CPU ms", "verified"]
+        head = ["rank", "model", *task.metrics, "book", "params", "CPU ms", "verified", "from"]
         lines = [
             f"**{task_name}** ({task.dataset_name}, {task.split} split; ranked by {task.primary})",
             "",
@@ -215,7 +232,7 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
                 f"{r['params']:,}" if r["params"] else "",
                 f"{r['latency_ms']:.2f}" if r["latency_ms"] else "",
             ]
-            cells.append("yes" if r["verified"] else "no")
+            cells += ["yes" if r["verified"] else "no", format_origin(r)]
             lines.append("| " + " | ".join(cells) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"

@@ -784,6 +784,9 @@ class DCGANGenerator(nn.Module):
         return self.up(self.project(z).view(len(z), -1, 7, 7))
 
 
+MAX_SEARCH_STEPS = 2000
+
+
 class DCGAN(LatentModel):
     """The fix chapter 7 names for random codes that decode to noise: a generator trained against a
     discriminator, so that every N(0, I) code decodes to a digit. Only the generator is kept.
@@ -798,6 +801,8 @@ class DCGAN(LatentModel):
         self, hidden_dim: int = 28, width: int = 64, search_steps: int = 200, input_scale: dict | None = None
     ) -> None:
         super().__init__()
+        if not 1 <= search_steps <= MAX_SEARCH_STEPS:  # every "Encode my drawing" runs this many steps
+            raise ValueError(f"search_steps must lie between 1 and {MAX_SEARCH_STEPS}, got {search_steps}")
         self.hidden_dim, self.search_steps = hidden_dim, search_steps
         self.decoder = DCGANGenerator(hidden_dim, width)
 
