@@ -538,11 +538,12 @@ def board_table(z: Zoo, task: str) -> dict[str, Any]:
     metrics = list(zoo.TASKS[task].metrics)
     rows = [
         [r["rank"], r["model"], *[r["metrics"].get(m) for m in metrics], r["params"], r["latency_ms"]]
-        + ["yes" if r["verified"] else "no"]
+        + ["yes" if r["verified"] else "no", r["origin"], r["source_url"] or r["source"]]
         for r in z.board
         if r["task"] == task
     ]
-    return {"headers": ["rank", "model", *metrics, "params", "CPU ms", "verified"], "data": rows}
+    headers = ["rank", "model", *metrics, "params", "CPU ms", "verified", "from", "source"]
+    return {"headers": headers, "data": rows}
 
 
 def readable_board(z: Zoo, task: str, query: str = "") -> list[list[str]]:
@@ -561,12 +562,15 @@ def readable_board(z: Zoo, task: str, query: str = "") -> list[list[str]]:
         metrics = [format_cell(r, m) for m in zoo.TASKS[task].metrics]
         size = f"{r['params']:,}" if r["params"] else ""
         latency = f"{r['latency_ms']:.2f}" if r["latency_ms"] else ""
-        rows.append([rank, r["model"], *metrics, format_book(r), size, latency, "yes" if r["verified"] else "no"])
+        origin = "zoo" if r["origin"] == "zoo" else f"submitted ({r['source']})"
+        rows.append(
+            [rank, r["model"], *metrics, format_book(r), size, latency, "yes" if r["verified"] else "no", origin]
+        )
     return rows
 
 
 def board_headers(task: str) -> list[str]:
-    return ["rank", "model", *zoo.TASKS[task].metrics, "book", "params", "CPU ms", "verified"]
+    return ["rank", "model", *zoo.TASKS[task].metrics, "book", "params", "CPU ms", "verified", "from"]
 
 
 def board_plot(z: Zoo, task: str) -> Any:
@@ -576,7 +580,7 @@ def board_plot(z: Zoo, task: str) -> Any:
     primary = zoo.TASKS[task].primary
     points = [
         {"model": r["model"], "CPU ms": r["latency_ms"], primary: r["metrics"].get(primary), "params": r["params"]}
-        | {"entry": "book" if r["book"] else "variant"}
+        | {"entry": "submitted" if r["origin"] == "submitted" else "book" if r["book"] else "variant"}
         for r in z.board
         if r["task"] == task and r["latency_ms"] and r["metrics"].get(primary) is not None
     ]
@@ -611,7 +615,7 @@ def leaderboard_tab(z: Zoo, demo: gr.Blocks) -> tuple[gr.Button, gr.State, Any]:
         "says which. Click a column to sort, a row to read its model card."
     )
     with gr.Row():
-        task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label="Task", scale=1)
+        task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label="Task", scale=1, elem_id="board-task")
         search = gr.Textbox(label="Filter models", placeholder="e.g. cnn, book, char", scale=2, elem_id="board-filter")
     table = gr.Dataframe(
         headers=board_headers("digits"),

@@ -169,6 +169,35 @@ def test_leaderboard_sort_filter_card_and_try_it(page):
     assert picked == "mnist-convnet-notebook", picked
 
 
+def test_submit_a_variant_and_see_its_row_and_card(page, houses_variant):
+    page.get_by_role("tab", name="Submit").click()
+    files = [str(houses_variant / n) for n in ("config.json", "model.safetensors", "README.md")]
+    page.locator("#submit-files input[type=file]").set_input_files(files)
+    page.locator("#submit-files").get_by_text("model.safetensors").first.wait_for(timeout=30_000)
+    page.locator("#submit-name textarea, #submit-name input").first.fill("browser-houses")
+    page.locator("#submit-button").click()
+    page.wait_for_function(
+        "() => document.querySelector('#submit-verdict')?.innerText.includes('passed the gates')", timeout=30_000
+    )
+    page.wait_for_function(
+        "() => /browser-houses[\\s\\S]*finished/.test(document.querySelector('#submissions-table')?.innerText)",
+        timeout=120_000,
+    )
+    page.screenshot(path=str(ARTIFACTS / "browser-submit.png"))
+    page.get_by_role("tab", name="Leaderboard").click()
+    page.locator("#board-filter textarea, #board-filter input").first.fill("")  # an earlier test's filter
+    page.locator("#board-task input").click()
+    page.get_by_role("option", name="houses", exact=True).click()
+    table = page.locator("#leaderboard-table")
+    row = table.get_by_text("browser-houses", exact=True).filter(visible=True).first
+    row.wait_for(timeout=30_000)
+    row.click()
+    page.wait_for_function(
+        "() => document.querySelector('#board-card')?.innerText.includes('Submitted (upload)')", timeout=30_000
+    )
+    page.screenshot(path=str(ARTIFACTS / "browser-submitted-row.png"))
+
+
 def test_fits_a_phone_390_wide(page):
     page.set_viewport_size({"width": 390, "height": 844})
     page.get_by_role("tab", name="Digits").click()
