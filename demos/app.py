@@ -17,6 +17,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -828,7 +829,9 @@ def submission_rows(worker: Any) -> list[list[str]]:
         if status == "pending":
             detail = f"position {r['position']} in the queue" if r["position"] else "waiting"
         elif status == "running":
-            detail = "evaluating" + (f": {r['progress']}" if r.get("progress") else "")
+            started = datetime.fromisoformat(r.get("started_at") or r["submitted_at"])
+            detail = f"evaluating for {(datetime.now(UTC) - started).total_seconds():.0f} s"
+            detail += f": {r['progress']}" if r.get("progress") else ""
         elif status == "failed":
             detail = r.get("reason") or ""
         else:
