@@ -259,7 +259,9 @@ def _wait_finished(client, names: set[str], timeout: float = 120) -> list[dict]:
     raise AssertionError(f"not finished in {timeout} s: {records}")
 
 
-def test_submit_variants_in_the_app_rank_and_use_them_and_survive_a_restart(app, client, houses_variant, tmp_path):
+def test_submit_variants_in_the_app_rank_and_use_them_and_survive_a_restart(
+    app, client, houses_variant, tmp_path, hub_server
+):
     from gradio_client import Client, handle_file
 
     from bench.app_process import RunningApp
@@ -288,11 +290,26 @@ def test_submit_variants_in_the_app_rank_and_use_them_and_survive_a_restart(app,
     assert train_main([*args, "--out", str(tmp_path), "--quiet"]) == 0
     store = Store(app.results)
     store.admit(check(tmp_path / "app-houses-three", store=store), tmp_path / "app-houses-three")
-    again = RunningApp(env={"DLFS_ZOO_RESULTS": str(app.results)})
+    again = RunningApp(env={"DLFS_ZOO_RESULTS": str(app.results)})  # HF_ENDPOINT: the local Hub server
     try:
         other = Client(again.url, verbose=False)
         _wait_finished(other, {"app-houses", "app-houses-two", "app-houses-three"})
         names = {row[1] for row in other.predict(task="houses", api_name="/leaderboard")["data"]}
         assert {"app-houses", "app-houses-two", "app-houses-three"} <= names
+
+        # from the Hub: ORG/NAME@REVISION in the Submit tab
+        from huggingface_hub import HfApi
+
+        args = ["train", "house-prices-book", "--name", "app-houses-hub", "--epochs", "9", "--seeds", "1"]
+        assert train_main([*args, "--out", str(tmp_path), "--quiet"]) == 0
+        HfApi().create_repo("reader/houses-hub")
+        commit = HfApi().upload_folder(repo_id="reader/houses-hub", folder_path=str(tmp_path / "app-houses-hub"))
+        verdict = other.predict(hub_source=f"reader/houses-hub@{commit.oid}", api_name="/submit_model")
+        assert "**app-houses-hub** passed the gates" in verdict
+        records = _wait_finished(other, {"app-houses-hub"})
+        mine = next(r for r in records if r["model"] == "app-houses-hub")
+        assert mine["source"] == "hf:reader/houses-hub" and mine["revision"] == commit.oid
+        with pytest.raises(Exception, match="not found"):
+            other.predict(hub_source="reader/no-such-model", api_name="/submit_model")
     finally:
         again.stop()
