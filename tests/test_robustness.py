@@ -75,3 +75,29 @@ def test_training_augmentation_is_seeded_and_not_the_benchmark(digits):
     import training.augment as training_augment
 
     assert not {"drawn", "corruptions", "robustness"} & set(vars(training_augment))  # shares no code with the test sets
+
+
+def test_continental_digits_are_seeded_flagged_ones_and_crossed_sevens():
+    from training.augment import continental_digits
+
+    pixels, labels = mnist_pixels(train=True)
+    pixels, labels = pixels[:3000], labels[:3000]
+    a, la = continental_digits(pixels, labels, 40, seed=0)
+    b, lb = continental_digits(pixels, labels, 40, seed=0)
+    assert torch.equal(a, b) and torch.equal(la, lb) and a.shape == (80, 1, 28, 28)
+    assert la.tolist() == [1] * 40 + [7] * 40 and 0 <= a.min() and a.max() <= 1
+
+    def flagged(images: torch.Tensor) -> int:  # ink in the top third, left of where the stem starts
+        count = 0
+        for img in images > 0.5:
+            rows = img.any(1).nonzero().flatten()
+            top, third = int(rows[0]), max(2, int(rows[-1] - rows[0]) // 3)
+            start = int(img[top].nonzero().flatten().float().mean())
+            count += int(img[top : top + third, : start - 1].sum() > 2)
+        return count
+
+    from training.augment import _upright
+
+    plain = pixels[labels == 1]
+    plain = plain[_upright(plain[:, 0])][:40, 0]
+    assert flagged(a[:40, 0]) >= 30 and flagged(plain) <= 12

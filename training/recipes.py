@@ -193,18 +193,24 @@ def train_modern_cnn(e: Entry, o: Options):
     return model, _one_cycle(model, loader, Xte, yte, o)
 
 
+CONTINENTAL = 3000  # flagged 1s and as many crossed 7s
+
+
 @register("robust_cnn")
 def train_robust_cnn(e: Entry, o: Options):
-    """MNIST's training split plus print-face digits (``augment.printed_digits``), augmented every epoch
-    (``training.augment``) and then put through the model's own ``preprocess``."""
-    from .augment import augment, printed_digits
+    """MNIST's training split plus print-face digits (``augment.printed_digits``) and continental 1s and 7s
+    (``augment.continental_digits``: flagged 1s, crossed 7s), augmented every epoch (``training.augment``) and
+    then put through the model's own ``preprocess``."""
+    from .augment import augment, continental_digits, printed_digits
 
     model = e.build()
     Xtr, ytr = data.mnist_pixels(train=True)
     if o.train_limit:
         Xtr, ytr = Xtr[: o.train_limit], ytr[: o.train_limit]
     Xp, yp = printed_digits(seed=o.seed)
-    Xtr, ytr = torch.cat([Xtr, Xp, Xp, Xp]), torch.cat([ytr, yp, yp, yp])  # three times: about 5 % of a batch
+    Xc, yc = continental_digits(Xtr, ytr, CONTINENTAL, seed=o.seed)
+    # print faces three times (about 5 % of a batch), continental 1s and 7s once (about 9 %)
+    Xtr, ytr = torch.cat([Xtr, Xp, Xp, Xp, Xc]), torch.cat([ytr, yp, yp, yp, yc])
     Xte, yte = data.mnist_pixels(train=False)
 
     def augmented(batch: Tensor, gen: torch.Generator) -> Tensor:

@@ -221,8 +221,9 @@ ENTRIES: dict[str, Entry] = _register(
         family="mnist_convnet",
         architecture="MNISTModernCNN",
         kwargs=dict(width=32, drop_prob=0.25, normalize=MNIST_NORMALIZE, rescale_input=True),
-        summary="The modern CNN trained for people's digits: MNIST plus print-face digits, augmented with distortion, "
-        "stroke width, blur, lost resolution, uneven light, noise and clutter; each input stretched to its range.",
+        summary="The modern CNN trained for people's digits: MNIST plus print-face digits and continental 1s and 7s "
+        "(flagged, crossed), augmented with distortion, stroke width, blur, lost resolution, uneven light, noise and "
+        "clutter; each input stretched to its range.",
         recipe=Recipe(trainer="robust_cnn", epochs=8, batch_size=128, lr=3e-3),
     ),
     # -------------------------------------------------------------------------------------------- text
