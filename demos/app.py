@@ -88,11 +88,21 @@ class Zoo:
             by_task.setdefault(row["task"], []).append(row["model"])
         self.board, self.by_task = board, by_task
 
+    def current(self) -> Zoo:
+        """The ranking as the results store has it now: re-read when a submission finished since (in any
+        process), so that a row shows the moment its evaluation says finished."""
+        from zoo.submissions import Store
+
+        finished = {r["model"] for r in Store().requests() if r["status"] == "finished"}
+        if finished != {r["model"] for r in self.board if r["origin"] == "submitted"}:
+            self.refresh()
+        return self
+
     def row(self, name: str | None) -> dict[str, Any] | None:
         return next((r for r in self.board if r["model"] == name), None)
 
     def get(self, name: str, task: str) -> zoo.PyTorchModel:
-        names = self.by_task.get(task, [])
+        names = self.by_task.get(task, []) if name in self.models else self.current().by_task.get(task, [])
         if name not in names:
             raise gr.Error(f"unknown {task} model {name!r}; choose one of: {', '.join(names)}")
         if name in self.models:
@@ -642,16 +652,17 @@ def leaderboard_tab(z: Zoo, demo: gr.Blocks) -> tuple[gr.Button, gr.State, Any]:
     card = gr.Markdown(elem_id="board-card")
 
     def leaderboard(task: str = "digits") -> dict[str, Any]:
-        """The ranked models of one task with the metrics the project recomputes on the real test sets.
+        """The ranked models of one task with the metrics the project recomputes on the real test sets: the zoo's
+        own and the evaluated submissions (columns from and source say which).
 
         Args:
             task: digits, text, latent or houses.
         """
-        return board_table(z, task)
+        return board_table(z.current(), task)
 
     def show_board(task: str, query: str):
         primary = zoo.TASKS[task].primary if task in zoo.TASKS else None
-        shown = gr.Dataframe(value=readable_board(z, task, query), headers=board_headers(task))
+        shown = gr.Dataframe(value=readable_board(z.current(), task, query), headers=board_headers(task))
         return shown, gr.ScatterPlot(board_plot(z, task), x="CPU ms", y=primary, color="entry")
 
     def pick_row(evt: gr.SelectData):
@@ -918,7 +929,7 @@ def build(z: Zoo, worker: Any = None) -> gr.Blocks:
 
         def refresh_pickers():
             """Submitted models join their task's model picker once evaluated."""
-            return [gr.Dropdown(choices=picker_choices(z, task)) for task in pickers]
+            return [gr.Dropdown(choices=picker_choices(z.current(), task)) for task in pickers]
 
         for tab in (tabs,):
             tab.select(refresh_pickers, None, list(pickers.values()), api_visibility="private")
