@@ -931,8 +931,7 @@ def build(z: Zoo, worker: Any = None) -> gr.Blocks:
             """Submitted models join their task's model picker once evaluated."""
             return [gr.Dropdown(choices=picker_choices(z.current(), task)) for task in pickers]
 
-        for tab in (tabs,):
-            tab.select(refresh_pickers, None, list(pickers.values()), api_visibility="private")
+        tabs.select(refresh_pickers, None, list(pickers.values()), api_visibility="private")
         board_tab.select(*show_board, api_visibility="private")
         queue_tab.select(*show_queue, api_visibility="private")
 

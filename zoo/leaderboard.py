@@ -27,6 +27,31 @@ def _card(text: str) -> tuple[dict[str, float], dict[str, Any]]:
     return metrics, dict(card.data.to_dict().get("dlfs_zoo") or {})
 
 
+def new_row(task: str, model: str, metrics: dict[str, float], verified: bool, **known: Any) -> dict[str, Any]:
+    """One leaderboard row; what its source does not know stays empty. ``origin``: the zoo's own entry, or
+    "submitted" (``zoo.submissions``) with its ``source`` and ``source_url``."""
+    return {
+        "task": task,
+        "rank": 0,
+        "model": model,
+        "metrics": metrics,
+        "verified": verified,
+        "params": None,
+        "size_bytes": None,
+        "latency_ms": None,
+        "train_seconds": None,
+        "book": {},
+        "command": None,
+        "intervals": {},
+        "seeds": [],
+        "seed_summary": {},
+        "tied": False,
+        "origin": "zoo",
+        "source": None,
+        "source_url": None,
+    } | known
+
+
 def _row(name: str, config: dict, card_text: str, weights_sha: str | None) -> dict[str, Any]:
     metrics, info = _card(card_text)
     evaluated = info.get("evaluated_sha256")
@@ -34,23 +59,21 @@ def _row(name: str, config: dict, card_text: str, weights_sha: str | None) -> di
     if weights_sha is not None:
         verified = verified and weights_sha == evaluated
     task = config.get("task") or (ENTRIES[name].task if name in ENTRIES else "")
-    return {
-        "task": task,
-        "rank": 0,
-        "model": name,
-        "metrics": metrics,
-        "verified": verified,
-        "params": info.get("num_params"),
-        "size_bytes": info.get("file_size"),
-        "latency_ms": info.get("cpu_latency_ms"),
-        "train_seconds": info.get("train_seconds"),
-        "book": info.get("book") or (ENTRIES[name].book if name in ENTRIES else {}),
-        "command": info.get("command"),
-        "intervals": info.get("intervals") or {},  # 95 % bootstrap interval per metric, over test items
-        "seeds": [r["seed"] for r in info.get("seed_runs") or []],
-        "seed_summary": info.get("seed_summary") or {},  # metric -> mean and std over the seeds
-        "tied": False,
-    }
+    return new_row(
+        task,
+        name,
+        metrics,
+        verified,
+        params=info.get("num_params"),
+        size_bytes=info.get("file_size"),
+        latency_ms=info.get("cpu_latency_ms"),
+        train_seconds=info.get("train_seconds"),
+        book=info.get("book") or (ENTRIES[name].book if name in ENTRIES else {}),
+        command=info.get("command"),
+        intervals=info.get("intervals") or {},  # 95 % bootstrap interval per metric, over test items
+        seeds=[r["seed"] for r in info.get("seed_runs") or []],
+        seed_summary=info.get("seed_summary") or {},  # metric -> mean and std over the seeds
+    )
 
 
 def _local_rows(folder: Path) -> list[dict[str, Any]]:
@@ -129,7 +152,6 @@ def leaderboard(
         rows = _local_rows(Path(source))
     else:
         raise ValueError(f"source must be 'embedded', 'hf' or an existing folder, got {source!r}")
-    rows = [{**r, "origin": "zoo", "source": None, "source_url": None} for r in rows]
     if submissions:
         from .submissions import submitted_rows
 

@@ -51,6 +51,7 @@ from .hub import (
     replace_dir,
     validate_config,
 )
+from .leaderboard import new_row
 from .models import WEIGHTS_NAME, sha256_file
 
 CARD_NAME = "README.md"
@@ -59,7 +60,6 @@ MAX_PARAMS = 50_000_000  # 100 MB of bf16 weights
 MAX_CONFIG_INT = 2**20  # no zoo architecture has a size anywhere near this
 MIN_CARD_TEXT = 200  # characters on how the model was trained
 TIMEOUT_S = 900  # one evaluation
-STATES = ("pending", "running", "finished", "failed")
 DTYPES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
 ACTIVE_HTML = re.compile(r"<\s*(script|iframe|object|embed|style|form|meta|link)\b|javascript:|\son[a-z]+\s*=", re.I)
 
@@ -241,14 +241,10 @@ def _budget(modules: int) -> Iterator[None]:
             h.remove()
 
 
-def _finite(path: Path) -> None:
-    from safetensors import safe_open
-
-    with safe_open(path, "pt") as f:
-        for key in f.keys():
-            t = f.get_tensor(key)
-            if t.is_floating_point() and not torch.isfinite(t).all():
-                raise SubmissionError(f"tensor {key} holds NaN or infinite values; weights must be finite numbers")
+def _finite(model: torch.nn.Module) -> None:
+    for key, t in model.state_dict().items():
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            raise SubmissionError(f"tensor {key} holds NaN or infinite values; weights must be finite numbers")
 
 
 def _card(path: Path) -> None:
@@ -295,12 +291,12 @@ def check(
     if declared != actual:
         raise SubmissionError(f"model.safetensors has sha256 {actual[:16]}..., config.json declares {declared[:16]}...")
     params = _shapes(cls, config, header)
-    _finite(files[WEIGHTS_NAME])
-    _card(files[CARD_NAME])
     try:
-        load_folder(folder)  # the strict load the zoo does for its own checkpoints
+        model = load_folder(folder)  # the strict load the zoo does for its own checkpoints
     except Exception as e:
         raise SubmissionError(f"the checkpoint does not load strictly: {e}") from None
+    _finite(model)
+    _card(files[CARD_NAME])
     (store or Store()).refuse_duplicate(name, actual)
     return Checked(name, cls.task, cls.__name__, actual, params, source or f"folder:{folder.resolve()}", **where)
 
@@ -606,25 +602,19 @@ def submitted_rows(store: Store | None = None) -> list[dict[str, Any]]:
         weights = store._dir("models") / r["model"] / WEIGHTS_NAME
         verified = weights.is_file() and sha256_file(weights) == r["sha256"]
         rows.append(
-            {
-                "task": r["task"],
-                "rank": 0,
-                "model": r["model"],
-                "metrics": r["metrics"],
-                "verified": verified,
-                "params": r.get("num_params"),
-                "size_bytes": r.get("file_size"),
-                "latency_ms": r.get("cpu_latency_ms"),
-                "train_seconds": None,
-                "book": {},
-                "command": r.get("command"),
-                "intervals": r.get("intervals") or {},
-                "seeds": [],
-                "seed_summary": {},
-                "tied": False,
-                "origin": "submitted",
-                "source": r.get("source"),
-                "source_url": r.get("source_url"),
-            }
+            new_row(
+                r["task"],
+                r["model"],
+                r["metrics"],
+                verified,
+                params=r.get("num_params"),
+                size_bytes=r.get("file_size"),
+                latency_ms=r.get("cpu_latency_ms"),
+                command=r.get("command"),
+                intervals=r.get("intervals") or {},
+                origin="submitted",
+                source=r.get("source"),
+                source_url=r.get("source_url"),
+            )
         )
     return rows
