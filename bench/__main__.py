@@ -290,6 +290,16 @@ def _recipe(command: str) -> str:
     return re.sub(r" --(out|device) \S+", "", command)
 
 
+def _short(gpu: str) -> str:
+    """'NVIDIA H100 80GB HBM3' -> 'H100'."""
+    return next((w for w in gpu.split() if w[:1] in "HABLV" and any(c.isdigit() for c in w)), gpu)
+
+
+def _device(device: str, gpu_run: dict) -> str:
+    """A card's device, named after the GPU when it was trained on one."""
+    return f"cuda ({_short(gpu_run['gpu'])})" if device.startswith("cuda") and gpu_run else device
+
+
 def bench_sizes() -> list[str]:
     from training import card
     from zoo.hub import embedded_dir
@@ -304,15 +314,17 @@ def bench_sizes() -> list[str]:
         gpu_run = gpu.get("models", {}).get(folder.name, {})
         same = _recipe(gpu_run.get("command", "")) == _recipe(info.get("command", ""))
         on_gpu = gpu_run.get("train_seconds") if same else None  # a run of an older recipe is not shown
-        where = f"{info.get('train_seconds', 0):.0f} s on {info.get('device', 'cpu')}"
-        rows.append(
-            f"| `{folder.name}` | {size / 1024:,.0f} KiB | {where} | {'' if on_gpu is None else f'{on_gpu:.0f} s'} |"
-        )
+        where = f"{info.get('train_seconds', 0):.0f} s on {_device(info.get('device', 'cpu'), gpu_run)}"
+        on_gpu = "" if on_gpu is None else f"{on_gpu:.0f} s ({_short(gpu_run['gpu'])})"
+        rows.append(f"| `{folder.name}` | {size / 1024:,.0f} KiB | {where} | {on_gpu} |")
+    runs = sorted({(m["gpu"], m["torch"], m["date"]) for m in gpu.get("models", {}).values()})
     gpu_note = (
-        f"GPU column: `bench/gpu_train.sh` on {gpu['device']} ({gpu['torch']}), {gpu['date']}: the same recipes with "
-        "`--device cuda` (bf16 autocast), training only (the cards' `train_seconds`; the robustness sets "
-        "skipped there, `evaluate --verify --skip-robustness` re-checked those checkpoints on this CPU)."
-        if gpu
+        "GPU column: `bench/gpu_train.sh` on "
+        + "; ".join(f"{name} ({version}), {date}" for name, version, date in runs)
+        + ": the same recipes with `--device cuda` (bf16 autocast), training only (the cards' `train_seconds`; "
+        "the robustness sets skipped there, `evaluate --verify --skip-robustness` re-checked those checkpoints on "
+        "this CPU). An empty cell: no GPU run of that recipe yet."
+        if runs
         else "No GPU run recorded (`bench/gpu_train.sh` makes one where a GPU is at hand)."
     )
     return [
@@ -358,7 +370,7 @@ def bench_scaling(quick: bool) -> list[str]:
     gpu = gpu_runs().get("models", {}).get("mnist-convnet-book")
     if gpu:
         rows.append(
-            f"| 1 GPU ({gpu_runs()['device']}), `bench/gpu_train.sh` | {gpu['samples_per_s']:,.0f} | "
+            f"| 1 GPU ({gpu['gpu']}), `bench/gpu_train.sh` | {gpu['samples_per_s']:,.0f} | "
             f"{gpu['epoch_seconds']:.1f} | {gpu['process_seconds']:.1f} (its 5 seeds) | {gpu['accuracy']:.4f} |"
         )
     return [

@@ -130,9 +130,9 @@ def test_cards_carry_metadata_and_the_hub_stays_small():
         for key in ("num_params", "file_size", "cpu_latency_ms", "train_seconds", "command"):
             assert f"{key}:" in text, (folder.name, key)
         size = (folder / "model.safetensors").stat().st_size
-        assert size < 5_000_000, folder.name
+        assert size < 6_000_000, folder.name  # a few MB (the largest, char-transformer-large, 5.5 MB in bf16)
         total += size
-    assert total < 25_000_000  # 16 entries, each a few MB: the wheel carries them all
+    assert total < 25_000_000  # 17 entries, each a few MB: the wheel carries them all
 
 
 def test_verify_passes_on_the_shipped_checkpoints(verification):

@@ -151,3 +151,30 @@ def test_gan_gets_no_mse():
     judge.config = {**judge.config, "name": "tiny-judge", "weights_sha256": "tiny2"}
     ev = eval_latent(tiny_gan(), judge, n_samples=1000)
     assert "mse" not in ev.metrics and "frechet" in ev.intervals()
+
+
+@pytest.mark.parametrize("kind", ["bce", "hinge"])
+def test_gan_losses_reward_the_right_player(kind):
+    """Each player's loss falls when the discriminator's logits move its way."""
+    from training.recipes import gan_losses
+
+    loss_d, loss_g = gan_losses(kind)
+    sure, unsure = torch.full((8,), 3.0), torch.zeros(8)
+    assert loss_d(sure, -sure) < loss_d(unsure, unsure) < loss_d(-sure, sure)
+    assert loss_g(sure) < loss_g(unsure) < loss_g(-sure)
+    with pytest.raises(ValueError, match="unknown GAN loss 'wgan'"):
+        gan_losses("wgan")
+
+
+def test_spectral_norm_discriminator_has_unit_spectral_norms():
+    from training.recipes import Discriminator
+
+    torch.manual_seed(0)
+    d = Discriminator(width=8, spectral_norm=True).train()
+    for _ in range(20):  # power iterations run in training-mode forward passes
+        d(torch.randn(4, 1, 28, 28))
+    d.eval()
+    linear = d.net[-1]
+    assert torch.linalg.matrix_norm(linear.weight, ord=2).item() == pytest.approx(1.0, abs=0.05)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in d.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in Discriminator(width=8).modules())

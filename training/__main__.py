@@ -139,6 +139,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "lr": o.lr,
         "train_seconds": round(seconds, 1),
         "device": str(pick_device(o.device)),
+        **({"gpu": torch.cuda.get_device_name(pick_device(o.device))} if pick_device(o.device).type == "cuda" else {}),
         "world_size": w.size,
         "torch": str(torch.__version__),
         "python": platform.python_version(),

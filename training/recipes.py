@@ -5,6 +5,7 @@ beat them."""
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ class Options:
     device: str | None = None
     progress: bool = True
     train_limit: int | None = None  # digits: train on the first N images only (smoke runs, `make bench --quick`)
+    on_epoch: Callable[[int, PyTorchModel], None] | None = None  # GAN: called with each epoch's model (sweeps)
 
 
 Trainer = Callable[[Entry, Options], tuple[PyTorchModel, list[dict[str, Any]]]]
@@ -325,81 +327,110 @@ def train_vae(e: Entry, o: Options):
 
 class Discriminator(nn.Module):
     """Real or generated? Two stride-2 convolutions with LeakyReLU (batch norm on the second, as DCGAN does
-    everywhere but the discriminator's input), one logit. Used in training only; the checkpoint keeps the
-    generator."""
+    everywhere but the discriminator's input), one logit. With ``spectral_norm`` every layer's weight is
+    divided by its largest singular value (Miyato et al. 2018) and the batch norm goes. Used in training only;
+    the checkpoint keeps the generator."""
 
-    def __init__(self, width: int = 64) -> None:
+    def __init__(self, width: int = 64, spectral_norm: bool = False) -> None:
         super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
         self.net = nn.Sequential(
-            nn.Conv2d(1, width, 4, 2, 1),
+            sn(nn.Conv2d(1, width, 4, 2, 1)),
             nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(2 * width),
+            sn(nn.Conv2d(width, 2 * width, 4, 2, 1, bias=spectral_norm)),
+            nn.Identity() if spectral_norm else nn.BatchNorm2d(2 * width),
             nn.LeakyReLU(0.2),
             nn.Flatten(),
-            nn.Linear(2 * width * 7 * 7, 1),
+            sn(nn.Linear(2 * width * 7 * 7, 1)),
         )
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x).squeeze(1)
 
 
+def gan_losses(kind: str, smooth: float = 0.9) -> tuple[Callable, Callable]:
+    """(discriminator loss(real logits, fake logits), generator loss(fake logits)). ``bce``: DCGAN's
+    non-saturating loss with real labels smoothed to ``smooth``; ``hinge``: SNGAN's / BigGAN's."""
+    if kind == "bce":
+
+        def loss_d(real: Tensor, fake: Tensor) -> Tensor:
+            return F.binary_cross_entropy_with_logits(real, torch.full_like(real, smooth)) + (
+                F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+            )
+
+        return loss_d, lambda fake: F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+    if kind == "hinge":
+        return (lambda real, fake: F.relu(1 - real).mean() + F.relu(1 + fake).mean()), (lambda fake: -fake.mean())
+    raise ValueError(f"unknown GAN loss {kind!r}: use 'bce' or 'hinge'")
+
+
 @register("dcgan")
 def train_dcgan(e: Entry, o: Options):
-    """Radford et al. (2015): Adam at ``lr`` with beta1 0.5, one discriminator step (real labels smoothed to
-    0.9) then one generator step (non-saturating loss) per batch, codes N(0, I). The generator kept is the
-    exponential moving average of the trained one's weights (decay 0.999, as GANs since ProGAN keep): the
-    live generator jitters from step to step as the two players chase each other, its average does not."""
+    """Radford et al. (2015): Adam at ``lr`` with beta1 0.5, one discriminator step then one generator step
+    per batch, codes N(0, I). The generator kept is the exponential moving average of the trained one's
+    weights (as GANs since ProGAN keep): the live generator jitters from step to step as the two players chase
+    each other, its average does not. ``recipe.extra`` may change the loss (``loss``, ``smooth``), the
+    discriminator (``d_width``, ``spectral_norm``, ``lr_d``), ``betas`` and the average's ``ema`` decay."""
     from tqdm.auto import tqdm
 
     from .trainer import pick_device
 
+    x = {"loss": "bce", "smooth": 0.9, "spectral_norm": False, "betas": (0.5, 0.999), "ema": 0.999} | e.recipe.extra
     device = pick_device(o.device)
     model = e.build()
     X = model.to_input(data.mnist_pixels(train=True)[0][: o.train_limit])
-    G, D = model.decoder.to(device), Discriminator(e.kwargs.get("width", 64)).to(device)
-    average = swa_utils.AveragedModel(G, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(0.999))
-    opt_g = optim.Adam(G.parameters(), lr=o.lr, betas=(0.5, 0.999))
-    opt_d = optim.Adam(D.parameters(), lr=o.lr, betas=(0.5, 0.999))
+    G = model.decoder.to(device)
+    D = Discriminator(x.get("d_width", e.kwargs.get("width", 64)), x["spectral_norm"]).to(device)
+    average = swa_utils.AveragedModel(G, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(x["ema"]))
+    opt_g = optim.Adam(G.parameters(), lr=o.lr, betas=tuple(x["betas"]))
+    opt_d = optim.Adam(D.parameters(), lr=x.get("lr_d", o.lr), betas=tuple(x["betas"]))
+    d_loss, g_loss = gan_losses(x["loss"], x["smooth"])
     gen = torch.Generator().manual_seed(o.seed)
-    bce = nn.BCEWithLogitsLoss()
     history = []
     for epoch in range(1, o.epochs + 1):
         G.train(), D.train()
         order = torch.randperm(len(X), generator=gen)
-        start, seen, loss_d_sum, loss_g_sum = time.perf_counter(), 0, 0.0, 0.0
+        start, seen = time.perf_counter(), 0
+        loss_d_sum = loss_g_sum = torch.zeros((), dtype=torch.float64, device=device)
         batches = range(0, len(X) - o.batch_size + 1, o.batch_size)
         bar = tqdm(batches, desc=f"epoch {epoch}/{o.epochs}", disable=not o.progress, leave=False, mininterval=1.0)
         for step, i in enumerate(bar, 1):
             real = X[order[i : i + o.batch_size]].to(device)
             z = torch.randn(len(real), model.hidden_dim, generator=gen).to(device)
             fake = G(z)
-            loss_d = bce(D(real), torch.full((len(real),), 0.9, device=device)) + bce(
-                D(fake.detach()), torch.zeros(len(real), device=device)
-            )
+            loss_d = d_loss(D(real), D(fake.detach()))
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
-            loss_g = bce(D(fake), torch.ones(len(real), device=device))
+            loss_g = g_loss(D(fake))
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
             average.update_parameters(G)
             seen += len(real)
-            loss_d_sum, loss_g_sum = loss_d_sum + loss_d.item(), loss_g_sum + loss_g.item()
+            loss_d_sum, loss_g_sum = loss_d_sum + loss_d.detach(), loss_g_sum + loss_g.detach()
             if step % 25 == 0:
                 rate = seen / (time.perf_counter() - start)
-                bar.set_postfix(d=f"{loss_d_sum / step:.3f}", g=f"{loss_g_sum / step:.3f}", samples_s=f"{rate:,.0f}")
+                d, g = (loss_d_sum / step).item(), (loss_g_sum / step).item()
+                bar.set_postfix(d=f"{d:.3f}", g=f"{g:.3f}", samples_s=f"{rate:,.0f}")
         bar.close()
         seconds = time.perf_counter() - start
         n = max(1, len(batches))
-        record = {"epoch": epoch, "loss_d": loss_d_sum / n, "loss_g": loss_g_sum / n, "seconds": seconds}
-        record["samples_per_s"] = seen / seconds
+        record = {"epoch": epoch, "loss_d": loss_d_sum.item() / n, "loss_g": loss_g_sum.item() / n}
+        record |= {"seconds": seconds, "samples_per_s": seen / seconds}
         history.append(record)
         if o.progress:
             tqdm.write(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k != "epoch"))
-    # batch-norm statistics measured for the averaged weights, which never ran during training
-    codes = (torch.randn(256, model.hidden_dim, generator=gen) for _ in range(100))
-    swa_utils.update_bn(codes, average.module, device)
-    model.decoder = average.module
+        if o.on_epoch is not None:  # a snapshot of what training would return now (sweeps, `bench/gan_sweep.py`)
+            snapshot = copy.deepcopy(model)
+            snapshot.decoder = _measured_bn(copy.deepcopy(average.module), torch.Generator().manual_seed(0), device)
+            o.on_epoch(epoch, snapshot.cpu().eval())
+    model.decoder = _measured_bn(average.module, gen, device)
     return model.cpu().eval(), history
+
+
+def _measured_bn(generator: nn.Module, gen: torch.Generator, device: torch.device) -> nn.Module:
+    """Batch-norm statistics measured for the averaged weights, which never ran during training."""
+    codes = (torch.randn(256, generator.hidden_dim, generator=gen) for _ in range(100))
+    swa_utils.update_bn(codes, generator, device)
+    return generator

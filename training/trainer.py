@@ -180,7 +180,8 @@ class PyTorchTrainer:
         n_batches = math.ceil(len(X_train) / batch_size) if y_train is not None else len(X_train)
         for epoch in range(1, epochs + 1):
             self.model.train()
-            start, seen, total = time.perf_counter(), 0, 0.0
+            start, seen = time.perf_counter(), 0
+            total = torch.zeros((), dtype=torch.float64, device=self.device)  # summed where the loss is: no sync
             bar = tqdm(
                 self._batches(X_train, y_train, batch_size, shuffle, gen, shard=True),
                 total=n_batches,
@@ -199,11 +200,12 @@ class PyTorchTrainer:
                 if batch_scheduler is not None:
                     batch_scheduler.step()
                 seen += len(X)
-                total += loss.item() * len(X)
+                total += loss.detach().double() * len(X)
                 if step % 25 == 0:
                     rate = seen * self.world.size / max(time.perf_counter() - start, 1e-9)
-                    bar.set_postfix(loss=f"{total / seen:.4f}", samples_s=f"{rate:,.0f}")
+                    bar.set_postfix(loss=f"{total.item() / seen:.4f}", samples_s=f"{rate:,.0f}")
             bar.close()
+            total = total.item()  # waits for the epoch's last step
             seconds = time.perf_counter() - start
             total, seen = all_sum(total, seen)  # every process's share of the epoch
             record: dict[str, Any] = {

@@ -1,0 +1,61 @@
+"""Try DCGAN recipes side by side on a lent GPU: ``python -m bench.gan_sweep NAME JSON OUT.jsonl``.
+
+One process per configuration (``bench/gpu_train.sh`` starts one per line of ``bench/gan_sweep.txt``). JSON
+sets ``dcgan-28``'s generator ``width``, the recipe's ``epochs``/``batch_size``/``lr`` and its ``extra`` (loss,
+discriminator, EMA); what it leaves out is the recipe's. Each configuration fits 15 CPU minutes (the per-epoch
+cost measured on the 2-core machine). What the first run measured is in ``bench/gan_sweep_results.jsonl``
+(2026-11-27, one H200 shared by nine processes: every run slowed about sixfold, so only 4-8 epochs each). Every ``every`` epochs the model that training would return at that point is scored like the zoo's
+entries (``eval_latent`` with the zoo's judge) and one JSON line appended to OUT, so a run cut short still
+reports. Seeds are the recipe's; a configuration worth keeping is then trained on the CPU by the training CLI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+
+import torch
+
+import zoo
+from training import evaluate
+from training.recipes import TRAINERS, Options
+from zoo.catalog import ENTRIES
+
+
+def main(name: str, spec: str, out: str) -> None:
+    cfg = json.loads(spec)
+    base = ENTRIES["dcgan-28"]
+    entry = dataclasses.replace(
+        base,
+        kwargs={**base.kwargs, "width": cfg.get("width", base.kwargs["width"])},
+        recipe=dataclasses.replace(base.recipe, extra=cfg.get("extra", base.recipe.extra)),
+    )
+    epochs, every = cfg.get("epochs", base.recipe.epochs), cfg.get("every", 4)
+    judge, start = zoo.load("mnist-cnn-modern"), time.perf_counter()
+
+    def score(epoch: int, model) -> None:
+        if epoch % every and epoch != epochs:
+            return
+        metrics = evaluate.eval_latent(model, judge).metrics
+        row = {"name": name, "epoch": epoch, "seconds": round(time.perf_counter() - start, 1), **cfg, **metrics}
+        with open(out, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+
+    torch.manual_seed(base.recipe.seed)
+    options = Options(
+        epochs=epochs,
+        batch_size=cfg.get("batch_size", base.recipe.batch_size),
+        lr=cfg.get("lr", base.recipe.lr),
+        seed=base.recipe.seed,
+        progress=False,
+        on_epoch=score,
+    )
+    TRAINERS["dcgan"](entry, options)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(2)
+    main(*sys.argv[1:4])
