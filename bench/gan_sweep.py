@@ -4,9 +4,10 @@ One process per configuration (``bench/gpu_train.sh`` starts one per line of ``b
 sets ``dcgan-28``'s generator ``width``, the recipe's ``epochs``/``batch_size``/``lr`` and its ``extra`` (loss,
 discriminator, EMA); what it leaves out is the recipe's. Each configuration fits 15 CPU minutes (the per-epoch
 cost measured on the 2-core machine). What the first run measured is in ``bench/gan_sweep_results.jsonl``
-(2026-11-27, one H200 shared by nine processes: every run slowed about sixfold, so only 4-8 epochs each). Every ``every`` epochs the model that training would return at that point is scored like the zoo's
-entries (``eval_latent`` with the zoo's judge) and one JSON line appended to OUT, so a run cut short still
-reports. Seeds are the recipe's; a configuration worth keeping is then trained on the CPU by the training CLI.
+(2026-11-27, one H200 shared by nine processes: every run slowed about sixfold, so only 4-8 epochs each).
+Every ``every`` epochs the model that training would return at that point is scored like the zoo's entries
+(``eval_latent`` with the zoo's judge) and one JSON line appended to OUT, so a run cut short still reports.
+Seeds are the recipe's; a configuration worth keeping is then trained on the CPU by the training CLI.
 """
 
 from __future__ import annotations
