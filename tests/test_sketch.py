@@ -160,3 +160,38 @@ def test_mnist_digits_pass_through_almost_unchanged():
     for label in range(10):
         digit = _mnist_digit(label)
         assert _best_overlap(to_mnist(digit), digit) > 0.9
+
+
+def test_a_shadow_edge_where_the_light_falls_towards_it_is_not_ink():
+    """Light falling towards a shadow's edge from inside the shadow leaves a valley in the paper's brightness
+    along the edge; a closing as wide as a quarter of the photo fills it and used to call it ink (and take
+    the strokes that cross it for part of the page's edge)."""
+    import io
+
+    from PIL import Image
+
+    ink = _strokes(5, 600, 4)
+    h, w = ink.shape
+    xx = np.linspace(0, 1, w)[None, :].repeat(h, 0)
+    yy = np.linspace(0, 1, h)[:, None].repeat(w, 1)
+    edge = np.clip((xx + 0.3 * yy - 0.6) / 0.02, 0, 1)  # a soft-edged shadow over the upper left
+    light = (1 - 0.4 * (xx + yy) / 2) * (0.6 + 0.4 * edge)
+    img = 210 * (1 - 0.3 * ink) * light + np.random.default_rng(0).normal(0, 4, ink.shape)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).convert("RGB").save(buf, "JPEG", quality=70)
+    clean = to_mnist(np.dstack([np.zeros_like(ink, dtype=np.uint8)] * 3 + [(ink * 255).astype(np.uint8)]))
+    _mnist_like(to_mnist(Image.open(io.BytesIO(buf.getvalue()))), clean)
+
+
+def test_a_digit_that_faint_marks_join_to_the_border_is_still_the_digit():
+    """A faint line from the digit to the photo's edge (a crease, grain) does not make the digit part of the
+    page's edge, and a stray mark elsewhere is not read instead."""
+    ink = _strokes(4, 600, 6)
+    rows, cols = np.nonzero(ink > 0.5)
+    top, col = rows.min(), int(cols[rows == rows.min()][0])
+    ink[: top + 1, col : col + 3] = np.maximum(ink[: top + 1, col : col + 3], 0.25)  # up to the top edge
+    ink[520:526, 40:110] = 1.0  # a stray pencil mark near a corner
+    clean_ink = _strokes(4, 600, 6)
+    clean = to_mnist(np.dstack([np.zeros_like(clean_ink, dtype=np.uint8)] * 3 + [(clean_ink * 255).astype(np.uint8)]))
+    out = to_mnist(_photo(ink, shadow=1.0))
+    assert out is not None and _best_overlap(out, clean) > 0.6

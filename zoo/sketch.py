@@ -139,7 +139,7 @@ def _closing(x: Tensor, k: int) -> Tensor:
     return y[r:-r, r:-r]
 
 
-def _paper(lum: Tensor) -> tuple[Tensor, Tensor]:
+def _paper(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor]:
     """The ground's brightness under each pixel, and the image turned so that ink is darker than its ground.
 
     Even surroundings (a drawing, a scan, MNIST's own arrays): the border's brightness, and the image is
@@ -156,20 +156,27 @@ def _paper(lum: Tensor) -> tuple[Tensor, Tensor]:
         if float(smooth.max()) - ground > ground - float(smooth.min()):
             lum, ground = 1 - lum, 1 - ground
         return torch.full_like(lum, ground), lum
-    return _closing(lum, max(7, (max(lum.shape) // 4) | 1)), lum  # wider than a marker's junctions
+    return _closing(lum, k or widest_closing(lum)), lum
 
 
-def _darkness(lum: Tensor) -> tuple[Tensor, Tensor]:
+def widest_closing(lum: Tensor) -> int:
+    """The closing that no stroke outlasts: a quarter of the image, wider than a marker's junctions."""
+    return max(7, (max(lum.shape) // 4) | 1)
+
+
+def _darkness(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor]:
     """How much darker than the ground under it each pixel is, in [0, 1] (a ratio, so a shadow that darkens
     paper and ink alike cancels out), and the darkness that noise reaches there: sensor noise is about the
-    same in light units everywhere, so in a ratio it grows where the paper is dim."""
+    same in light units everywhere, so in a ratio it grows where the paper is dim. True when the light was
+    uneven (the paper read by a closing of width ``k``)."""
     if min(lum.shape) >= 64:  # sensor noise and JPEG blocks; the paper is read from the same smoothed image,
         lum = _pool(lum, 3, "mean")  # or a shadow's edge, sharp in one and soft in the other, would turn to ink
-    paper, lum = _paper(lum)
+    paper, lum = _paper(lum, k)
+    uneven = paper.dim() == 2 and bool(paper.max() > paper.min())
     paper = paper.clamp_min(0.04)
     dark = (1 - lum / paper).clamp_(0, 1)
     typical = paper.median()
-    return dark, _noise_floor(dark * paper / typical) * typical / paper
+    return dark, _noise_floor(dark * paper / typical) * typical / paper, uneven
 
 
 def _noise_floor(dark: Tensor) -> float:
@@ -217,7 +224,13 @@ def _digit_mask(ink: Tensor, share: float, drop_border_blobs: bool, min_side: fl
     left = torch.full((len(ids),), w).scatter_reduce(0, inverse, xs, "amin")
     right = torch.zeros(len(ids), dtype=torch.long).scatter_reduce(0, inverse, xs, "amax")
     ch, cw = coarse.shape
-    edge = (top == 0) | (left == 0) | (bottom == ch - 1) | (right == cw - 1)
+    # a blob is the page's edge, the table or a shadow when a real share of it lies along the border; a digit
+    # that faint grain or a shadow's line joins to the border has almost none of its ink there
+    ring = torch.ones_like(coarse, dtype=torch.bool)
+    ring[2:-2, 2:-2] = False
+    on_ring = (labels >= 0) & ring
+    border_mass = torch.zeros(len(ids)).index_add_(0, torch.searchsorted(ids, labels[on_ring]), coarse[on_ring])
+    edge = border_mass >= 0.02 * mass
     digit_sized = (torch.maximum(bottom - top, right - left) + 1) >= 0.08 * max(ch, cw)
     candidates = torch.ones(len(ids), dtype=torch.bool)
     if drop_border_blobs and edge.any() and (digit_sized & ~edge).any():
@@ -255,21 +268,41 @@ def ink_map(image) -> np.ndarray:
     if float(lum.max() - lum.min()) < 0.2 and float(lum.mean()) < 0.25:
         # one dark colour edge to edge: a canvas filled with ink (blank canvases are transparent or light)
         raise SketchError("the canvas is almost all ink; clear it and draw one digit")
-    dark, floor = _darkness(lum)
-    above = (dark - floor).clamp_(min=0)
+    dark, floor, uneven = _darkness(lum)
+    ink = _strokes(dark, floor)
+    if uneven and float(ink.max()) > 0:
+        k = _closing_for(ink)
+        if k < widest_closing(lum):
+            # a closing as wide as a quarter of the photo also fills the paper's own valleys (where a shadow's
+            # edge meets a gradient of light) and makes them ink: read again with one sized to the strokes
+            narrow = _strokes(*_darkness(lum, k)[:2])
+            ink = narrow if float(narrow.max()) > 0 else ink
+    if (ink > 0.5).float().mean() > 0.85:
+        raise SketchError("the canvas is almost all ink; clear it and draw one digit")
+    return ink.numpy()
+
+
+def _closing_for(ink: Tensor) -> int:
+    """A closing wide enough for these strokes and their junctions: about four stroke widths."""
+    solid = ink > 0.5
+    edge = int((solid & (_pool(solid.float(), 3, "min") < 0.5)).sum())
+    width = 2 * int(solid.sum()) / max(edge, 1)
+    return max(7, int(4 * width + 5) | 1)
+
+
+def _strokes(dark: Tensor, floor: Tensor) -> Tensor:
+    """The digit's strokes from a darkness map: its blobs kept, stroke cores stretched to 1."""
+    above = (dark - floor).clamp(min=0)
     if float(above.max()) <= 0:
-        return torch.zeros_like(dark).numpy()
+        return torch.zeros_like(dark)
     keep = _digit_mask(above, 0.12, drop_border_blobs=True, min_side=0.06)  # faint pencil counts too
     strokes = dark[(keep > 0) & (dark > floor)]
     core = float(torch.quantile(strokes, 0.9)) if strokes.numel() >= 3 else 0.0
     base = float(floor[(keep > 0) & (dark > floor)].median()) if strokes.numel() >= 3 else 1.0
     if core < max(0.06, base + 0.03):
-        return torch.zeros_like(dark).numpy()  # nothing darker than the paper by more than a faint shade
+        return torch.zeros_like(dark)  # nothing darker than the paper by more than a faint shade
     # stroke cores to 1: faint pencil comes out as saturated as a marker
-    ink = ((dark - floor) / max(core - base, 0.05)).clamp_(0, 1) * keep
-    if (ink > 0.5).float().mean() > 0.85:
-        raise SketchError("the canvas is almost all ink; clear it and draw one digit")
-    return ink.numpy()
+    return ((dark - floor) / max(core - base, 0.05)).clamp_(0, 1) * keep
 
 
 def _even_strokes(crop: Tensor) -> Tensor:
