@@ -178,3 +178,23 @@ def test_spectral_norm_discriminator_has_unit_spectral_norms():
     assert torch.linalg.matrix_norm(linear.weight, ord=2).item() == pytest.approx(1.0, abs=0.05)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in d.modules())
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in Discriminator(width=8).modules())
+
+
+def test_gan_epoch_snapshots_do_not_change_what_training_returns():
+    """``Options.on_epoch`` (bench/gan_sweep.py scores each epoch's model) sees a finished model after every epoch and
+    leaves the training itself alone: the same weights come back with or without it."""
+    from training.recipes import TRAINERS, Options
+    from zoo.catalog import ENTRIES
+
+    def train(on_epoch=None):
+        torch.manual_seed(0)
+        options = Options(epochs=1, batch_size=64, lr=2e-4, progress=False, train_limit=128, on_epoch=on_epoch)
+        model, history = TRAINERS["dcgan"](ENTRIES["dcgan-28"], options)
+        return model, history
+
+    seen = []
+    with_snapshots, history = train(lambda epoch, model: seen.append((epoch, model.training, type(model).__name__)))
+    without, _ = train()
+    assert seen == [(1, False, "DCGAN")] and len(history) == 1
+    for (name, a), b in zip(with_snapshots.state_dict().items(), without.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
