@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# One call on a lent GPU machine (see DEVELOPERS.md). Three things at once, each its own processes:
-# the accelerator-only entry, DCGAN recipes side by side (bench/gan_sweep.txt, scored every few epochs),
-# and the zoo entries one after another with `--device cuda` (NAMES picks which). Brings back the
-# checkpoints, each run's time and a log. The machine has no network: the MNIST files, the rendered
-# Shakespeare corpus, the houses data package and two print fonts travel in .gpu/ (`make gpu-bundle`).
+# One call on a lent GPU machine (see DEVELOPERS.md), one process on the GPU at a time (nine at once ran each
+# about six times slower): the accelerator-only entry, then the other zoo entries with `--device cuda` (NAMES
+# picks which), then, with SWEEP=1, the DCGAN recipes of bench/gan_sweep.txt side by side (compared only with each
+# other) in what is left of BUDGET. Brings back the checkpoints, each run's time and a log. The machine has no
+# network: the MNIST files, the rendered Shakespeare corpus, the houses data package and the print fonts travel
+# in .gpu/ (`make gpu-bundle`).
 set -u
 export PYTHONUNBUFFERED=1 DLFS_ZOO_DATA=/tmp/data
 BUDGET=${BUDGET:-520}  # seconds for the whole script; nothing starts once it is spent
@@ -25,14 +26,17 @@ run() {  # name, extra args: one whole training process, timed
   timeout "$left" python3 -m training train "$name" --device cuda --out /tmp/gpu "$@" 2>&1 | log "$name"
   echo "{\"name\": \"$name\", \"process_seconds\": $((SECONDS - t0)), \"status\": ${PIPESTATUS[0]}}" >> "$OUT/runs.jsonl"
 }
-(run char-transformer-large; tar cf "$OUT/large.tar" -C /tmp/gpu char-transformer-large) &
-while read -r name spec; do
-  timeout $((BUDGET - SECONDS - 10)) python3 -m bench.gan_sweep "$name" "$spec" "$OUT/gan_sweep.jsonl" 2>&1 | log "gan $name" &
-done < bench/gan_sweep.txt
-ALL=$(python3 -c "from zoo.catalog import ENTRIES as E; print(*[n for n in E if n != 'char-transformer-large'])")
+# the accelerator-only entry first (its checkpoint comes back on its own, whatever follows), then the rest
+ALL=$(python3 -c "from zoo.catalog import ENTRIES as E; print(*sorted(E, key=lambda n: n != 'char-transformer-large'))")
 for name in ${NAMES:-$ALL}; do
   run "$name" --skip-robustness
+  [ "$name" = char-transformer-large ] && tar cf "$OUT/large.tar" -C /tmp/gpu char-transformer-large 2>/dev/null
 done
-wait
+if [ "${SWEEP:-0}" = 1 ] && [ $((BUDGET - SECONDS)) -gt 60 ]; then
+  while read -r name spec; do
+    timeout $((BUDGET - SECONDS - 10)) python3 -m bench.gan_sweep "$name" "$spec" "$OUT/gan_sweep.jsonl" 2>&1 | log "gan $name" &
+  done < bench/gan_sweep.txt
+  wait
+fi
 cd /tmp/gpu; tar cf "$OUT/gpu-a.tar" house-* mnist-* 2>/dev/null; tar cf "$OUT/gpu-b.tar" char-lstm* char-gru* char-transformer autoencoder-* vae-* dcgan-* 2>/dev/null
 ls -la "$OUT"; tail -n 30 "$OUT/log.txt"

@@ -90,12 +90,20 @@ def test_verify_fails_when_a_card_lies(trained, tmp_path):
         (["push", "no-such-model", "--dry-run"], "unknown model 'no-such-model'; known models: house-prices-book"),
         (["push", "../etc"], "invalid model name '../etc'"),
         (["train", "mnist-mlp", "--train-limit", "0"], "--train-limit must be >= 1"),
+        (["train", "house-prices-book", "--device", "banana"], "--device banana: not a device"),
+        (["train", "house-prices-book", "--device", "mps"], "dlfs-zoo trains on cpu or cuda"),
     ],
 )
 def test_cli_errors_are_one_clear_line(args, message):
     p = run("-m", "training", *args)
     assert p.returncode == 2, p.stderr
     assert message in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a CUDA device")
+def test_cuda_without_a_gpu_is_one_clear_line():
+    p = run("-m", "training", "train", "house-prices-book", "--device", "cuda")
+    assert p.returncode == 2 and "this machine has no CUDA device" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_bad_flag_is_argparse_usage():

@@ -186,6 +186,20 @@ def _rounded(record: dict[str, Any], digits: int = 5) -> dict[str, Any]:
     return {k: round(v, digits) if isinstance(v, float) else v for k, v in record.items()}
 
 
+def _check_device(device: str | None) -> None:
+    """--device names a device this machine has (cpu, cuda, cuda:N)."""
+    if device is None:
+        return
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        raise CLIError(f"--device {device}: not a device; use cpu, cuda or cuda:N") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise CLIError(f"--device {device}: this machine has no CUDA device; leave --device out or use cpu")
+    if kind not in ("cpu", "cuda"):
+        raise CLIError(f"--device {device}: dlfs-zoo trains on cpu or cuda")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     names = model_names(args.names, args.all)
     if args.name:
@@ -199,6 +213,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CLIError("--text applies to the text models only (char-*)")
     if args.text and not Path(args.text).is_file():
         raise CLIError(f"--text {args.text}: no such file")
+    _check_device(args.device)
     w, args.device = join(args.device)
     for n in names:
         recipe = ENTRIES[n].recipe
