@@ -28,10 +28,6 @@ GPU_ONLY = [n for n, e in ENTRIES.items() if any("Needs an accelerator" in note 
 def main(*sources: str) -> int:
     path = ROOT / "bench" / "gpu_runs.json"
     record = json.loads(path.read_text()) if path.is_file() else {"models": {}}
-    for model in record["models"].values():  # a record from before per-model devices: its one run's
-        model.setdefault("gpu", record.get("device"))
-        model.setdefault("torch", record.get("torch"))
-        model.setdefault("date", record.get("date"))
     recorded, failed = {}, set()
     for src in map(Path, sources):
         models, stopped = _record(src)
@@ -40,8 +36,6 @@ def main(*sources: str) -> int:
     record["models"] = dict(sorted((record["models"] | recorded).items()))
     record["failed_or_stopped"] = sorted(failed - set(recorded))
     record["devices"] = sorted({m["gpu"] for m in record["models"].values()})
-    for key in ("device", "torch", "date"):
-        record.pop(key, None)
     path.write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps({k: (v["gpu"], v["train_seconds"], v["verified_on_cpu"]) for k, v in recorded.items()}, indent=1))
     return 0

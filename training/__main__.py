@@ -131,6 +131,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     model = _stored_precision(model.cpu(), recipe.weights_dtype)
     classifier = judge([out, zhub.embedded_dir()]) if model.task == "latent" else None
     ev = evaluate_model(model, classifier=classifier, text_file=o.text, robustness=not args.skip_robustness)
+    device = pick_device(o.device)
     info = {
         "command": _command(entry, o, out),
         "seed": o.seed,
@@ -138,8 +139,8 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "batch_size": o.batch_size,
         "lr": o.lr,
         "train_seconds": round(seconds, 1),
-        "device": str(pick_device(o.device)),
-        **({"gpu": torch.cuda.get_device_name(pick_device(o.device))} if pick_device(o.device).type == "cuda" else {}),
+        "device": str(device),
+        **({"gpu": torch.cuda.get_device_name(device)} if device.type == "cuda" else {}),
         "world_size": w.size,
         "torch": str(torch.__version__),
         "python": platform.python_version(),

@@ -375,16 +375,16 @@ def train_dcgan(e: Entry, o: Options):
 
     from .trainer import pick_device
 
-    x = {"loss": "bce", "smooth": 0.9, "spectral_norm": False, "betas": (0.5, 0.999), "ema": 0.999} | e.recipe.extra
+    hp = {"loss": "bce", "smooth": 0.9, "spectral_norm": False, "betas": (0.5, 0.999), "ema": 0.999} | e.recipe.extra
     device = pick_device(o.device)
     model = e.build()
     X = model.to_input(data.mnist_pixels(train=True)[0][: o.train_limit])
     G = model.decoder.to(device)
-    D = Discriminator(x.get("d_width", e.kwargs.get("width", 64)), x["spectral_norm"]).to(device)
-    average = swa_utils.AveragedModel(G, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(x["ema"]))
-    opt_g = optim.Adam(G.parameters(), lr=o.lr, betas=tuple(x["betas"]))
-    opt_d = optim.Adam(D.parameters(), lr=x.get("lr_d", o.lr), betas=tuple(x["betas"]))
-    d_loss, g_loss = gan_losses(x["loss"], x["smooth"])
+    D = Discriminator(hp.get("d_width", e.kwargs.get("width", 64)), hp["spectral_norm"]).to(device)
+    average = swa_utils.AveragedModel(G, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(hp["ema"]))
+    opt_g = optim.Adam(G.parameters(), lr=o.lr, betas=tuple(hp["betas"]))
+    opt_d = optim.Adam(D.parameters(), lr=hp.get("lr_d", o.lr), betas=tuple(hp["betas"]))
+    d_loss, g_loss = gan_losses(hp["loss"], hp["smooth"])
     gen = torch.Generator().manual_seed(o.seed)
     history = []
     for epoch in range(1, o.epochs + 1):

@@ -172,7 +172,7 @@ def _darkness(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor]:
     if min(lum.shape) >= 64:  # sensor noise and JPEG blocks; the paper is read from the same smoothed image,
         lum = _pool(lum, 3, "mean")  # or a shadow's edge, sharp in one and soft in the other, would turn to ink
     paper, lum = _paper(lum, k)
-    uneven = paper.dim() == 2 and bool(paper.max() > paper.min())
+    uneven = bool(paper.max() > paper.min())  # a closing's paper; even surroundings give one brightness
     paper = paper.clamp_min(0.04)
     dark = (1 - lum / paper).clamp_(0, 1)
     typical = paper.median()
@@ -228,8 +228,8 @@ def _digit_mask(ink: Tensor, share: float, drop_border_blobs: bool, min_side: fl
     # that faint grain or a shadow's line joins to the border has almost none of its ink there
     ring = torch.ones_like(coarse, dtype=torch.bool)
     ring[2:-2, 2:-2] = False
-    on_ring = (labels >= 0) & ring
-    border_mass = torch.zeros(len(ids)).index_add_(0, torch.searchsorted(ids, labels[on_ring]), coarse[on_ring])
+    on_ring = ring[labels >= 0]  # per found cell, in the order of ``inverse``
+    border_mass = torch.zeros(len(ids)).index_add_(0, inverse[on_ring], coarse[labels >= 0][on_ring])
     edge = border_mass >= 0.02 * mass
     digit_sized = (torch.maximum(bottom - top, right - left) + 1) >= 0.08 * max(ch, cw)
     candidates = torch.ones(len(ids), dtype=torch.bool)
@@ -284,10 +284,13 @@ def ink_map(image) -> np.ndarray:
 
 def _closing_for(ink: Tensor) -> int:
     """A closing wide enough for these strokes and their junctions: about four stroke widths."""
-    solid = ink > 0.5
+    return max(7, int(4 * _stroke_width(ink > 0.5) + 5) | 1)
+
+
+def _stroke_width(solid: Tensor) -> float:
+    """The mean width of the strokes of a boolean mask: twice its area over its edge pixels (0 when empty)."""
     edge = int((solid & (_pool(solid.float(), 3, "min") < 0.5)).sum())
-    width = 2 * int(solid.sum()) / max(edge, 1)
-    return max(7, int(4 * width + 5) | 1)
+    return 2 * int(solid.sum()) / max(edge, 1)
 
 
 def _strokes(dark: Tensor, floor: Tensor) -> Tensor:
@@ -316,17 +319,13 @@ def _even_strokes(crop: Tensor) -> Tensor:
     if lit.numel():
         x = (x / torch.quantile(lit, 0.9).clamp_min(0.05)).clamp_(0, 1)  # a thinned-out line back to full ink
     x = F.pad(x, (8, 8, 8, 8))  # room to grow, and the crop's own edge counts as the strokes' edge
-    solid = x > 0.5
-    area = int(solid.sum())
-    if area:
-        edge = int((solid & (_pool(solid.float(), 3, "min") < 0.5)).sum())
-        width = 2 * area / max(edge, 1)
-        if width < 3.0:  # thinner than (nearly) every MNIST digit: MNIST's own thin ones stay as they are
-            x = _pool(x, 2 * round((MNIST_WIDTH - width) / 2) + 1, "max")
-        elif width > MNIST_WIDTH * 1.7:
-            thinner = _pool(x, 2 * round((width - MNIST_WIDTH) / 2) + 1, "min")
-            if float(thinner.sum()) > 0.25 * float(x.sum()):  # never erase a digit to thin it
-                x = thinner
+    width = _stroke_width(x > 0.5)
+    if 0 < width < 3.0:  # thinner than (nearly) every MNIST digit: MNIST's own thin ones stay as they are
+        x = _pool(x, 2 * round((MNIST_WIDTH - width) / 2) + 1, "max")
+    elif width > MNIST_WIDTH * 1.7:
+        thinner = _pool(x, 2 * round((width - MNIST_WIDTH) / 2) + 1, "min")
+        if float(thinner.sum()) > 0.25 * float(x.sum()):  # never erase a digit to thin it
+            x = thinner
     rows = torch.nonzero((x > 0.05).any(1)).flatten()
     cols = torch.nonzero((x > 0.05).any(0)).flatten()
     if rows.numel() == 0:
