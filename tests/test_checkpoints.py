@@ -50,7 +50,7 @@ def test_chapter_numbers_are_met(evaluated):
     # one epoch of SGD moves accuracy by tenths of a percent from seed to seed: the bar is on the 5-seed mean
     assert _seed_mean("mnist-convnet-book", "accuracy") >= 0.965
     assert _seed_mean("mnist-convnet-notebook", "accuracy") >= 0.965
-    assert m["house-prices-notebook"]["mse"] <= 20
+    assert _seed_mean("house-prices-notebook", "mse") <= 20  # five seeds too: the bar is on their mean
     assert m["house-prices-book"]["mse"] > 0
     assert m["autoencoder-book"]["mse"] <= 0.075
     assert m["char-lstm-book"]["loss"] <= 2.45

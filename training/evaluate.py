@@ -15,6 +15,7 @@ from torch import Tensor
 from zoo.models import DigitsModel, HousesModel, LatentModel, PyTorchModel, TextModel
 
 from . import data
+from .trainer import EVAL_BATCH
 
 
 @cache
@@ -33,7 +34,7 @@ def _text_val(text_file: str | None) -> str:
 
 
 @torch.inference_mode()
-def digits_probs(model: DigitsModel, pixels: Tensor, batch_size: int = 1000) -> Tensor:
+def digits_probs(model: DigitsModel, pixels: Tensor, batch_size: int = EVAL_BATCH) -> Tensor:
     """Class probabilities for MNIST-style pixels in [0, 1]."""
     model.eval()
     device = next(model.parameters()).device
@@ -123,7 +124,7 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @torch.inference_mode()
-def judge_features(judge: DigitsModel, pixels: Tensor, batch_size: int = 1000) -> np.ndarray:
+def judge_features(judge: DigitsModel, pixels: Tensor, batch_size: int = EVAL_BATCH) -> np.ndarray:
     judge.eval()
     parts = [judge.penultimate(judge.preprocess(pixels[i : i + batch_size])) for i in range(0, len(pixels), batch_size)]
     return torch.cat(parts).double().numpy()

@@ -26,6 +26,9 @@ from tqdm.auto import tqdm
 
 from .distributed import all_sum, world
 
+# Test batches whose activations stay in a CPU core's cache: the digits ConvNets score 2x faster than at 1000.
+EVAL_BATCH = 128
+
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:
     """CUDA when present, else CPU (``$DLFS_ZOO_DEVICE`` or the argument override)."""
@@ -91,7 +94,8 @@ class PyTorchTrainer:
         if self.world.size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = DistributedDataParallel(self.model, device_ids=ids)
-        # bf16 autocast where the hardware gains from it (a GPU); float32 on the CPU, where bf16 is slower
+        # bf16 autocast on a GPU; float32 on the CPU, where bf16 is slower without AMX and where float32 lets a
+        # retrain reproduce the committed checkpoints whatever the CPU
         self.autocast = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
         self.optim = optim
         self.criterion = criterion
@@ -218,7 +222,7 @@ class PyTorchTrainer:
             if scheduler is not None:
                 scheduler.step()  # after the optimizer steps, as torch requires
             if X_test is not None and (epoch % eval_every == 0 or epoch == epochs):
-                record["test_loss"] = self.evaluate_loss(X_test, y_test, batch_size=max(batch_size, 1000))
+                record["test_loss"] = self.evaluate_loss(X_test, y_test, batch_size=max(batch_size, EVAL_BATCH))
             self.history.append(record)
             self._release_layout()
             if self.progress and self.world.main and ("test_loss" in record or epochs <= 20):
@@ -227,7 +231,7 @@ class PyTorchTrainer:
         return self.history
 
     @torch.no_grad()
-    def evaluate_loss(self, X: Tensor | Iterable, y: Tensor | None, batch_size: int = 1000) -> float:
+    def evaluate_loss(self, X: Tensor | Iterable, y: Tensor | None, batch_size: int = EVAL_BATCH) -> float:
         self.model.eval()
         total, seen = 0.0, 0
         for Xb, yb in self._batches(X, y, batch_size, False, None):
