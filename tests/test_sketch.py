@@ -195,3 +195,16 @@ def test_a_digit_that_faint_marks_join_to_the_border_is_still_the_digit():
     clean = to_mnist(np.dstack([np.zeros_like(clean_ink, dtype=np.uint8)] * 3 + [(clean_ink * 255).astype(np.uint8)]))
     out = to_mnist(_photo(ink, shadow=1.0))
     assert out is not None and _best_overlap(out, clean) > 0.6
+
+
+def test_a_digit_cropped_against_the_photos_edge_is_read_beside_a_faint_crease():
+    """A tight crop leaves the digit running into the border; a faint crease elsewhere must not be read in
+    its place as "the digit that does not touch the border" (it is too faint to be one)."""
+    ink = _strokes(0, 600, 8)
+    cols = np.nonzero((ink > 0.5).any(0))[0]
+    ink = np.pad(ink[:, : cols.max() + 1], ((0, 0), (600 - cols.max() - 1, 0)))  # the 0 ends at the right edge
+    ink[150:450, 40:43] = np.maximum(ink[150:450, 40:43], 0.2)  # a faint crease, away from every edge
+    clean_ink = _strokes(0, 600, 8)
+    clean = to_mnist(np.dstack([np.zeros_like(clean_ink, dtype=np.uint8)] * 3 + [(clean_ink * 255).astype(np.uint8)]))
+    out = to_mnist(_photo(ink, shadow=1.0))
+    assert out is not None and _best_overlap(out, clean) > 0.6

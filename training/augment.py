@@ -30,17 +30,21 @@ def _pick(n: int, p: float, g: torch.Generator) -> Tensor:
 
 
 def geometry(x: Tensor, g: torch.Generator, p: float = 0.8) -> Tensor:
-    """Rotation (+-20 deg), shear (+-0.35), scale (0.7-1.15), shift (+-4 px) and a smooth elastic warp."""
+    """Rotation (+-20 deg), shear (+-0.35), scale (0.7-1.15), aspect ratio (3/4-4/3, as torchvision's
+    ``RandomResizedCrop``: narrow and wide hands), shift (+-4 px) and a smooth elastic warp."""
     n = len(x)
     a, sh = _u(n, -0.35, 0.35, g), _u(n, -0.35, 0.35, g)
     s = _u(n, 0.7, 1.15, g)
+    aspect = torch.exp(_u(n, math.log(3 / 4), math.log(4 / 3), g))  # width over height
     t = _u(n * 2, -4 / 14, 4 / 14, g).view(n, 2)
     on = _pick(n, p, g).float()
     a, sh, t = a * on, sh * on, t * on[:, None]
     s = torch.where(on > 0, s, torch.ones_like(s))
+    aspect = torch.where(on > 0, aspect, torch.ones_like(aspect))
     cos, sin = torch.cos(a), torch.sin(a)
+    sx = s * aspect  # the output's x is read from the input at x / sx: the digit's width scaled by sx
     theta = torch.stack(
-        [torch.stack([cos / s, (-sin + sh) / s, t[:, 0]], 1), torch.stack([sin / s, cos / s, t[:, 1]], 1)], 1
+        [torch.stack([cos / sx, (-sin + sh) / s, t[:, 0]], 1), torch.stack([sin / sx, cos / s, t[:, 1]], 1)], 1
     )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     warp = torch.randn(n, 2, 4, 4, generator=g) * _u(n, 0, 0.08, g).view(n, 1, 1, 1) * _pick(n, 0.4, g).view(n, 1, 1, 1)

@@ -203,11 +203,12 @@ def _components(mask: Tensor) -> Tensor:
     return torch.where(mask, labels, torch.full_like(labels, -1)).long()
 
 
-def _digit_mask(ink: Tensor, share: float, drop_border_blobs: bool, min_side: float = 0.0) -> Tensor:
-    """1 where the digit's blobs are, 0 on specks far from them and (photos) on blobs touching the border:
-    the page's edge, the table, a shadow's edge. All 0 when the digit's box is shorter than ``min_side``
-    of the image (what is left on blank paper is grain, not a digit). A grid cell is ink when at least
-    ``share`` of its pixels are: a one-pixel line still lights its cells, scattered noise does not."""
+def _digit_mask(ink: Tensor, share: float, edge_share: float | None, min_side: float = 0.0) -> Tensor:
+    """1 where the digit's blobs are, 0 on specks far from them and (photos, ``edge_share`` given) on blobs
+    with at least that share of their ink along the border: the page's edge, the table, a shadow's edge. All 0
+    when the digit's box is shorter than ``min_side`` of the image (what is left on blank paper is grain, not a
+    digit). A grid cell is ink when at least ``share`` of its pixels are: a one-pixel line still lights its
+    cells, scattered noise does not."""
     h, w = ink.shape
     factor = -(-max(h, w) // GRID_SIDE)
     coarse = F.avg_pool2d(ink[None, None], factor, ceil_mode=True)[0, 0] if factor > 1 else ink
@@ -230,10 +231,10 @@ def _digit_mask(ink: Tensor, share: float, drop_border_blobs: bool, min_side: fl
     ring[2:-2, 2:-2] = False
     on_ring = ring[labels >= 0]  # per found cell, in the order of ``inverse``
     border_mass = torch.zeros(len(ids)).index_add_(0, inverse[on_ring], coarse[labels >= 0][on_ring])
-    edge = border_mass >= 0.02 * mass
+    edge = border_mass >= (edge_share or 0.0) * mass
     digit_sized = (torch.maximum(bottom - top, right - left) + 1) >= 0.08 * max(ch, cw)
     candidates = torch.ones(len(ids), dtype=torch.bool)
-    if drop_border_blobs and edge.any() and (digit_sized & ~edge).any():
+    if edge_share is not None and edge.any() and (digit_sized & ~edge).any():
         candidates = ~edge  # a digit inside the photo: the border blobs are page, table and shadow
     main = int(torch.where(candidates, mass, torch.full_like(mass, -1)).argmax())
     keep = torch.zeros(len(ids), dtype=torch.bool)
@@ -263,7 +264,7 @@ def ink_map(image) -> np.ndarray:
     plane, transparent = _analysis_plane(_as_array(image))
     if transparent:  # a canvas: the strokes are what is opaque (whatever their colour)
         ink = plane / plane.max() if float(plane.max()) > 0.2 else torch.zeros_like(plane)
-        return (ink * _digit_mask(ink * (ink > 0.3), 0.1, drop_border_blobs=False)).numpy()
+        return (ink * _digit_mask(ink * (ink > 0.3), 0.1, edge_share=None)).numpy()
     lum = plane
     if float(lum.max() - lum.min()) < 0.2 and float(lum.mean()) < 0.25:
         # one dark colour edge to edge: a canvas filled with ink (blank canvases are transparent or light)
@@ -298,11 +299,16 @@ def _strokes(dark: Tensor, floor: Tensor) -> Tensor:
     above = (dark - floor).clamp(min=0)
     if float(above.max()) <= 0:
         return torch.zeros_like(dark)
-    keep = _digit_mask(above, 0.12, drop_border_blobs=True, min_side=0.06)  # faint pencil counts too
-    strokes = dark[(keep > 0) & (dark > floor)]
-    core = float(torch.quantile(strokes, 0.9)) if strokes.numel() >= 3 else 0.0
-    base = float(floor[(keep > 0) & (dark > floor)].median()) if strokes.numel() >= 3 else 1.0
-    if core < max(0.06, base + 0.03):
+    # blobs with a fiftieth of their ink along the border are page, table and shadow; if what is left is no
+    # more than a faint shade, the digit itself runs into the border (a tight crop): every blob counts then
+    for edge_share in (0.02, None):
+        keep = _digit_mask(above, 0.12, edge_share=edge_share, min_side=0.06)  # faint pencil counts too
+        strokes = dark[(keep > 0) & (dark > floor)]
+        core = float(torch.quantile(strokes, 0.9)) if strokes.numel() >= 3 else 0.0
+        base = float(floor[(keep > 0) & (dark > floor)].median()) if strokes.numel() >= 3 else 1.0
+        if core >= max(0.06, base + 0.03):
+            break
+    else:
         return torch.zeros_like(dark)  # nothing darker than the paper by more than a faint shade
     # stroke cores to 1: faint pencil comes out as saturated as a marker
     return ((dark - floor) / max(core - base, 0.05)).clamp_(0, 1) * keep
