@@ -6,6 +6,7 @@ import tarfile
 
 import numpy as np
 import pytest
+import torch
 
 from training import data
 
@@ -114,3 +115,13 @@ def test_book_dataloader_path_works():
     )
     x, y = ds[0]
     assert x.shape == (1, 28, 28) and y == 7
+
+
+def test_mnist_pixels_are_torchvisions_dataset_read_directly(tmp_path):
+    X, y = data.mnist_pixels(train=False)
+    ds = data.mnist_dataset(False)
+    assert X.shape == (10000, 1, 28, 28) and X.dtype == torch.float32 and y.dtype == torch.int64
+    assert torch.equal(X, ds.data.unsqueeze(1).float() / 255) and torch.equal(y, ds.targets)
+    (tmp_path / "short").write_bytes(b"\x00\x00\x08\x03" + (10).to_bytes(4, "big") + bytes(8 + 28 * 28))
+    with pytest.raises(RuntimeError, match="not an IDX file"):
+        data._idx(tmp_path / "short", 3)  # a header that promises ten images over one

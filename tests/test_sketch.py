@@ -208,3 +208,23 @@ def test_a_digit_cropped_against_the_photos_edge_is_read_beside_a_faint_crease()
     clean = to_mnist(np.dstack([np.zeros_like(clean_ink, dtype=np.uint8)] * 3 + [(clean_ink * 255).astype(np.uint8)]))
     out = to_mnist(_photo(ink, shadow=1.0))
     assert out is not None and _best_overlap(out, clean) > 0.6
+
+
+def test_a_gentle_gradient_of_light_is_paper_not_ink():
+    """Light falling off by an eighth towards the corner the digit is drawn in is uneven light, not an even
+    ground: read as one brightness, the darker corner came out as a grey box joined to the digit."""
+    import io
+
+    from PIL import Image
+
+    ink = _strokes(9, 600, 5)
+    rows, cols = np.nonzero(ink > 0.5)
+    ink = np.roll(ink, (60 - rows.min(), 60 - cols.min()), (0, 1))  # the digit near the top left corner
+    h, w = ink.shape
+    yy, xx = np.mgrid[0:h, 0:w] / h
+    falloff = np.clip(1 - np.hypot(xx, yy) / 0.4, 0, 1)  # 1 in the corner, 0 from 0.4 of the side on
+    img = 200 * (1 - 0.4 * ink) * (1 - 0.12 * falloff) + np.random.default_rng(0).normal(0, 3, ink.shape)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).convert("RGB").save(buf, "JPEG", quality=80)
+    clean = to_mnist(np.dstack([np.zeros_like(ink, dtype=np.uint8)] * 3 + [(ink * 255).astype(np.uint8)]))
+    _mnist_like(to_mnist(Image.open(io.BytesIO(buf.getvalue()))), clean)
