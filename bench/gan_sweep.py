@@ -19,9 +19,10 @@ import time
 
 import torch
 
-import zoo
 from training import evaluate
+from training.__main__ import judge as training_judge
 from training.recipes import TRAINERS, Options
+from zoo import hub
 from zoo.catalog import ENTRIES
 
 
@@ -34,7 +35,7 @@ def main(name: str, spec: str, out: str) -> None:
         recipe=dataclasses.replace(base.recipe, extra=cfg.get("extra", base.recipe.extra)),
     )
     epochs, every = cfg.get("epochs", base.recipe.epochs), cfg.get("every", 4)
-    judge, start = zoo.load("mnist-cnn-modern"), time.perf_counter()
+    judge, start = training_judge([hub.embedded_dir()]), time.perf_counter()  # the judge `train` scores with
 
     def score(epoch: int, model) -> None:
         if epoch % every and epoch != epochs:

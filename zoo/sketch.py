@@ -164,7 +164,7 @@ def widest_closing(lum: Tensor) -> int:
     return max(7, (max(lum.shape) // 4) | 1)
 
 
-def _darkness(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor]:
+def _darkness(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor, bool]:
     """How much darker than the ground under it each pixel is, in [0, 1] (a ratio, so a shadow that darkens
     paper and ink alike cancels out), and the darkness that noise reaches there: sensor noise is about the
     same in light units everywhere, so in a ratio it grows where the paper is dim. True when the light was
