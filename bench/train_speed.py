@@ -89,9 +89,11 @@ def project_epoch(seed: int, limit: int | None, *flags: str, name: str = NAME) -
 
 # ------------------------------------------------------------------------------- one step, in detail
 VARIANTS = {
-    "project": "the project's (`zoo.layers.Dropout`, channels-last, float32)",
+    "project": "the project's (`zoo.layers.Dropout`, channels-last, transposed-form conv2, fused SGD, float32)",
     "nn.Dropout": "with `nn.Dropout`",
     "NCHW": "with NCHW tensors",
+    "direct conv2": "with conv2's weight gradient computed directly (no transposed form)",
+    "per-tensor SGD": "with torch's default (per-tensor) SGD instead of the fused kernel",
     "bf16 autocast": "under bf16 autocast",
     "torch.compile": "under `torch.compile`",
 }
@@ -100,6 +102,7 @@ VARIANTS = {
 def _setup(variant: str, n: int) -> Callable[[int, int], None]:
     """The project's training step for the book ConvNet (as ``PyTorchTrainer`` runs it), or a variant of it."""
     from training.data import mnist_pixels
+    from training.recipes import book_sgd
     from training.trainer import keep_freed_memory
     from zoo import layers
     from zoo.catalog import ENTRIES
@@ -109,12 +112,18 @@ def _setup(variant: str, n: int) -> Callable[[int, int], None]:
     torch.manual_seed(0)
     with mock.patch.object(layers, "Dropout", nn.Dropout) if variant == "nn.Dropout" else nullcontext():
         model = ENTRIES[NAME].build()
+    if variant == "direct conv2":
+        mock.patch.object(layers, "_avx512", lambda x: False).start()  # this process times one variant only
     X, y = model.preprocess(X[:n]), y[:n]
     if variant != "NCHW":
         model, X = model.to(memory_format=torch.channels_last), X.contiguous(memory_format=torch.channels_last)
     forward = torch.compile(model) if variant == "torch.compile" else model
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if variant == "bf16 autocast" else nullcontext()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    opt = (
+        torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        if variant == "per-tensor SGD"
+        else book_sgd(model, 0.01)
+    )
 
     def steps(start: int, count: int) -> None:
         for i in range(start, start + count * BATCH, BATCH):
@@ -144,7 +153,10 @@ def time_steps(variant: str, count: int = 100) -> dict[str, float]:
 
 
 PROFILE_GROUPS = {
-    "convolutions, forward": ("aten::mkldnn_convolution",),
+    "convolutions, forward": (
+        "aten::mkldnn_convolution",
+        "aten::_convolution",
+    ),  # the transposed form runs in the latter
     "convolutions, backward": ("aten::convolution_backward",),
     "dropout's random bits": ("aten::random_",),
     "tanh, dropout masks and products, layout copies": (
@@ -153,7 +165,9 @@ PROFILE_GROUPS = {
         "aten::mul",
         "aten::mul_",
         "aten::ge",
+        "aten::ge_",
         "aten::copy_",
+        "aten::flip",
     ),
     "dense layers, loss, optimizer": (
         "aten::addmm",
@@ -162,6 +176,7 @@ PROFILE_GROUPS = {
         "aten::_log_softmax_backward_data",
         "aten::nll_loss_forward",
         "aten::nll_loss_backward",
+        "aten::_fused_sgd_",
         "aten::_foreach_add_",
         "aten::_foreach_mul_",
         "aten::sum",
@@ -321,7 +336,10 @@ def section(quick: bool) -> list[str]:
         "Both columns time the epoch's loop alone (the card also records the whole run, data and evaluation "
         "included, as `train_seconds`). What the project does differently: pre-normalised tensors indexed per batch "
         "(no per-image PIL transform), a dropout that draws 8 random bits per element instead of a float "
-        "(`zoo.layers.Dropout`), and channels-last convolutions.",
+        "(`zoo.layers.Dropout`), channels-last convolutions, conv2 (16 -> 8 channels) computed in training as the "
+        "transposed convolution of its flipped kernel (the same function; oneDNN computes that form's weight "
+        "gradient about twice as fast on AVX-512, `zoo.layers.ConvLayer`), torch's fused SGD kernel, and no "
+        "second pass over the test split (the one epoch's test loss is the card's `loss`).",
         "",
         f"### Where a step goes (batch {BATCH}, {step_ms:.1f} ms; torch.profiler shares)",
         "",
@@ -370,7 +388,7 @@ def section(quick: bool) -> list[str]:
             "(as CUDA's fused dropout has) in place of the separate passes and the one-thread generator; or bf16 "
             + (
                 "autocast, faster on this CPU (AMX), which the project leaves off on CPUs so that a retrain "
-                "reproduces the committed float32 checkpoints whatever the CPU."
+                "reproduces the committed float32 checkpoints on any AVX-512 CPU."
                 if variants["bf16 autocast"]["step_ms"] < step_ms
                 else "autocast on a CPU with AMX."
             )

@@ -123,3 +123,16 @@ def test_zoo_list_and_bad_pull_name():
     assert "mnist-convnet-book" in p.stdout and "embedded" in p.stdout
     p = run("-m", "zoo", "pull", "../../etc/passwd")
     assert p.returncode == 2 and "invalid model name" in p.stderr
+
+
+def test_latent_judge_is_the_default_classifier_even_when_the_output_folder_holds_other_digits_models(tmp_path):
+    """Training a latent entry into a folder that already holds a book ConvNet (no penultimate features) must
+    still score its samples with the shipped judge, not crash on the ConvNet."""
+    import shutil
+
+    from training.__main__ import JUDGE, judge
+    from zoo import hub
+
+    shutil.copytree(hub.embedded_dir() / "mnist-convnet-book", tmp_path / "mnist-convnet-book")
+    assert judge([tmp_path, hub.embedded_dir()]).config["name"] == JUDGE
+    assert judge([tmp_path]) is None  # no digits model here that has features to compare

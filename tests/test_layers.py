@@ -88,3 +88,32 @@ def test_fast_dropout_drops_p_and_keeps_the_mean(layout, p):
     assert torch.equal(d(x), y)  # follows torch.manual_seed
     assert torch.equal(d.eval()(x), x)
     y.sum().backward() if y.requires_grad else None
+
+
+@pytest.mark.parametrize(("cin", "cout", "k"), [(16, 8, 5), (14, 7, 5), (6, 2, 4), (4, 1, 3)])
+def test_conv_layer_trains_fewer_outputs_as_the_transposed_convolution_of_the_same_function(cin, cout, k):
+    """On AVX-512 CPUs a conv with fewer output than input channels trains as the transposed convolution of
+    its flipped kernel (oneDNN's weight gradient is faster that way): outputs and gradients must be the conv's."""
+    from unittest import mock
+
+    from zoo import layers
+
+    torch.manual_seed(0)
+    layer = ConvLayer(cin, cout, k)
+    x = torch.randn(3, cin, 12, 12, requires_grad=True)
+    grads = {}
+    for transposed in (False, True):
+        layer.zero_grad()
+        x.grad = None
+        with (
+            mock.patch.object(layers, "_avx512", lambda t, on=transposed: on),
+            mock.patch.object(layers.F, "conv_transpose2d", wraps=layers.F.conv_transpose2d) as spy,
+        ):
+            out = layer(x)
+            (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+        assert spy.called == transposed
+        grads[transposed] = (out.detach(), x.grad.clone(), layer.conv.weight.grad.clone(), layer.conv.bias.grad.clone())
+    for direct, via_transposed in zip(grads[False], grads[True], strict=True):
+        assert torch.allclose(direct, via_transposed, rtol=1e-5, atol=1e-5)
+    with mock.patch.object(layers, "_avx512", lambda t: True), torch.no_grad():
+        assert torch.equal(layer(x), layer.conv(x))  # inference: always the plain convolution

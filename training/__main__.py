@@ -36,18 +36,23 @@ JUDGE = "mnist-cnn-modern"  # scores the latent models' samples; fixed, so a new
 
 def judge(folders: list[Path], name: str | None = None) -> zhub.PyTorchModel | None:
     """The digits model that scores a latent model's random samples: ``name`` (a card's
-    ``sample_classifier``) when given, else the shipped book-independent default, else the most accurate
-    digits checkpoint in the first folder that has one."""
+    ``sample_classifier``) when given, else the shipped book-independent default, from the first folder that
+    has it; else the most accurate digits checkpoint with penultimate features in the first folder that has
+    one."""
     for folder in folders:
-        wanted = [name] if name else [JUDGE]
-        if not name:
-            wanted += sorted(
-                (n for n, e in ENTRIES.items() if e.task == "digits" and (folder / n / "README.md").is_file()),
-                key=lambda n: -cards.read(folder / n)[0].get("accuracy", -1.0),
-            )
-        for candidate in wanted:
-            if (folder / candidate / zhub.CONFIG_NAME).is_file():
-                return zhub.load_folder(folder / candidate)
+        if (folder / (name or JUDGE) / zhub.CONFIG_NAME).is_file():
+            return zhub.load_folder(folder / (name or JUDGE))
+    if name:
+        return None
+    for folder in folders:
+        ranked = sorted(
+            (n for n, e in ENTRIES.items() if e.task == "digits" and (folder / n / "README.md").is_file()),
+            key=lambda n: -cards.read(folder / n)[0].get("accuracy", -1.0),
+        )
+        for candidate in ranked:
+            model = zhub.load_folder(folder / candidate)
+            if hasattr(model, "penultimate"):  # the Frechet distance is taken in its features
+                return model
     return None
 
 
@@ -149,7 +154,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "cpu_latency_ms": round(cpu_latency_ms(model), 3),
         "book": entry.book,
         "notes": list(recipe.notes),
-        "history": [_rounded(h) for h in history if "test_loss" in h],
+        "history": [_rounded(h) for h in history if "test_loss" in h or h is history[-1]],
         "intervals": ev.intervals(),
     }
     if classifier is not None:

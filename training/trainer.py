@@ -95,7 +95,7 @@ class PyTorchTrainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = DistributedDataParallel(self.model, device_ids=ids)
         # bf16 autocast on a GPU; float32 on the CPU, where bf16 is slower without AMX and where float32 lets a
-        # retrain reproduce the committed checkpoints whatever the CPU
+        # retrain reproduce the committed checkpoints on any AVX-512 CPU
         self.autocast = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
         self.optim = optim
         self.criterion = criterion

@@ -8,7 +8,10 @@ Departures from the book, on purpose:
 
 from __future__ import annotations
 
+import functools
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -80,8 +83,11 @@ class Dropout(nn.Module):
         if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
             b, c, h, w = x.shape  # draw the mask in the input's own layout, so the output keeps it
             draws = draws.view(b, h, w, c).permute(0, 3, 1, 2)
-        keep = (draws if draws.dim() == 4 else draws.view(x.shape)) >= self._threshold
-        return x * keep.to(x.dtype).mul_(self._scale)
+        draws = draws if draws.dim() == 4 else draws.view(x.shape)
+        # compared as float32 in place: a bool mask's conversion to float costs 3x an integer's (and int16 draws
+        # are exact in float32, not in bf16)
+        keep = draws.to(torch.float32).ge_(self._threshold).mul_(self._scale)
+        return x * keep.to(x.dtype)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -133,7 +139,7 @@ class ConvLayer(PyTorchLayer):
         self.dropout = _dropout(keep_prob)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.conv(x)
+        x = self._convolve(x)
         if self.activation is not None:
             x = self.activation(x)
         if self.flatten:
@@ -141,6 +147,27 @@ class ConvLayer(PyTorchLayer):
         if self.dropout is not None:
             x = self.dropout(x)
         return x
+
+    def _convolve(self, x: Tensor) -> Tensor:
+        """``self.conv(x)``; while training on an AVX-512 CPU with fewer output than input channels (the book's
+        16 -> 8), computed as the transposed convolution of the flipped kernel: the same function, whose weight
+        gradient oneDNN computes about twice as fast (its kernels vectorise over output channels, 16 to a register;
+        the transposed form's outputs are the 16)."""
+        c = self.conv
+        if not (self.training and torch.is_grad_enabled() and c.out_channels < c.in_channels and _avx512(x)):
+            return c(x)
+        padding = tuple(k - 1 - p for k, p in zip(c.kernel_size, c.padding, strict=True))
+        return F.conv_transpose2d(x, c.weight.flip(-1, -2).transpose(0, 1), c.bias, padding=padding)
+
+
+def _avx512(x: Tensor) -> bool:
+    """``x`` is on a CPU whose oneDNN kernels use AVX-512 (on AVX2 the transposed form is no faster)."""
+    return x.device.type == "cpu" and _cpu_capability().startswith("AVX512")
+
+
+@functools.cache
+def _cpu_capability() -> str:
+    return torch.backends.cpu.get_cpu_capability()
 
 
 class LSTMLayer(PyTorchLayer):
