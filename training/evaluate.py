@@ -55,11 +55,13 @@ class Evaluation:
 
     def intervals(self, resamples: int = 1000, seed: int = 0) -> dict[str, list[float]]:
         """95 % percentile-bootstrap intervals over test items, from a fixed seed (so they verify too)."""
-        out = {}
+        out, draws = {}, {}
         for name, values in self.items.items():
-            gen = torch.Generator().manual_seed(seed)
             values = values.double().flatten()
-            means = values[torch.randint(len(values), (resamples, len(values)), generator=gen)].mean(1)
+            n = len(values)
+            if n not in draws:  # every metric over the same items is resampled alike (one seed): drawn once
+                draws[n] = torch.randint(n, (resamples, n), generator=torch.Generator().manual_seed(seed))
+            means = values.take(draws[n]).mean(1)
             lo, hi = torch.quantile(means, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
             out[name] = [lo, hi]
         return out | self.fixed_intervals
