@@ -228,3 +228,44 @@ def test_a_gentle_gradient_of_light_is_paper_not_ink():
     Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).convert("RGB").save(buf, "JPEG", quality=80)
     clean = to_mnist(np.dstack([np.zeros_like(ink, dtype=np.uint8)] * 3 + [(ink * 255).astype(np.uint8)]))
     _mnist_like(to_mnist(Image.open(io.BytesIO(buf.getvalue()))), clean)
+
+
+def _faint_pencil_photo(label: int, seed: int = 0):
+    """A thin (2 px), faint pencil digit photographed on an 800 px page under light that falls off across it."""
+    import io
+
+    from PIL import Image
+
+    ink = _strokes(label, 800, 2.2)
+    h, w = ink.shape
+    yy, xx = np.mgrid[0:h, 0:w] / h
+    light = 1 - 0.35 * (0.6 * xx + 0.4 * yy)
+    img = 200 * (1 - 0.18 * ink) * light + np.random.default_rng(seed).normal(0, 3, ink.shape)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).convert("RGB").save(buf, "JPEG", quality=85)
+    clean = to_mnist(np.dstack([np.zeros_like(ink, dtype=np.uint8)] * 3 + [(ink * 255).astype(np.uint8)]))
+    return Image.open(io.BytesIO(buf.getvalue())), clean
+
+
+@pytest.mark.parametrize("label", [0, 7, 8])
+def test_a_faint_thin_pencil_line_is_read_whole(label):
+    """Shrunk to the analysis size a 2 px pencil line is a few hundredths darker than the paper: it must stand
+    above the noise floor where the noise is that low (a fixed floor of 0.05 kept only pieces of such digits)."""
+    photo, clean = _faint_pencil_photo(label)
+    out = to_mnist(photo)
+    assert out is not None and _best_overlap(out, clean) > 0.75
+
+
+def test_the_closing_is_sized_by_the_strokes_not_by_a_shadow_band_read_as_ink():
+    """The second reading's closing is about four stroke widths: a wide shadow band that the first reading took
+    for ink, joined to thin strokes, must not widen it (it would then keep the band as ink)."""
+    import torch
+
+    from zoo.sketch import _closing_for, _ridge_width
+
+    mask = torch.zeros(250, 250, dtype=torch.bool)
+    for top in (20, 70, 120, 170, 220):
+        mask[top : top + 2, 10:200] = True  # thin strokes, 2 px, 190 px long each
+    mask[:, 200:230] = True  # a shadow band 30 px wide, joined to them
+    assert 1 <= _ridge_width(mask) <= 3
+    assert _closing_for(mask.float()) <= 17

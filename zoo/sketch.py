@@ -182,7 +182,7 @@ def _darkness(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor, bool]:
 def _noise_floor(dark: Tensor) -> float:
     """Darkness that paper grain, sensor noise and JPEG reach: a few robust standard deviations."""
     med = dark.median()
-    return float(max(med + 4 * 1.4826 * (dark - med).abs().median(), 0.05))
+    return float(max(med + 4 * 1.4826 * (dark - med).abs().median(), 0.03))
 
 
 def _components(mask: Tensor) -> Tensor:
@@ -285,7 +285,21 @@ def ink_map(image) -> np.ndarray:
 
 def _closing_for(ink: Tensor) -> int:
     """A closing wide enough for these strokes and their junctions: about four stroke widths."""
-    return max(7, int(4 * _stroke_width(ink > 0.5) + 5) | 1)
+    return max(7, int(4 * _ridge_width(ink > 0.5) + 5) | 1)
+
+
+def _ridge_width(solid: Tensor) -> float:
+    """The typical stroke width of a boolean mask: the median over its ridge (the pixels deepest across their
+    stroke) of twice the depth. Weighted by length, not by area: a wide shadow band that the first reading took
+    for ink moves it far less than it moves area / edge."""
+    depth, cur = torch.zeros_like(solid, dtype=torch.float32), solid.float()
+    for _ in range(max(solid.shape)):
+        if not cur.any():
+            break
+        depth += cur
+        cur = _pool(cur, 3, "min")
+    ridge = (depth > 0) & (depth >= _pool(depth, 3, "max"))
+    return float(2 * depth[ridge].median() - 1) if ridge.any() else 0.0
 
 
 def _stroke_width(solid: Tensor) -> float:
