@@ -269,3 +269,30 @@ def test_the_closing_is_sized_by_the_strokes_not_by_a_shadow_band_read_as_ink():
     mask[:, 200:230] = True  # a shadow band 30 px wide, joined to them
     assert 1 <= _ridge_width(mask) <= 3
     assert _closing_for(mask.float()) <= 17
+
+
+def test_blob_labels_are_each_blobs_smallest_index_with_diagonals_joined():
+    """`_components` (union-find over row runs) against a plain flood fill, on random masks of every density."""
+    import torch
+
+    from zoo.sketch import _components
+
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        h, w = rng.integers(1, 40, 2)
+        mask = rng.random((h, w)) < rng.random()
+        expected = np.full((h, w), -1)
+        for start in zip(*np.nonzero(mask), strict=True):  # reading order: the first unlabelled pixel is the smallest
+            if expected[start] >= 0:
+                continue
+            stack, label = [start], start[0] * w + start[1]
+            expected[start] = label
+            while stack:
+                y, x = stack.pop()
+                for dy in (-1, 0, 1):
+                    for dx in (-1, 0, 1):
+                        ny, nx = y + dy, x + dx
+                        if 0 <= ny < h and 0 <= nx < w and mask[ny, nx] and expected[ny, nx] < 0:
+                            expected[ny, nx] = label
+                            stack.append((ny, nx))
+        assert np.array_equal(_components(torch.from_numpy(mask)).numpy(), expected)
