@@ -153,10 +153,8 @@ def time_steps(variant: str, count: int = 100) -> dict[str, float]:
 
 
 PROFILE_GROUPS = {
-    "convolutions, forward": (
-        "aten::mkldnn_convolution",
-        "aten::_convolution",
-    ),  # the transposed form runs in the latter
+    # the transposed form of conv2 runs inside aten::_convolution
+    "convolutions, forward": ("aten::mkldnn_convolution", "aten::_convolution"),
     "convolutions, backward": ("aten::convolution_backward",),
     "dropout's random bits": ("aten::random_",),
     "tanh, dropout masks and products, layout copies": (

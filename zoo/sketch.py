@@ -209,7 +209,7 @@ def _components(mask: Tensor) -> Tensor:
     for r in range(h - 1):
         a, b = int(first[r]), int(first[r + 1])
         c, d = b, int(first[r + 2])
-        while a < b and c < d:  # runs of rows r and r + 1 touch (diagonals too) where their spans overlap by -1
+        while a < b and c < d:  # runs of rows r and r + 1 touch where their spans overlap or meet at a corner
             if starts[a] <= ends[c] and starts[c] <= ends[a]:
                 x, y = root(a), root(c)
                 parent[max(x, y)] = min(x, y)
