@@ -39,9 +39,10 @@ def judge(folders: list[Path], name: str | None = None) -> zhub.PyTorchModel | N
     ``sample_classifier``) when given, else the shipped book-independent default, from the first folder that
     has it; else the most accurate digits checkpoint with penultimate features in the first folder that has
     one."""
+    wanted = name or JUDGE
     for folder in folders:
-        if (folder / (name or JUDGE) / zhub.CONFIG_NAME).is_file():
-            return zhub.load_folder(folder / (name or JUDGE))
+        if (folder / wanted / zhub.CONFIG_NAME).is_file():
+            return zhub.load_folder(folder / wanted)
     if name:
         return None
     for folder in folders:

@@ -75,14 +75,15 @@ def _area(plane: np.ndarray, factor: int) -> Tensor:
     Summed in small integers, rows first, then columns (the last block's missing rows and columns repeat the
     edge): an 800 px canvas takes well under a millisecond, a float conversion of every pixel several."""
     h, w = plane.shape
+    H, W = -(-h // factor) * factor, -(-w // factor) * factor
     ints = plane.dtype == np.uint8
     acc_type = (np.uint16 if factor * factor * 255 < 2**16 else np.uint32) if ints else np.float32
-    rows = plane[np.minimum(np.arange(0, h, factor), h - 1)].astype(acc_type)
+    rows = plane[np.minimum(np.arange(0, H, factor), h - 1)].astype(acc_type)
     for i in range(1, factor):
-        rows += plane[np.minimum(np.arange(i, -(-h // factor) * factor, factor), h - 1)]
-    acc = rows[:, np.minimum(np.arange(0, w, factor), w - 1)]
+        rows += plane[np.minimum(np.arange(i, H, factor), h - 1)]
+    acc = rows[:, np.minimum(np.arange(0, W, factor), w - 1)]  # a copy: fancy indexing
     for j in range(1, factor):
-        acc += rows[:, np.minimum(np.arange(j, -(-w // factor) * factor, factor), w - 1)]
+        acc += rows[:, np.minimum(np.arange(j, W, factor), w - 1)]
     return torch.from_numpy(acc.astype(np.float32) / np.float32(255 * factor * factor)).clamp_(0, 1)
 
 
@@ -340,9 +341,10 @@ def _strokes(dark: Tensor, floor: Tensor) -> Tensor:
     # more than a faint shade, the digit itself runs into the border (a tight crop): every blob counts then
     for edge_share in (0.02, None):
         keep = _digit_mask(above, 0.12, edge_share=edge_share, min_side=0.06)  # faint pencil counts too
-        strokes = dark[(keep > 0) & (dark > floor)]
+        inked = (keep > 0) & (dark > floor)
+        strokes = dark[inked]
         core = float(torch.quantile(strokes, 0.9)) if strokes.numel() >= 3 else 0.0
-        base = float(floor[(keep > 0) & (dark > floor)].median()) if strokes.numel() >= 3 else 1.0
+        base = float(floor[inked].median()) if strokes.numel() >= 3 else 1.0
         if core >= max(0.06, base + 0.03):
             break
     else:
