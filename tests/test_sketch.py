@@ -296,3 +296,24 @@ def test_blob_labels_are_each_blobs_smallest_index_with_diagonals_joined():
                             expected[ny, nx] = label
                             stack.append((ny, nx))
         assert np.array_equal(_components(torch.from_numpy(mask)).numpy(), expected)
+
+
+def test_box_mean_is_avg_pool_bit_for_bit_and_min_alpha_is_the_least_opacity():
+    """`_box_mean` sums in the pooling kernel's order (drawn scores depend on it staying the same); `_min_alpha`
+    reads words where it can and bytes where it cannot (a crop, a non-byte array)."""
+    import torch
+    import torch.nn.functional as F
+
+    from zoo.sketch import _box_mean, _min_alpha
+
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(40):
+        h, w = torch.randint(5, 120, (2,), generator=gen).tolist()
+        x = torch.rand(h, w, generator=gen) * 10.0 ** int(torch.randint(-3, 2, (1,), generator=gen))
+        for k in (3, 5):
+            assert torch.equal(_box_mean(x, k), F.avg_pool2d(x[None, None], k, 1)[0, 0])
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, (50, 40, 4), dtype=np.uint8)
+    rgba[..., 3] = rng.integers(30, 256, (50, 40))
+    for image in (rgba, rgba[5:, 3:], rgba[::-1], rgba.astype(np.float32)):
+        assert _min_alpha(image) == float(image[:, :, 3].min())
