@@ -7,7 +7,7 @@ import torch
 
 from training.evaluate import eval_latent, frechet_distance
 from zoo.hub import load_folder, save_checkpoint
-from zoo.models import AUTOENCODER_SCALE, DCGAN, MNIST_NORMALIZE, VAE, CharTransformer, MNISTModernCNN
+from zoo.models import AUTOENCODER_SCALE, DCGAN, MNIST_NORMALIZE, VAE, CharSampler, CharTransformer, MNISTModernCNN
 
 VOCAB = "\n abcdefghijklmnopqrstuvwxyz"
 
@@ -31,18 +31,13 @@ def test_transformer_shapes_and_causality():
 
 def uncached_generate(m: CharTransformer, prompt: str, length: int, temperature: float, seed: int) -> str:
     """Generation as the model would do it without a cache: the whole window recomputed for every character
-    (the window follows the same rule: when full, its last half is kept)."""
-    gen = torch.Generator().manual_seed(seed)
+    (the window follows the same rule: when full, its last half is kept), the same sampler."""
+    pick = CharSampler(m.vocab_size, temperature, None, seed)
     window = m.encode(prompt)[0].tolist()
     out = []
     with torch.inference_mode():
         for _ in range(length):
-            logits = m._logits(torch.tensor([window]))[0, -1]
-            nxt = (
-                int(logits.argmax())
-                if temperature == 0
-                else int(torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=gen))
-            )
+            nxt = pick(m._logits(torch.tensor([window]))[0, -1])
             out.append(m.vocab[nxt])
             if len(window) == m.block_size:
                 window = window[-(m.block_size // 2) :]
@@ -56,6 +51,25 @@ def test_kv_cache_generation_equals_generation_without_it(temperature):
     cached = "".join(m.generate("to be or", length=60, temperature=temperature, seed=3))
     assert len(cached) == 60  # past the 16-position window more than once
     assert cached == uncached_generate(m, "to be or", 60, temperature, seed=3)
+
+
+def test_sampler_draws_from_the_softmax_and_keeps_to_the_top_k():
+    logits = torch.tensor([2.0, 1.0, 0.0, -1.0, -30.0])
+    n = 20_000  # many noise chunks
+    for temperature in (1.0, 0.5):
+        pick = CharSampler(5, temperature, seed=0)
+        counts = np.bincount([pick(logits) for _ in range(n)], minlength=5)
+        expected = torch.softmax(logits / temperature, 0).numpy() * n
+        assert np.all(np.abs(counts - expected) <= 4 * np.sqrt(expected) + 1), (counts, expected)
+    top2 = CharSampler(5, 2.0, top_k=2, seed=1)
+    counts = np.bincount([top2(logits) for _ in range(4000)], minlength=5)
+    assert counts[2:].sum() == 0 and abs(counts[0] - 2489) < 4 * 31  # softmax([1, 0.5]) = 0.622, 0.378
+    assert CharSampler(5, 0.0)(logits) == 0
+    a, b = CharSampler(5, 1.0, seed=3), CharSampler(5, 1.0, seed=3)
+    assert [a(logits) for _ in range(300)] == [b(logits) for _ in range(300)]
+    for bad in ({"temperature": -1.0}, {"temperature": float("nan")}, {"top_k": 0}):
+        with pytest.raises(ValueError, match="temperature|top_k"):
+            CharSampler(5, **({"temperature": 1.0} | bad))
 
 
 def test_chunked_run_equals_one_position_at_a_time():
@@ -198,3 +212,17 @@ def test_gan_epoch_snapshots_do_not_change_what_training_returns():
     assert seen == [(1, False, "DCGAN")] and len(history) == 1
     for (name, a), b in zip(with_snapshots.state_dict().items(), without.state_dict().values(), strict=True):
         assert torch.equal(a, b), name
+
+
+def test_gan_recipe_names_its_autocast_or_is_refused():
+    """``autocast`` is bf16 or nothing; a typo is refused before any training instead of silently running float32."""
+    import dataclasses
+
+    from training.recipes import TRAINERS, Options
+    from zoo.catalog import ENTRIES
+
+    entry = ENTRIES["dcgan-28"]
+    wrong = dataclasses.replace(entry, recipe=dataclasses.replace(entry.recipe, extra={"autocast": "float16"}))
+    options = Options(epochs=1, batch_size=64, lr=2e-4, progress=False, train_limit=128)
+    with pytest.raises(ValueError, match="autocast must be 'bfloat16' or left out, got 'float16'"):
+        TRAINERS["dcgan"](wrong, options)

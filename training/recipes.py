@@ -10,6 +10,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -379,13 +380,19 @@ def train_dcgan(e: Entry, o: Options):
     per batch, codes N(0, I). The generator kept is the exponential moving average of the trained one's
     weights (as GANs since ProGAN keep): the live generator jitters from step to step as the two players chase
     each other, its average does not. ``recipe.extra`` may change the loss (``loss``, ``smooth``), the
-    discriminator (``d_width``, ``spectral_norm``, ``lr_d``), ``betas`` and the average's ``ema`` decay."""
+    discriminator (``d_width``, ``spectral_norm``, ``lr_d``), ``betas``, the average's ``ema`` decay and
+    ``autocast`` ("bfloat16": both networks' convolutions in bf16, twice the steps per second on a CPU with
+    AMX; weights, optimiser and losses stay float32)."""
     from tqdm.auto import tqdm
 
     from .trainer import pick_device
 
     hp = {"loss": "bce", "smooth": 0.9, "spectral_norm": False, "betas": (0.5, 0.999), "ema": 0.999} | e.recipe.extra
     device = pick_device(o.device)
+    low = hp.get("autocast")
+    if low not in (None, "bfloat16"):
+        raise ValueError(f"autocast must be 'bfloat16' or left out, got {low!r}")
+    mixed = partial(torch.autocast, device.type, torch.bfloat16, enabled=low is not None)
     model = e.build()
     X = model.to_input(data.mnist_pixels(train=True)[0][: o.train_limit])
     G = model.decoder.to(device)
@@ -406,12 +413,16 @@ def train_dcgan(e: Entry, o: Options):
         for step, i in enumerate(bar, 1):
             real = X[order[i : i + o.batch_size]].to(device)
             z = torch.randn(len(real), model.hidden_dim, generator=gen).to(device)
-            fake = G(z)
-            loss_d = d_loss(D(real), D(fake.detach()))
+            with mixed():
+                fake = G(z)
+                real_logits, fake_logits = D(real), D(fake.detach())
+            loss_d = d_loss(real_logits.float(), fake_logits.float())
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
-            loss_g = g_loss(D(fake))
+            with mixed():
+                fake_logits = D(fake)
+            loss_g = g_loss(fake_logits.float())
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()

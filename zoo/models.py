@@ -372,13 +372,9 @@ class TextModel(PyTorchModel):
         seed: int | None = None,
     ):
         """Yield generated characters one by one; temperature 0 is greedy decoding."""
-        if not (0 <= temperature <= 10) or math.isnan(temperature):
-            raise ValueError(f"temperature must be between 0 and 10, got {temperature}")
         if length < 0:
             raise ValueError(f"length must be >= 0, got {length}")
-        if top_k is not None and top_k < 1:
-            raise ValueError(f"top_k must be >= 1 or None, got {top_k}")
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        pick = CharSampler(self.vocab_size, temperature, top_k, seed)
         device = next(self.parameters()).device
         idx, _ = self.encode(prompt)
         if idx.numel() == 0:
@@ -387,19 +383,46 @@ class TextModel(PyTorchModel):
         logits, state = self.step(idx.view(1, -1).to(device), None)
         nxt_idx = torch.zeros(1, 1, dtype=torch.long, device=device)
         for _ in range(length):
-            logits = logits[0].float().cpu()
-            if temperature == 0:
-                nxt = int(logits.argmax())
-            else:
-                logits = logits / temperature
-                if top_k is not None and top_k < logits.numel():
-                    kth = torch.topk(logits, top_k).values[-1]
-                    logits = logits.masked_fill(logits < kth, float("-inf"))
-                # a draw from softmax(logits): the largest p_i / E_i with E_i ~ Exp(1) (one op for multinomial's ten)
-                noise = torch.empty_like(logits).exponential_(generator=gen)
-                nxt = int((torch.softmax(logits, -1) / noise).argmax())
+            nxt = pick(logits[0])
             yield self.vocab[nxt]
             logits, state = self.step(nxt_idx.fill_(nxt), state)
+
+
+class CharSampler:
+    """The next character from a row of logits: the likeliest at temperature 0, else a draw from
+    softmax(logits / temperature), among the ``top_k`` likeliest when given.
+
+    The draw is the Gumbel-max trick: argmax(logits / T + g) with g = -log E, E ~ Exp(1), is distributed as
+    softmax(logits / T). The noise comes 256 characters at a time, so a character costs three small ops where
+    ``multinomial`` takes ten: generating one character at a time is bound by per-op overhead."""
+
+    CHUNK = 256
+
+    def __init__(self, vocab_size: int, temperature: float = 1.0, top_k: int | None = None, seed: int | None = None):
+        if not (0 <= temperature <= 10) or math.isnan(temperature):
+            raise ValueError(f"temperature must be between 0 and 10, got {temperature}")
+        if top_k is not None and top_k < 1:
+            raise ValueError(f"top_k must be >= 1 or None, got {top_k}")
+        self.vocab_size, self.temperature = vocab_size, temperature
+        self.top_k = top_k if top_k is not None and top_k < vocab_size else None
+        self.gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        self.noise, self.used = torch.empty(0, vocab_size), 0
+
+    def __call__(self, logits: Tensor) -> int:
+        """``logits`` (vocab_size,) -> the chosen index."""
+        if logits.dtype != torch.float32 or logits.device.type != "cpu":
+            logits = logits.float().cpu()
+        if self.temperature == 0:
+            return int(logits.argmax())
+        if self.used == len(self.noise):
+            exp = torch.empty(self.CHUNK, self.vocab_size).exponential_(generator=self.gen)
+            self.noise = exp.clamp_min_(torch.finfo(torch.float32).tiny).log_().neg_()  # E = 0 would pick blindly
+            self.used = 0
+        scores = torch.add(self.noise[self.used], logits, alpha=1 / self.temperature)
+        self.used += 1
+        if self.top_k is not None:
+            scores.masked_fill_(logits < torch.topk(logits, self.top_k).values[-1], float("-inf"))
+        return int(scores.argmax())
 
 
 class NextCharacterModel(TextModel):
@@ -469,6 +492,7 @@ class KVCache:
         self.tokens = torch.zeros(batch, block_size, dtype=torch.long, device=like.device)
         self.length = 0
         self.plan: list[tuple[Tensor, ...]] | None = None  # the model's tensors, gathered once for generation
+        self.slots: list[list[tuple[Tensor, ...]]] = []  # per position, per block: the cache views it uses
 
 
 class CausalSelfAttention(nn.Module):
@@ -579,43 +603,70 @@ class CharTransformer(TextModel):
         x = self.ln_f(x)
         return F.linear(x, self.tok.weight) if self.head is None else self.head(x)
 
-    def _plan(self) -> list[tuple[Tensor, ...]]:
-        """Every block's tensors in the order ``_next`` reads them, weights transposed (x @ W^T as one row-major
-        product, which is 2-3x faster for one row than the transposed view): gathered once per generation
-        instead of through the module tree for every character."""
+    def _plan(self, cache: KVCache) -> list[tuple[Tensor, ...]]:
+        """What ``_next`` reads, gathered once per cache instead of for every character: each block's tensors,
+        weights transposed (x @ W^T as one row-major product, 2-3x faster for one row than the transposed
+        view) and the queries' part pre-scaled by 1/sqrt(head size); and, for every position p, the views of the
+        cache that position writes and reads (its key and value slots, keys^T and values up to p): on a CPU a
+        view costs as much as a small product."""
+        N, H, B, D = cache.keys.shape[1:]
+        scale = torch.ones(3 * self.n_embd)
+        scale[: self.n_embd] = 1 / math.sqrt(D)
         plan = []
         for b in self.blocks:
             fc, out = b.mlp[0], b.mlp[2]
-            qkv_w, proj_w, fc_w, out_w = (
-                w.t().contiguous() for w in (b.attn.qkv.weight, b.attn.proj.weight, fc.weight, out.weight)
-            )
+            qkv_w = b.attn.qkv.weight.t().contiguous().mul_(scale)
+            proj_w, fc_w, out_w = (w.t().contiguous() for w in (b.attn.proj.weight, fc.weight, out.weight))
             plan.append(
-                (b.ln1.weight, b.ln1.bias, qkv_w, b.attn.qkv.bias, proj_w, b.attn.proj.bias)
+                (b.ln1.weight, b.ln1.bias, qkv_w, b.attn.qkv.bias * scale, proj_w, b.attn.proj.bias)
                 + (b.ln2.weight, b.ln2.bias, fc_w, fc.bias, out_w, out.bias)
             )
+        keys, values = cache.keys.view(-1, N * H, B, D), cache.values.view(-1, N * H, B, D)
+        cache.slots = [
+            [
+                (k.select(1, p), v.select(1, p), k[:, : p + 1].transpose(1, 2), v[:, : p + 1])
+                for k, v in zip(keys, values, strict=True)
+            ]
+            for p in range(B)
+        ]
         return plan
 
     def _next(self, idx: Tensor, cache: KVCache) -> Tensor:
-        """``_logits`` for one new position, written out with functional ops on the tensors ``_plan`` gathered:
-        generating is bound by per-op overhead, and this does in ~15 ops per block what the modules do in ~60
-        (the same arithmetic; the tests compare the two)."""
+        """The logits (N, V) for one new position (``idx`` (N, 1)): ``_logits`` written out with functional ops
+        on the tensors and views ``_plan`` gathered. Generating is bound by per-op overhead, and this does in ~15
+        ops per block what the modules do in ~60 (the same model; the tests compare the two)."""
         if cache.plan is None:
-            cache.plan = self._plan()
+            cache.plan = self._plan(cache)
         N, C, H, pos = len(idx), self.n_embd, self.n_head, cache.length
-        x = F.embedding(idx[:, 0], self.tok.weight) + self.pos.weight[pos]
-        for layer, (w1, b1, qkv_w, qkv_b, proj_w, proj_b, w2, b2, fc_w, fc_b, out_w, out_b) in enumerate(cache.plan):
+        x = self.tok.weight.index_select(0, idx.view(N)).add_(self.pos.weight[pos])
+        for weights, slots in zip(cache.plan, cache.slots[pos], strict=True):
+            w1, b1, qkv_w, qkv_b, proj_w, proj_b, w2, b2, fc_w, fc_b, out_w, out_b = weights
+            k_slot, v_slot, keys_t, values = slots
             q, k, v = torch.addmm(qkv_b, F.layer_norm(x, (C,), w1, b1), qkv_w).view(N, 3, H, C // H).unbind(1)
-            keys, values = cache.keys[layer], cache.values[layer]  # (N, H, block_size, D)
-            keys.select(2, pos).copy_(k)
-            values.select(2, pos).copy_(v)
-            y = F.scaled_dot_product_attention(q.unsqueeze(2), keys.narrow(2, 0, pos + 1), values.narrow(2, 0, pos + 1))
-            x = torch.addmm(x, y.view(N, C), proj_w).add_(proj_b)
+            k_slot.copy_(k.reshape(N * H, -1))
+            v_slot.copy_(v.reshape(N * H, -1))
+            attention = torch.bmm(q.reshape(N * H, 1, -1), keys_t).softmax(-1)  # (N * H, 1, pos + 1)
+            x = torch.addmm(x, torch.bmm(attention, values).view(N, C), proj_w).add_(proj_b)
             h = F.gelu(torch.addmm(fc_b, F.layer_norm(x, (C,), w2, b2), fc_w), approximate="tanh")
             x = torch.addmm(x, h, out_w).add_(out_b)
-        cache.tokens[:, pos] = idx[:, 0]
+        cache.tokens.narrow(1, pos, 1).copy_(idx)
         cache.length = pos + 1
         x = F.layer_norm(x, (C,), self.ln_f.weight, self.ln_f.bias)
-        return (F.linear(x, self.tok.weight) if self.head is None else self.head(x))[:, None]
+        return F.linear(x, self.tok.weight) if self.head is None else self.head(x)
+
+    def _one_more(self, idx: Tensor, cache: KVCache | None) -> bool:
+        """Can ``_next`` take ``idx``: one position per row, a cache with room, no gradients wanted."""
+        return (
+            idx.shape[1] == 1
+            and cache is not None
+            and 0 < cache.length < self.block_size
+            and not torch.is_grad_enabled()
+        )
+
+    def step(self, idx: Tensor, state: Any) -> tuple[Tensor, Any]:
+        if self._one_more(idx, state):
+            return self._next(idx, state), state
+        return super().step(idx, state)
 
     def forward(self, idx: Tensor, state: Any = None) -> tuple[Tensor, Any]:
         """Logits shaped (N, V, T) for ``CrossEntropyLoss`` (like the recurrent models), and the state."""
@@ -630,8 +681,8 @@ class CharTransformer(TextModel):
         if cache is None:
             head_dim = self.n_embd // self.n_head
             cache = KVCache(self.n_layer, len(idx), self.n_head, self.block_size, head_dim, self.pos.weight)
-        if idx.shape[1] == 1 and 0 < cache.length < self.block_size and not torch.is_grad_enabled():
-            return self._next(idx, cache), cache
+        if self._one_more(idx, cache):
+            return self._next(idx, cache)[:, None], cache
         out = []
         while idx.shape[1]:
             if cache.length >= self.block_size:  # full: keep the last half window, at positions from 0
