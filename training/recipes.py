@@ -381,8 +381,8 @@ def train_dcgan(e: Entry, o: Options):
     weights (as GANs since ProGAN keep): the live generator jitters from step to step as the two players chase
     each other, its average does not. ``recipe.extra`` may change the loss (``loss``, ``smooth``), the
     discriminator (``d_width``, ``spectral_norm``, ``lr_d``), ``betas``, the average's ``ema`` decay and
-    ``autocast`` ("bfloat16": both networks' convolutions in bf16, twice the steps per second on a CPU with
-    AMX; weights, optimiser and losses stay float32)."""
+    ``autocast`` ("bfloat16": both networks' forward passes under bf16 autocast, twice the steps per second on
+    a CPU with AMX; weights, optimisers and losses stay float32)."""
     from tqdm.auto import tqdm
 
     from .trainer import pick_device
