@@ -389,10 +389,9 @@ def train_dcgan(e: Entry, o: Options):
 
     hp = {"loss": "bce", "smooth": 0.9, "spectral_norm": False, "betas": (0.5, 0.999), "ema": 0.999} | e.recipe.extra
     device = pick_device(o.device)
-    low = hp.get("autocast")
-    if low not in (None, "bfloat16"):
-        raise ValueError(f"autocast must be 'bfloat16' or left out, got {low!r}")
-    mixed = partial(torch.autocast, device.type, torch.bfloat16, enabled=low is not None)
+    if hp.get("autocast") not in (None, "bfloat16"):
+        raise ValueError(f"autocast must be 'bfloat16' or left out, got {hp['autocast']!r}")
+    mixed = partial(torch.autocast, device.type, torch.bfloat16, enabled=hp.get("autocast") is not None)
     model = e.build()
     X = model.to_input(data.mnist_pixels(train=True)[0][: o.train_limit])
     G = model.decoder.to(device)

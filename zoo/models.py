@@ -603,12 +603,12 @@ class CharTransformer(TextModel):
         x = self.ln_f(x)
         return F.linear(x, self.tok.weight) if self.head is None else self.head(x)
 
-    def _plan(self, cache: KVCache) -> list[tuple[Tensor, ...]]:
+    def _plan(self, cache: KVCache) -> tuple[list[tuple[Tensor, ...]], list[list[tuple[Tensor, ...]]]]:
         """What ``_next`` reads, gathered once per cache instead of for every character: each block's tensors,
         weights transposed (x @ W^T as one row-major product, 2-3x faster for one row than the transposed
         view) and the queries' part pre-scaled by 1/sqrt(head size); and, for every position p, the views of the
-        cache that position writes and reads (its key and value slots, keys^T and values up to p): on a CPU a
-        view costs as much as a small product."""
+        cache that position writes and reads in each block (its key and value slots, keys^T and values up to p):
+        on a CPU each view costs 1-2 us, about half a small product."""
         N, H, B, D = cache.keys.shape[1:]
         scale = torch.ones(3 * self.n_embd)
         scale[: self.n_embd] = 1 / math.sqrt(D)
@@ -622,21 +622,21 @@ class CharTransformer(TextModel):
                 + (b.ln2.weight, b.ln2.bias, fc_w, fc.bias, out_w, out.bias)
             )
         keys, values = cache.keys.view(-1, N * H, B, D), cache.values.view(-1, N * H, B, D)
-        cache.slots = [
+        slots = [
             [
                 (k.select(1, p), v.select(1, p), k[:, : p + 1].transpose(1, 2), v[:, : p + 1])
                 for k, v in zip(keys, values, strict=True)
             ]
             for p in range(B)
         ]
-        return plan
+        return plan, slots
 
     def _next(self, idx: Tensor, cache: KVCache) -> Tensor:
         """The logits (N, V) for one new position (``idx`` (N, 1)): ``_logits`` written out with functional ops
         on the tensors and views ``_plan`` gathered. Generating is bound by per-op overhead, and this does in ~15
         ops per block what the modules do in ~60 (the same model; the tests compare the two)."""
         if cache.plan is None:
-            cache.plan = self._plan(cache)
+            cache.plan, cache.slots = self._plan(cache)
         N, C, H, pos = len(idx), self.n_embd, self.n_head, cache.length
         x = self.tok.weight.index_select(0, idx.view(N)).add_(self.pos.weight[pos])
         for weights, slots in zip(cache.plan, cache.slots[pos], strict=True):
