@@ -64,7 +64,8 @@ def test_new_families_meet_their_targets(evaluated):
     assert m["char-transformer"]["bits_per_char"] < m["char-gru-2layer"]["bits_per_char"]
     gan, vae = m["dcgan-28"], m["vae-28"]
     assert "mse" not in gan  # no encoder, no reconstruction to score
-    assert gan["frechet"] < vae["frechet"] and gan["sample_confident"] > vae["sample_confident"]
+    assert gan["frechet"] <= vae["frechet"] / 3  # the bar: a third of the VAE's distance
+    assert gan["sample_confident"] > vae["sample_confident"]
     assert gan["sample_diversity"] >= 0.9  # not collapsed onto a few digits
 
 
