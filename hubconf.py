@@ -107,9 +107,11 @@ def gan(pretrained: bool = True, variant: str = "dcgan-28", **kwargs):
     """A DCGAN generator for MNIST: any 28-d N(0, I) code decodes to a digit (the book's named fix for 7-5).
 
     Variants: {variants}.
+    Class-conditional: the code's first value picks the digit (ten equally likely bins of N(0, 1)).
     No encoder: ``model.encode(images)`` searches for the codes (gradient descent on the reconstruction).
 
     >>> model = torch.hub.load("dlfs-zoo/dlfs-zoo", "gan")
     >>> images = model.to_pixels(model.decode(model.sample_codes(16)))   # (16, 1, 28, 28) in [0, 1]
+    >>> model.decoder.class_of(model.sample_codes(4))                    # the digit each code asks for
     """
     return _entry("gan", variant, pretrained, **kwargs)

@@ -1,9 +1,10 @@
 """Try DCGAN recipes side by side on a lent GPU: ``python -m bench.gan_sweep NAME JSON OUT.jsonl``.
 
 One process per configuration (``bench/gpu_train.sh`` starts one per line of ``bench/gan_sweep.txt``). JSON
-sets ``dcgan-28``'s generator ``width``, the recipe's ``epochs``/``batch_size``/``lr`` and its ``extra`` (loss,
-discriminator, EMA); what it leaves out is the recipe's. Each configuration fits 15 CPU minutes (the per-epoch
-cost measured on the 2-core machine). What the first run measured is in ``bench/gan_sweep_results.jsonl``
+sets ``dcgan-28``'s generator ``width`` (or any of its ``kwargs``, ``classes`` among them), the recipe's
+``epochs``/``batch_size``/``lr`` and its ``extra`` (loss, discriminator, EMA), and ``threads`` (2; 1 for two
+screens side by side on the CPU); what it leaves out is the recipe's. Each configuration fits 15 CPU minutes
+(the per-epoch cost measured on the 2-core machine). What the first run measured is in ``bench/gan_sweep_results.jsonl``
 (2026-11-27, one H200 shared by nine processes: every run slowed about sixfold, so only 4-8 epochs each).
 Every ``every`` epochs the model that training would return at that point is scored like the zoo's entries
 (``eval_latent`` with the zoo's judge) and one JSON line appended to OUT, so a run cut short still reports.
@@ -31,7 +32,7 @@ def main(name: str, spec: str, out: str) -> None:
     base = ENTRIES["dcgan-28"]
     entry = dataclasses.replace(
         base,
-        kwargs={**base.kwargs, "width": cfg.get("width", base.kwargs["width"])},
+        kwargs={**base.kwargs, "width": cfg.get("width", base.kwargs["width"]), **cfg.get("kwargs", {})},
         recipe=dataclasses.replace(base.recipe, extra=cfg.get("extra", base.recipe.extra)),
     )
     epochs, every = cfg.get("epochs", base.recipe.epochs), cfg.get("every", 4)
@@ -46,6 +47,7 @@ def main(name: str, spec: str, out: str) -> None:
             f.write(json.dumps(row) + "\n")
         print(json.dumps(row), flush=True)
 
+    torch.set_num_threads(cfg.get("threads", 2))
     torch.manual_seed(base.recipe.seed)
     options = Options(
         epochs=epochs,
@@ -59,5 +61,4 @@ def main(name: str, spec: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(2)
     main(*sys.argv[1:4])

@@ -535,11 +535,18 @@ def encode_note(z: Zoo, model_name: str) -> str:
     model = z.get(model_name, "latent")
     if model.has_encoder:
         return f"`{model_name}` has an encoder: *Encode my drawing* computes the code in one pass."
-    return (
+    note = (
         f"`{model_name}` is a GAN and has no encoder: *Encode my drawing* **searches** for the code whose "
         f"decoding looks most like your drawing ({model.config.get('search_steps', 200)} gradient steps), "
         "so it takes a moment and finds the nearest digit the generator can make, not your exact strokes."
     )
+    if classes := model.config.get("classes"):
+        note += (
+            f" It is class-conditional: **z0 picks the digit** ({classes} equally likely bins of N(0, 1), "
+            "0 at the bottom, 9 at the top) and the other values its style, so an interpolation walks through "
+            "the digits in between."
+        )
+    return note
 
 
 # ------------------------------------------------------------------------------------- leaderboard

@@ -65,8 +65,8 @@ def test_new_families_meet_their_targets(evaluated):
     gan, vae = m["dcgan-28"], m["vae-28"]
     assert "mse" not in gan  # no encoder, no reconstruction to score
     assert gan["frechet"] <= vae["frechet"] / 3  # the bar: a third of the VAE's distance
-    assert gan["sample_confident"] > vae["sample_confident"]
-    assert gan["sample_diversity"] >= 0.9  # not collapsed onto a few digits
+    assert gan["sample_confident"] >= 0.80  # the bars
+    assert gan["sample_diversity"] >= 0.97  # not collapsed onto a few digits
 
 
 def test_digits_cards_carry_the_robustness_columns_with_intervals(evaluated):

@@ -126,6 +126,67 @@ def test_gan_inversion_finds_a_code_that_decodes_close_to_the_image():
     assert all(p.requires_grad for p in g.parameters())  # the search leaves the weights as it found them
 
 
+def tiny_conditional_gan() -> DCGAN:
+    torch.manual_seed(0)
+    return DCGAN(hidden_dim=8, width=8, search_steps=150, classes=10, input_scale=AUTOENCODER_SCALE).eval()
+
+
+def test_conditional_gan_reads_the_class_from_the_first_coordinate():
+    """Codes from the prior ask for every class equally often; only the first coordinate's bin sets the class,
+    so codes in one bin decode alike in that respect and a code moved to another bin decodes differently."""
+    g = tiny_conditional_gan()
+    codes = g.sample_codes(20_000, torch.Generator().manual_seed(0))
+    counts = torch.bincount(g.decoder.class_of(codes), minlength=10)
+    assert len(counts) == 10 and counts.min() > 1800 and counts.max() < 2200, counts
+    middles = g.decoder.class_codes()
+    assert g.decoder.class_of(torch.nn.functional.pad(middles[:, None], (0, 7))).tolist() == list(range(10))
+    z = torch.zeros(2, 8)
+    z[:, 0] = middles[3] + torch.tensor([-0.05, 0.05])  # the same bin
+    with torch.no_grad():
+        same = g.decode(z)
+        z[1, 0] = middles[4]  # the next bin
+        other = g.decode(z)
+    assert torch.allclose(same[0], same[1]) and not torch.allclose(other[0], other[1])
+
+
+def test_conditional_gan_inversion_searches_each_class_and_keeps_its_bin():
+    g = tiny_conditional_gan()
+    gen = torch.Generator().manual_seed(1)
+    truth = torch.randn(3, 8, generator=gen)
+    truth[:, 0] = g.decoder.class_codes()[torch.tensor([2, 5, 9])] + 0.1
+    with torch.no_grad():
+        target = g.decode(truth)
+        start = ((g.decode(torch.zeros(3, 8)) - target) ** 2).mean().item()
+    with torch.inference_mode():
+        code = g.encode(target)
+        found = ((g.decode(code) - target) ** 2).mean().item()
+    assert g.decoder.class_of(code).tolist() == [2, 5, 9]
+    assert torch.equal(code[:, 0], g.decoder.class_codes()[torch.tensor([2, 5, 9])])  # held, not searched
+    assert found < start / 3, (found, start)
+
+
+def test_conditional_gan_roundtrip_is_strict_and_exact(tmp_path):
+    g = tiny_conditional_gan()
+    g.config = {**g.config, "name": "tiny-cgan", "task": "latent"}
+    save_checkpoint(g, tmp_path, "tiny-cgan", "# tiny\n")
+    back = load_folder(tmp_path / "tiny-cgan").eval()
+    assert back.classes == 10 and "decoder.edges" not in back.state_dict()  # the bin edges are computed
+    z = g.sample_codes(4, torch.Generator().manual_seed(0))
+    assert torch.equal(back.decode(z), g.decode(z))
+
+
+def test_projection_discriminator_asks_about_the_class():
+    from training.recipes import Discriminator
+
+    torch.manual_seed(0)
+    x = torch.randn(4, 1, 28, 28)
+    conditional = Discriminator(width=8, spectral_norm=True, classes=10).eval()
+    a, b = conditional(x, torch.tensor([0, 1, 2, 3])), conditional(x, torch.tensor([4, 5, 6, 7]))
+    assert a.shape == (4,) and not torch.allclose(a, b)
+    plain = Discriminator(width=8, spectral_norm=True).eval()
+    assert torch.equal(plain(x), plain(x, torch.tensor([4, 5, 6, 7])))
+
+
 def test_frechet_distance_formula():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(4000, 3))
@@ -188,7 +249,7 @@ def test_spectral_norm_discriminator_has_unit_spectral_norms():
     for _ in range(20):  # power iterations run in training-mode forward passes
         d(torch.randn(4, 1, 28, 28))
     d.eval()
-    linear = d.net[-1]
+    linear = d.head
     assert torch.linalg.matrix_norm(linear.weight, ord=2).item() == pytest.approx(1.0, abs=0.05)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in d.modules())
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in Discriminator(width=8).modules())

@@ -338,12 +338,15 @@ def train_vae(e: Entry, o: Options):
 class Discriminator(nn.Module):
     """Real or generated? Two stride-2 convolutions with LeakyReLU (batch norm on the second, as DCGAN does
     everywhere but the discriminator's input), one logit. With ``spectral_norm`` every layer's weight is
-    divided by its largest singular value (Miyato et al. 2018) and the batch norm goes. Used in training only;
-    the checkpoint keeps the generator."""
+    divided by its largest singular value (Miyato et al. 2018) and the batch norm goes. With ``classes`` it
+    also asks "is this a real one of *that* class?": the projection discriminator (Miyato & Koyama 2018) adds
+    the inner product of a learned class embedding with the features. Used in training only; the checkpoint
+    keeps the generator."""
 
-    def __init__(self, width: int = 64, spectral_norm: bool = False) -> None:
+    def __init__(self, width: int = 64, spectral_norm: bool = False, classes: int = 0) -> None:
         super().__init__()
         sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
+        features = 2 * width * 7 * 7
         self.net = nn.Sequential(
             sn(nn.Conv2d(1, width, 4, 2, 1)),
             nn.LeakyReLU(0.2),
@@ -351,11 +354,14 @@ class Discriminator(nn.Module):
             nn.Identity() if spectral_norm else nn.BatchNorm2d(2 * width),
             nn.LeakyReLU(0.2),
             nn.Flatten(),
-            sn(nn.Linear(2 * width * 7 * 7, 1)),
         )
+        self.head = sn(nn.Linear(features, 1))
+        self.embed = sn(nn.Embedding(classes, features)) if classes else None
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.net(x).squeeze(1)
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        h = self.net(x)
+        logit = self.head(h).squeeze(1)
+        return logit if self.embed is None else logit + (self.embed(y) * h).sum(1)
 
 
 def gan_losses(kind: str, smooth: float = 0.9) -> tuple[Callable, Callable]:
@@ -382,7 +388,9 @@ def train_dcgan(e: Entry, o: Options):
     each other, its average does not. ``recipe.extra`` may change the loss (``loss``, ``smooth``), the
     discriminator (``d_width``, ``spectral_norm``, ``lr_d``), ``betas``, the average's ``ema`` decay and
     ``autocast`` ("bfloat16": both networks' forward passes under bf16 autocast, twice the steps per second on
-    a CPU with AMX; weights, optimisers and losses stay float32)."""
+    a CPU with AMX; weights, optimisers and losses stay float32). A class-conditional generator (``classes``
+    in the entry's kwargs) trains on MNIST's labels against a projection discriminator: real digits come with
+    their label, generated ones with the class their code asked for."""
     from tqdm.auto import tqdm
 
     from .trainer import pick_device
@@ -393,9 +401,10 @@ def train_dcgan(e: Entry, o: Options):
         raise ValueError(f"autocast must be 'bfloat16' or left out, got {hp['autocast']!r}")
     mixed = partial(torch.autocast, device.type, torch.bfloat16, enabled=hp.get("autocast") is not None)
     model = e.build()
-    X = model.to_input(data.mnist_pixels(train=True)[0][: o.train_limit])
+    pixels, labels = data.mnist_pixels(train=True)
+    X, Y = model.to_input(pixels[: o.train_limit]), labels[: o.train_limit]
     G = model.decoder.to(device)
-    D = Discriminator(hp.get("d_width", e.kwargs.get("width", 64)), hp["spectral_norm"]).to(device)
+    D = Discriminator(hp.get("d_width", e.kwargs.get("width", 64)), hp["spectral_norm"], model.classes).to(device)
     average = swa_utils.AveragedModel(G, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(hp["ema"]))
     opt_g = optim.Adam(G.parameters(), lr=o.lr, betas=tuple(hp["betas"]))
     opt_d = optim.Adam(D.parameters(), lr=hp.get("lr_d", o.lr), betas=tuple(hp["betas"]))
@@ -410,17 +419,19 @@ def train_dcgan(e: Entry, o: Options):
         batches = range(0, len(X) - o.batch_size + 1, o.batch_size)
         bar = tqdm(batches, desc=f"epoch {epoch}/{o.epochs}", disable=not o.progress, leave=False, mininterval=1.0)
         for step, i in enumerate(bar, 1):
-            real = X[order[i : i + o.batch_size]].to(device)
+            batch = order[i : i + o.batch_size]
+            real, real_y = X[batch].to(device), Y[batch].to(device)
             z = torch.randn(len(real), model.hidden_dim, generator=gen).to(device)
+            fake_y = G.class_of(z)  # the class each code asks for (all 0 and unused when unconditional)
             with mixed():
                 fake = G(z)
-                real_logits, fake_logits = D(real), D(fake.detach())
+                real_logits, fake_logits = D(real, real_y), D(fake.detach(), fake_y)
             loss_d = d_loss(real_logits.float(), fake_logits.float())
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
             with mixed():
-                fake_logits = D(fake)
+                fake_logits = D(fake, fake_y)
             loss_g = g_loss(fake_logits.float())
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()

@@ -814,13 +814,22 @@ class VAE(LatentModel):
 
 class DCGANGenerator(nn.Module):
     """(N, hidden_dim) -> (N, 1, 28, 28) in [-1, 1]: a linear projection to 2w x 7 x 7, then two stride-2
-    transposed convolutions (7 -> 14 -> 28) with batch norm and ReLU, Tanh out (Radford et al. 2015)."""
+    transposed convolutions (7 -> 14 -> 28) with batch norm and ReLU, Tanh out (Radford et al. 2015).
 
-    def __init__(self, hidden_dim: int, width: int) -> None:
+    With ``classes`` it is class-conditional (Mirza & Osindero 2014) and still reads one N(0, I) code: the
+    code's first coordinate picks the class by its quantile (``classes`` equally likely bins of N(0, 1)) and
+    the class goes in one-hot beside the other coordinates. Ten digits are ten separate shapes, and a
+    continuous map from one Gaussian must pass through non-digits between them; the bins let it jump."""
+
+    def __init__(self, hidden_dim: int, width: int, classes: int = 0) -> None:
         super().__init__()
-        self.hidden_dim = hidden_dim
+        self.hidden_dim, self.classes = hidden_dim, classes
+        inputs = hidden_dim - 1 + classes if classes else hidden_dim
+        # bin edges: the standard normal's 1/classes, 2/classes, ... quantiles (computed, not saved)
+        edges = torch.special.ndtri(torch.arange(1, max(classes, 1), dtype=torch.float64) / max(classes, 1)).float()
+        self.register_buffer("edges", edges, persistent=False)
         self.project = nn.Sequential(
-            nn.Linear(hidden_dim, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU()
+            nn.Linear(inputs, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU()
         )
         self.up = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),
@@ -830,8 +839,18 @@ class DCGANGenerator(nn.Module):
             nn.Tanh(),
         )
 
+    def class_of(self, z: Tensor) -> Tensor:
+        """The class (N,) each code's first coordinate picks; all zeros for an unconditional generator."""
+        return torch.bucketize(z[:, 0].contiguous(), self.edges.to(z.device, z.dtype), right=True)
+
+    def class_codes(self, dtype: torch.dtype = torch.float32) -> Tensor:
+        """(classes,): the first coordinate's value at the middle (median) of each class's bin."""
+        return torch.special.ndtri((torch.arange(self.classes, dtype=torch.float64) + 0.5) / self.classes).to(dtype)
+
     def forward(self, z: Tensor) -> Tensor:
         assert_dim(z, 2, name="latent codes", shape=(None, self.hidden_dim))
+        if self.classes:
+            z = torch.cat([z[:, 1:], F.one_hot(self.class_of(z), self.classes).to(z.dtype)], 1)
         return self.up(self.project(z).view(len(z), -1, 7, 7))
 
 
@@ -844,54 +863,88 @@ class DCGAN(LatentModel):
 
     A GAN has no encoder: ``encode`` *searches* for the code whose decoding is closest to the image (gradient
     descent from several starts, ``search_steps`` Adam steps), and ``forward`` returns
-    ``(reconstruction, code)`` through that search like the autoencoders do."""
+    ``(reconstruction, code)`` through that search like the autoencoders do. With ``classes`` the generator is
+    class-conditional, the class read from the code's first coordinate (``DCGANGenerator``)."""
 
     has_encoder = False
 
     def __init__(
-        self, hidden_dim: int = 28, width: int = 64, search_steps: int = 200, input_scale: dict | None = None
+        self,
+        hidden_dim: int = 28,
+        width: int = 64,
+        search_steps: int = 200,
+        classes: int = 0,
+        input_scale: dict | None = None,
     ) -> None:
         super().__init__()
         if not 1 <= search_steps <= MAX_SEARCH_STEPS:  # every "Encode my drawing" runs this many steps
             raise ValueError(f"search_steps must lie between 1 and {MAX_SEARCH_STEPS}, got {search_steps}")
-        self.hidden_dim, self.search_steps = hidden_dim, search_steps
-        self.decoder = DCGANGenerator(hidden_dim, width)
+        if not (classes == 0 or 2 <= classes <= 100):
+            raise ValueError(f"classes must be 0 (unconditional) or between 2 and 100, got {classes}")
+        self.hidden_dim, self.search_steps, self.classes = hidden_dim, search_steps, classes
+        self.decoder = DCGANGenerator(hidden_dim, width, classes)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         code = self.encode(x)
         return self.decoder(code), code
 
-    def encode(self, x: Tensor, starts: int = 4) -> Tensor:
-        """The code (N, hidden_dim) whose decoding has the least squared error to ``x`` (N, 1, 28, 28)."""
+    @property
+    def search_starts(self) -> int:
+        """How many searches ``encode`` starts per image: one per class, or 4 (the prior's mode and 3 random)."""
+        return self.classes or 4
+
+    def encode(self, x: Tensor) -> Tensor:
+        """The code (N, hidden_dim) whose decoding has the least squared error to ``x`` (N, 1, 28, 28).
+
+        Successive halving: every start gets a quarter of ``search_steps``, the best two per image the rest. A
+        class-conditional generator starts once per class: the first coordinate is held at the middle of that
+        class's bin (no gradient crosses a bin edge) and the rest start at the prior's mode."""
         assert_dim(x, 4, shape=(None, 1, 28, 28))
+        starts = self.search_starts
         was_training, grads = self.training, [p.requires_grad for p in self.parameters()]
         self.eval()  # batch norm with its running statistics: one image's search must not depend on another's
         self.requires_grad_(False)  # gradients for the code only, none for the weights
-        gen = torch.Generator().manual_seed(0)
         with torch.inference_mode(False), torch.enable_grad():
-            target = x.detach().clone().float().repeat_interleave(starts, 0)
-            z0 = torch.randn(len(target), self.hidden_dim, generator=gen)
-            z0[::starts] = 0  # one start at the prior's mode
-            z = z0.to(target.device).requires_grad_(True)
-            opt = torch.optim.Adam([z], lr=0.1)
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self.search_steps)
-            for _ in range(self.search_steps):
-                sse = ((self.decoder(z) - target) ** 2).sum()
-                loss = sse + 1e-2 * (z**2).sum()  # a weak pull towards the prior keeps codes in range
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                with torch.no_grad():
-                    z.clamp_(-4, 4)
-            with torch.no_grad():
-                err = ((self.decoder(z) - target) ** 2).flatten(1).mean(1).view(-1, starts)
-                best = err.argmin(1) + torch.arange(len(x), device=err.device) * starts
-                code = z.detach()[best]
+            target = x.detach().clone().float()
+            z = torch.randn(len(target) * starts, self.hidden_dim, generator=torch.Generator().manual_seed(0))
+            z[::starts] = 0  # one start at the prior's mode
+            free = torch.ones(self.hidden_dim)
+            if self.classes:
+                z.zero_()
+                z[:, 0] = self.decoder.class_codes().repeat(len(x))
+                free[0] = 0  # the class stays the one this start was given
+            z, free = z.to(target.device), free.to(target.device)
+            first = max(1, self.search_steps // 4)
+            z, err = self._descend(z, target.repeat_interleave(starts, 0), free, first)
+            keep = min(2, starts)
+            best = err.view(-1, starts).topk(keep, 1, largest=False).indices
+            z = z[(best + torch.arange(len(x), device=z.device)[:, None] * starts).flatten()]
+            if self.search_steps > first:
+                z, err = self._descend(z, target.repeat_interleave(keep, 0), free, self.search_steps - first)
+            code = z[err.view(-1, keep).argmin(1) + torch.arange(len(x), device=z.device) * keep]
         self.train(was_training)
         for p, g in zip(self.parameters(), grads, strict=True):
             p.requires_grad_(g)
         return code.clone()
+
+    def _descend(self, z: Tensor, target: Tensor, free: Tensor, steps: int) -> tuple[Tensor, Tensor]:
+        """``steps`` Adam steps (cosine-annealed) on codes ``z`` towards ``target``, moving only the ``free``
+        coordinates; the codes and each one's mean squared error."""
+        z = z.clone().requires_grad_(True)
+        z.register_hook(lambda grad: grad * free)
+        opt = torch.optim.Adam([z], lr=0.1)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+        for _ in range(steps):
+            sse = ((self.decoder(z) - target) ** 2).sum()
+            loss = sse + 1e-2 * (z**2).sum()  # a weak pull towards the prior keeps codes in range
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            with torch.no_grad():
+                z.clamp_(-4, 4)
+        with torch.no_grad():
+            return z.detach(), ((self.decoder(z) - target) ** 2).flatten(1).mean(1)
 
     def sample_codes(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         return torch.randn(n, self.hidden_dim, generator=generator)
