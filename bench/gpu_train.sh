@@ -3,17 +3,16 @@
 # about six times slower): the accelerator-only entry, then the other zoo entries with `--device cuda` (NAMES
 # picks which), then, with SWEEP=1, the DCGAN recipes of bench/gan_sweep.txt side by side (compared only with each
 # other) in what is left of BUDGET. Brings back the checkpoints, each run's time and a log. The machine has no
-# network: the MNIST files, the rendered Shakespeare corpus, the houses data package and the print fonts travel
-# in .gpu/ (`make gpu-bundle`).
+# network: the MNIST files, the rendered Shakespeare corpus and the houses data package travel in .gpu/
+# (`make gpu-bundle`); the fonts are in the tree (training/fonts/).
 set -u
 export PYTHONUNBUFFERED=1 DLFS_ZOO_DATA=/tmp/data
 BUDGET=${BUDGET:-520}  # seconds for the whole script; nothing starts once it is spent
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site:$PWD
-mkdir -p /tmp/data/MNIST/raw /tmp/data/shakespeare /tmp/gpu /usr/share/fonts/truetype
+mkdir -p /tmp/data/MNIST/raw /tmp/data/shakespeare /tmp/gpu
 for f in .gpu/*.gz; do gunzip -c "$f" > "/tmp/data/MNIST/raw/$(basename "$f" .gz)"; done
 cp .gpu/shakespeare/*.json /tmp/data/shakespeare/  # the corpus rendered here (training.data._speeches)
-cp -r .gpu/fonts/* /usr/share/fonts/truetype/  # mnist-cnn-robust's printed digits (training.augment.PRINT_FONTS)
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/device.txt"
 python3 -c "import torch, platform; print('torch', torch.__version__, 'python', platform.python_version())" | tee -a "$OUT/device.txt"
 python3 -c "import zoo, training.__main__, huggingface_hub as h; print('imports ok, huggingface_hub', h.__version__)" 2>&1 | tee -a "$OUT/device.txt"

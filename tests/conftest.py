@@ -101,3 +101,42 @@ def houses_variant(tmp_path_factory) -> Path:
     args = ["train", "house-prices-book", "--name", "reader-houses", "--epochs", "30", "--seeds", "1"]
     assert train_main([*args, "--out", str(out), "--quiet"]) == 0
     return out / "reader-houses"
+
+
+SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"))
+
+
+@pytest.fixture(scope="session")
+def without_system_fonts():
+    """Wraps a command so that it runs in a mount namespace of its own with an empty tmpfs over every system
+    font folder: the process cannot read a system font, and nothing is uninstalled. ``unshare`` needs root
+    (as on CI); elsewhere the tests that use this skip, except under CI=true, where that is a failure."""
+    import shutil
+    import subprocess
+
+    probe = ["unshare", "--mount", "sh", "-c", "mount -t tmpfs none /tmp"]
+    if not shutil.which("unshare") or subprocess.run(probe, capture_output=True).returncode != 0:
+        message = "cannot hide the system fonts from a process here (unshare --mount needs root)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    mounts = " && ".join(f"mount -t tmpfs none {d}" for d in SYSTEM_FONT_DIRS if os.path.isdir(d)) or "true"
+
+    def wrap(command: list) -> list[str]:
+        return ["unshare", "--mount", "sh", "-c", f'{mounts} && exec "$@"', "sh", *map(str, command)]
+
+    return wrap
+
+
+@pytest.fixture(scope="session")
+def pristine_data(tmp_path_factory) -> Path:
+    """A data folder holding only MNIST's verified files (linked, not downloaded again): a process that uses it
+    builds the drawn and corrupted sets itself instead of reading this machine's cache."""
+    from training import data
+
+    source = data.ensure_mnist() / "MNIST" / "raw"
+    folder = tmp_path_factory.mktemp("data")
+    (folder / "MNIST" / "raw").mkdir(parents=True)
+    for name in data.MNIST_MD5:
+        (folder / "MNIST" / "raw" / name).symlink_to(source / name)
+    return folder

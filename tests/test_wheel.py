@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from bench.app_process import RunningApp, picture
+from training import drawn
 from training.drawn import human_drawing
 from zoo.catalog import ENTRIES
 
@@ -104,3 +105,22 @@ def test_installed_app_answers_classify_digit(user, mnist_sample):
         assert label["label"] == "3" and "Read as **3**" in hint
     finally:
         app.stop()
+
+
+def test_installed_package_trains_and_submits_a_digits_model_without_system_fonts(
+    user, without_system_fonts, pristine_data, tmp_path
+):
+    """A laptop user: `pip install dlfs-zoo[train]`, train a small MLP, `python -m zoo submit` it. The process
+    cannot see a system font, builds the drawn benchmark from the shipped faces, and gets the pinned set."""
+    import json
+
+    results = tmp_path / "results"
+    env = {**user["env"], "DLFS_ZOO_DATA": str(pristine_data), "DLFS_ZOO_RESULTS": str(results)}
+    args = ["train", "mnist-mlp", "--name", "laptop-mlp", "--epochs", "1", "--seeds", "1", "--train-limit", "2000"]
+    _run([user["bin"] / "dlfs-train", *args, "--skip-robustness", "--quiet", "--out", tmp_path], user["cwd"], env)
+    command = without_system_fonts([user["python"], "-m", "zoo", "submit", tmp_path / "laptop-mlp"])
+    out = _run(command, user["cwd"], env).stdout
+    assert "laptop-mlp: finished: drawn" in out and "of digits" in out
+    (result,) = [json.loads(p.read_text()) for p in results.rglob("*.json") if "metrics" in p.read_text()]
+    assert {"drawn", "corrupted", "accuracy"} <= set(result["metrics"])
+    assert result["benchmark"]["drawn"] == {"version": drawn.VERSION, "sha256": drawn.SHA256}

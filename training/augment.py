@@ -7,18 +7,19 @@ shares no code, images or seeds with the benchmark's generators (``training.draw
 ``training.corruptions``).
 
 ``printed_digits`` adds what MNIST's writers hardly made: digits as print faces draw them (a 1 with a
-flag and a base, an open 4, a crossed 7), from the system's DejaVu and Liberation fonts. None of those
-faces is among the benchmark's handwriting fonts.
+flag and a base, an open 4, a crossed 7), from the DejaVu and Liberation faces shipped in training/fonts/.
+None of those faces is among the benchmark's handwriting fonts.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from . import glyphs
 
 
 def _u(n: int, lo: float, hi: float, g: torch.Generator) -> Tensor:
@@ -158,11 +159,16 @@ def augment(x: Tensor, g: torch.Generator) -> Tensor:
     return x.clamp(0, 1)
 
 
-PRINT_FONTS = [  # (Debian package, folder, files): print faces, none of them in training.drawn.FONTS
-    ("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu", ("DejaVuSans", "DejaVuSans-Bold", "DejaVuSerif")),
-    ("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu", ("DejaVuSansMono", "DejaVuSerif-Bold")),
-    ("fonts-liberation", "/usr/share/fonts/truetype/liberation", ("LiberationSans-Regular", "LiberationSerif-Regular")),
-    ("fonts-liberation", "/usr/share/fonts/truetype/liberation", ("LiberationMono-Regular", "LiberationSans-Bold")),
+PRINT_FONTS = [  # print faces shipped in training/fonts/, none of them in training.drawn.FONTS
+    "dejavu/DejaVuSans.ttf",
+    "dejavu/DejaVuSans-Bold.ttf",
+    "dejavu/DejaVuSerif.ttf",
+    "dejavu/DejaVuSansMono.ttf",
+    "dejavu/DejaVuSerif-Bold.ttf",
+    "liberation/LiberationSans-Regular.ttf",
+    "liberation/LiberationSerif-Regular.ttf",
+    "liberation/LiberationMono-Regular.ttf",
+    "liberation/LiberationSans-Bold.ttf",
 ]
 
 
@@ -174,12 +180,7 @@ def printed_digits(per_font: int = 12, seed: int = 0) -> tuple[Tensor, Tensor]:
 
     from zoo.sketch import to_mnist
 
-    files = [Path(folder) / f"{name}.ttf" for _, folder, names in PRINT_FONTS for name in names]
-    missing = sorted(
-        {pkg for pkg, folder, names in PRINT_FONTS for n in names if not (Path(folder) / f"{n}.ttf").is_file()}
-    )
-    if missing:
-        raise FileNotFoundError(f"printed digits need fonts: apt-get install {' '.join(missing)}")
+    files = [glyphs.font_file(name) for name in PRINT_FONTS]
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for path in files:

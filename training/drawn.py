@@ -3,7 +3,7 @@
 Shapes come from three sources, so that the set is not MNIST again:
 
 - MNIST *test* digits thinned to their skeleton and drawn again with a pen from 2 px to marker-fat;
-- handwriting-style fonts from Debian packages (``FONTS``), digits no MNIST writer made;
+- handwriting-style fonts shipped in ``training/fonts/`` (``FONTS``), digits no MNIST writer made;
 - stroke templates of the ways people write 1 (flag, base), 4 (open, closed), 7 (crossed, plain) and 9
   (straight or curved stem), jittered.
 
@@ -16,32 +16,35 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from . import glyphs
+
 SEED = 20261127  # the benchmark's seed, fixed before any model was scored on it
+VERSION = "1"  # bumped whenever the items change: scores on two versions do not compare
+SHA256 = "815c8c355b441c65fafaf114899fb2ccd8660e719dce96589a424a86b6a36d45"  # every item of VERSION (hash_item)
 SOURCES = ("mnist-restroked", "fonts", "templates")
 STYLES = ("transparent", "white", "photo")
 
-# (Debian package, font file): handwriting-like faces whose digits differ from MNIST's writers
+# handwriting-like faces (``family/file`` in training/fonts/) whose digits differ from MNIST's writers
 FONTS = [
-    ("fonts-dkg-handwriting", "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf"),
-    ("fonts-dkg-handwriting", "/usr/share/fonts/truetype/fifthhorseman/dkgIt.ttf"),
-    ("fonts-breip", "/usr/share/fonts/truetype/breip/Breip.ttf"),
-    ("fonts-humor-sans", "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf"),
-    ("fonts-comic-neue", "/usr/share/fonts/opentype/comic-neue/ComicNeue-Light.otf"),
-    ("fonts-comic-neue", "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf"),
-    ("fonts-comic-neue", "/usr/share/fonts/opentype/comic-neue/ComicNeue-BoldItalic.otf"),
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeBuild-Regular.otf"),
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeConnect-Regular.otf"),
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeCreate-Regular.otf"),
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeLearn-Regular.otf"),
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeMentor-Regular.otf"),
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeOrganize-Regular.otf"),
-    ("fonts-dancingscript", "/usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf"),
-    ("fonts-kaushanscript", "/usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf"),
+    "dkg-handwriting/dkg.ttf",
+    "dkg-handwriting/dkgIt.ttf",
+    "breip/Breip.ttf",
+    "humor-sans/Humor-Sans.ttf",
+    "comic-neue/ComicNeue-Light.otf",
+    "comic-neue/ComicNeue-Regular.otf",
+    "comic-neue/ComicNeue-BoldItalic.otf",
+    "bwht/BecauseWeBuild-Regular.otf",
+    "bwht/BecauseWeConnect-Regular.otf",
+    "bwht/BecauseWeCreate-Regular.otf",
+    "bwht/BecauseWeLearn-Regular.otf",
+    "bwht/BecauseWeMentor-Regular.otf",
+    "bwht/BecauseWeOrganize-Regular.otf",
+    "dancingscript/DancingScript-Regular.otf",
+    "kaushanscript/KaushanScript-Regular.otf",
 ]
 
 # strokes in a unit box (x right, y down), several ways of writing the digits MNIST writers mostly wrote one way
@@ -238,16 +241,17 @@ PER_TEMPLATE = 30  # jittered renderings of each template
 SIZE = MNIST_DIGITS + len(FONTS) * 10 * PER_GLYPH + sum(map(len, TEMPLATES.values())) * PER_TEMPLATE
 
 
-def missing_fonts() -> list[str]:
-    return sorted({pkg for pkg, path in FONTS if not Path(path).is_file()})
+def hash_item(digest, image: Image.Image, label: int, source: str, style: str) -> None:
+    """Feed one item into a running sha256 (its mode, size, label, source, style, then its pixels): the
+    digest of the whole set says whether two machines built the same benchmark."""
+    digest.update(f"{image.mode} {image.size[0]}x{image.size[1]} {label} {source} {style}\n".encode())
+    digest.update(image.tobytes())
 
 
 def drawn_items(mnist_images: np.ndarray, mnist_labels: np.ndarray, seed: int = SEED):
     """Yield the benchmark's ``SIZE`` (image, label, source, style): re-stroked MNIST test digits, every digit
     in every font, jittered templates. ``mnist_images`` is the MNIST *test* split (N, 28, 28) uint8."""
-    missing = missing_fonts()
-    if missing:
-        raise FileNotFoundError(f"the drawn benchmark needs fonts: apt-get install {' '.join(missing)}")
+    font_files = [str(glyphs.font_file(name)) for name in FONTS]  # checked against the manifest before any drawing
     rng = np.random.default_rng(seed)
 
     def pen(size: int) -> tuple[float, float]:
@@ -265,7 +269,7 @@ def drawn_items(mnist_images: np.ndarray, mnist_labels: np.ndarray, seed: int = 
             SOURCES[0],
             style,
         )
-    for _, path in FONTS:
+    for path in font_files:
         for digit in range(10):
             for _ in range(PER_GLYPH):
                 size = int(rng.integers(280, 900))

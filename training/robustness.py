@@ -6,7 +6,8 @@
 
 The drawn set's 28x28 inputs take about a minute to make; they are cached under the data folder, keyed by
 the sha256 of everything they depend on (the generator's and the preprocessing's source, Pillow's
-version and the font files), so a change to any of them makes a fresh set.
+version and the shipped fonts' manifest), so a change to any of them makes a fresh set. While it is made,
+the items' own sha256 is taken: it says whether this machine built the set ``drawn.SHA256`` pins.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import corruptions, data, drawn
+from . import corruptions, data, drawn, glyphs
 
 
 @cache
@@ -47,6 +48,7 @@ class DrawnSet:
     read: Tensor  # bool: to_mnist found a digit (an image it calls blank counts as misread)
     sources: tuple[str, ...]
     styles: tuple[str, ...]
+    sha256: str  # of the items themselves (drawn.hash_item), before preprocessing
 
 
 def _fingerprint() -> str:
@@ -58,9 +60,7 @@ def _fingerprint() -> str:
     for module in (drawn, sketch):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(PIL.__version__.encode())
-    for _, path in drawn.FONTS:
-        if Path(path).is_file():
-            digest.update(Path(path).read_bytes())
+    digest.update(glyphs.fonts_digest().encode())
     return digest.hexdigest()[:16]
 
 
@@ -72,6 +72,7 @@ def _load(path: Path) -> DrawnSet:
             torch.from_numpy(f["read"]),
             tuple(f["sources"].tolist()),
             tuple(f["styles"].tolist()),
+            str(f["sha256"]),
         )
 
 
@@ -84,8 +85,9 @@ def drawn_test() -> DrawnSet:
         return _load(cache_file)
     pixels, labels = data.mnist_pixels(train=False)
     images = (pixels[:, 0].numpy() * 255).round().astype(np.uint8)
-    rows, start = [], time.perf_counter()
+    rows, start, items = [], time.perf_counter(), hashlib.sha256()
     for i, (image, label, source, style) in enumerate(drawn.drawn_items(images, labels.numpy()), 1):
+        drawn.hash_item(items, image, label, source, style)
         digit = to_mnist(image)
         rows.append(
             (np.zeros((28, 28), np.float32) if digit is None else digit, label, digit is not None, source, style)
@@ -99,7 +101,14 @@ def drawn_test() -> DrawnSet:
         "read": np.array([r[2] for r in rows]),
         "sources": np.array([r[3] for r in rows]),
         "styles": np.array([r[4] for r in rows]),
+        "sha256": np.array(items.hexdigest()),
     }
+    if items.hexdigest() != drawn.SHA256:
+        print(
+            f"warning: this machine built drawn v{drawn.VERSION} with sha256 {items.hexdigest()[:16]}..., not the "
+            f"pinned {drawn.SHA256[:16]}...: its drawn scores do not compare with the zoo's",
+            file=sys.stderr,
+        )
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache_file.with_suffix(f".tmp-{os.getpid()}.npz")
     np.savez_compressed(tmp, **arrays)
