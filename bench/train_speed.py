@@ -89,7 +89,7 @@ def project_epoch(seed: int, limit: int | None, *flags: str, name: str = NAME) -
 
 # ------------------------------------------------------------------------------- one step, in detail
 VARIANTS = {
-    "project": "the project's (`zoo.layers.Dropout`, channels-last, transposed-form conv2, fused SGD, float32)",
+    "project": "the project's (`zoo.models.layers.Dropout`, channels-last, transposed-form conv2, fused SGD, float32)",
     "nn.Dropout": "with `nn.Dropout`",
     "NCHW": "with NCHW tensors",
     "direct conv2": "with conv2's weight gradient computed directly (no transposed form)",
@@ -104,8 +104,8 @@ def _setup(variant: str, n: int) -> Callable[[int, int], None]:
     from training.data import mnist_pixels
     from training.recipes import book_sgd
     from training.trainer import keep_freed_memory
-    from zoo import layers
     from zoo.catalog import ENTRIES
+    from zoo.models import layers
 
     keep_freed_memory()  # as PyTorchTrainer does
     X, y = mnist_pixels(True)
@@ -233,11 +233,11 @@ def _has_amx() -> bool:
 
 # --------------------------------------------------------------------------- does dropout change learning?
 def convnet_accuracy(name: str, seed: int, limit: int | None) -> float:
-    """``python -m training train NAME`` in this process with ``nn.Dropout`` in place of ``zoo.layers.Dropout``
+    """``python -m training train NAME`` in this process with ``nn.Dropout`` in place of ``zoo.models.layers.Dropout``
     and nothing else changed (same initial weights, same batch order); the test accuracy its card records."""
     from training import card
     from training.__main__ import main as training_cli
-    from zoo import layers
+    from zoo.models import layers
 
     limit_flags = ["--train-limit", str(limit)] if limit else []
     with tempfile.TemporaryDirectory() as tmp, mock.patch.object(layers, "Dropout", nn.Dropout):
@@ -295,12 +295,12 @@ def section(quick: bool) -> list[str]:
         for bs in (120, 240)
     }
 
-    print("  training: nn.Dropout against zoo.layers.Dropout", flush=True)
+    print("  training: nn.Dropout against zoo.models.layers.Dropout", flush=True)
     ab_seeds = range(2 if quick else 5)
     ab = {}
     for name in (NAME, "mnist-convnet-notebook"):
         ab[name, True] = [convnet_accuracy(name, s, limit) for s in ab_seeds]
-        # zoo.layers.Dropout: the book ConvNet's runs above are exactly these (same command, same seeds)
+        # zoo.models.layers.Dropout: the book ConvNet's runs above are exactly these (same command, same seeds)
         ab[name, False] = (
             [proj[s].accuracy for s in ab_seeds]
             if name == NAME
@@ -334,9 +334,9 @@ def section(quick: bool) -> list[str]:
         "Both columns time the epoch's loop alone (the card also records the whole run, data and evaluation "
         "included, as `train_seconds`). What the project does differently: pre-normalised tensors indexed per batch "
         "(no per-image PIL transform), a dropout that draws 8 random bits per element instead of a float "
-        "(`zoo.layers.Dropout`), channels-last convolutions, conv2 (16 -> 8 channels) computed in training as the "
-        "transposed convolution of its flipped kernel (the same function; oneDNN computes that form's weight "
-        "gradient about twice as fast on AVX-512, `zoo.layers.ConvLayer`), torch's fused SGD kernel, and no "
+        "(`zoo.models.layers.Dropout`), channels-last convolutions, conv2 (16 -> 8 channels) computed in training "
+        "as the transposed convolution of its flipped kernel (the same function; oneDNN computes that form's weight "
+        "gradient about twice as fast on AVX-512, `zoo.models.layers.ConvLayer`), torch's fused SGD kernel, and no "
         "second pass over the test split (the one epoch's test loss is the card's `loss`).",
         "",
         f"### Where a step goes (batch {BATCH}, {step_ms:.1f} ms; torch.profiler shares)",
@@ -400,7 +400,7 @@ def section(quick: bool) -> list[str]:
         "| model | dropout | test accuracy per seed | mean |",
         "|---|---|---|---|",
         *(
-            f"| `{name}` | {'`nn.Dropout`' if td else '`zoo.layers.Dropout`'} | {_fmt(accs, '{:.4f}')} | "
+            f"| `{name}` | {'`nn.Dropout`' if td else '`zoo.models.layers.Dropout`'} | {_fmt(accs, '{:.4f}')} | "
             f"{statistics.mean(accs):.4f} |"
             for (name, td), accs in ab.items()
         ),

@@ -38,7 +38,8 @@ def test_quick_bench_writes_every_section(tmp_path):
     assert (
         len(
             re.findall(
-                r"\| `mnist-convnet-(book|notebook)` \| `(nn|zoo\.layers)\.Dropout` \| 0\.\d{4}, 0\.\d{4} \|", text
+                r"\| `mnist-convnet-(book|notebook)` \| `(nn|zoo\.models\.layers)\.Dropout` \| 0\.\d{4}, 0\.\d{4} \|",
+                text,
             )
         )
         == 4

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from zoo.layers import ConvLayer, DenseLayer, LSTMLayer, assert_dim
+from zoo.models.layers import ConvLayer, DenseLayer, LSTMLayer, assert_dim
 
 
 def test_chapter_autograd_example():
@@ -75,7 +75,7 @@ def test_lstm_layer_carries_batch_mean_state_and_resets():
 @pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
 @pytest.mark.parametrize("p", [0.2, 0.1])  # 8 random bits per element; 16 where 8 would round p by > 1 %
 def test_fast_dropout_drops_p_and_keeps_the_mean(layout, p):
-    from zoo.layers import Dropout
+    from zoo.models.layers import Dropout
 
     torch.manual_seed(0)
     d = Dropout(p)
@@ -96,7 +96,7 @@ def test_conv_layer_trains_fewer_outputs_as_the_transposed_convolution_of_the_sa
     its flipped kernel (oneDNN's weight gradient is faster that way): outputs and gradients must be the conv's."""
     from unittest import mock
 
-    from zoo import layers
+    from zoo.models import layers
 
     torch.manual_seed(0)
     layer = ConvLayer(cin, cout, k)

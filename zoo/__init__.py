@@ -11,22 +11,17 @@ from .catalog import ENTRIES, TASKS, Entry, Recipe, UnknownModelError, validate_
 from .hub import ConfigError, list_models, load, load_folder, save_checkpoint
 from .leaderboard import leaderboard
 from .models import (
-    MNISTMLP,
-    VAE,
-    Autoencoder,
-    CharRNN,
+    ARCHITECTURES,
     DigitsModel,
-    HousePricesModel,
     HousesModel,
     LatentModel,
-    LinearRegressor,
-    MNISTConvNet,
-    MNISTModernCNN,
-    NextCharacterModel,
     PyTorchModel,
-    TreeEnsembleRegressor,
+    TextModel,
     WeightsIntegrityError,
 )
+
+# every registered architecture (zoo.MNISTConvNet, zoo.CharTransformer, ...): the registry is the list
+globals().update(ARCHITECTURES)
 
 __version__ = "0.1.0"
 __all__ = [
@@ -42,19 +37,11 @@ __all__ = [
     "load_folder",
     "save_checkpoint",
     "leaderboard",
-    "VAE",
-    "Autoencoder",
-    "CharRNN",
     "DigitsModel",
-    "HousePricesModel",
     "HousesModel",
     "LatentModel",
-    "LinearRegressor",
-    "MNISTConvNet",
-    "MNISTMLP",
-    "MNISTModernCNN",
-    "NextCharacterModel",
     "PyTorchModel",
-    "TreeEnsembleRegressor",
+    "TextModel",
     "WeightsIntegrityError",
+    *ARCHITECTURES,
 ]

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import ARCHITECTURES, AUTOENCODER_SCALE, MNIST_NORMALIZE, PyTorchModel
+from .models import ARCHITECTURES, AUTOENCODER_SCALE, MNIST_NORMALIZE, PyTorchModel, resolve
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class Entry:
     name: str
     task: str
     family: str  # the torch.hub entry point (hubconf.py) that serves it
-    architecture: str  # a class of zoo.models.ARCHITECTURES
+    architecture: str  # a class registered with ``@architecture`` (zoo.models.ARCHITECTURES)
     kwargs: dict[str, Any]  # constructor arguments; training adds what it fits (a scaler, tree sizes)
     summary: str
     recipe: Recipe
@@ -114,7 +114,7 @@ class Entry:
 
     def build(self, **fitted: Any) -> PyTorchModel:
         """A freshly initialised model: the declared arguments, overridden by ``fitted`` ones."""
-        model = ARCHITECTURES[self.architecture](**copy.deepcopy({**self.kwargs, **fitted}))
+        model = resolve(self.architecture)(**copy.deepcopy({**self.kwargs, **fitted}))
         model.config = {**model.config, "name": self.name, "task": self.task}
         return model
 
@@ -122,7 +122,8 @@ class Entry:
 def _register(*entries: Entry) -> dict[str, Entry]:
     for e in entries:
         if e.architecture not in ARCHITECTURES or ARCHITECTURES[e.architecture].task != e.task:
-            raise TypeError(f"{e.name}: {e.architecture} is not a {e.task} architecture")
+            allowed = ", ".join(name for name, cls in ARCHITECTURES.items() if cls.task == e.task)
+            raise TypeError(f"{e.name}: {e.architecture} is not a {e.task} architecture; those are: {allowed}")
     return {e.name: e for e in entries}
 
 
