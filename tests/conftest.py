@@ -86,7 +86,7 @@ def client(app):
 def mnist_sample():
     import numpy as np
 
-    from demos.app import ASSETS
+    from demos.state import ASSETS
 
     with np.load(ASSETS / "mnist_sample.npz") as f:
         return f["images"], f["labels"]

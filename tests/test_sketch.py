@@ -68,7 +68,7 @@ def test_bad_images_say_what_is_wrong(image, message):
 
 # ----------------------------------------------------------------------------- photos, pencil, stroke width
 def _mnist_digit(label: int) -> np.ndarray:
-    from demos.app import ASSETS
+    from demos.state import ASSETS
 
     with np.load(ASSETS / "mnist_sample.npz") as f:
         return f["images"][int(np.flatnonzero(f["labels"] == label)[0])]

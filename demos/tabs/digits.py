@@ -1,0 +1,154 @@
+"""The Digits tab: draw or upload a digit and read what a digits model makes of it; flag a wrong reading.
+
+Public endpoints: /classify_digit, /flag_digit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import torch
+
+from demos.state import LIMIT, Zoo
+from demos.tabs import TabParts
+from demos.tabs.leaderboard import score
+from demos.widgets import img_html, model_picker, picture_input, read_digit, sketchpad
+from training.flags import FlagStore
+
+TITLE = "Digits"
+ID = "digits"
+DRAW_HINT = "Draw a digit (0-9) on the canvas; it is read as you draw."
+
+
+@torch.inference_mode()
+def classify(z: Zoo, image: Any, model_name: str) -> tuple[dict[str, float] | None, str | None, str]:
+    """The top 3 classes, the 28x28 the model saw and a note (a hint when the image is blank)."""
+    model = z.get(model_name, "digits")
+    digit = read_digit(image)
+    if digit is None:
+        return None, None, DRAW_HINT
+    probs = torch.softmax(model(model.preprocess(digit))[0][0].float(), -1)
+    top = torch.topk(probs, 3)
+    label = {str(int(i)): float(p) for p, i in zip(top.values, top.indices, strict=True)}
+    seen = img_html(digit, 168, "the 28x28 digit the model read")
+    return label, seen, f"Read as **{int(top.indices[0])}** by `{model_name}`."
+
+
+def flag(z: Zoo, image: Any, right_digit: str | None, model_name: str) -> str:
+    """Keep a drawing the person says was read wrong, with the digit they give (training.flags)."""
+    if right_digit is None or str(right_digit) not in [str(d) for d in range(10)]:
+        raise gr.Error("choose the right digit (0-9) before saving the drawing")
+    digit = read_digit(image)
+    if digit is None:
+        raise gr.Error("draw a digit first: there is nothing to save")
+    model = z.get(model_name, "digits")
+    with torch.inference_mode():
+        predicted = int(model(model.preprocess(digit))[0].argmax())
+    original = image.get("composite") if isinstance(image, dict) else image
+    FlagStore().add(np.asarray(original), digit, int(right_digit), predicted, model_name)
+    return f"Saved, thank you: a {right_digit} that `{model_name}` read as {predicted}."
+
+
+def default_digits_note(z: Zoo) -> str:
+    """Why the first model is the default: the leaderboard ranks digits by the drawn column."""
+    top = next(iter(z.by_task.get("digits", [])), None)
+    drawn = score(z, top, "drawn")
+    if top is None or drawn is None:
+        return ""
+    return (
+        f"The default, `{top}`, reads drawn and photographed digits best: {100 * drawn:.1f} % of the "
+        "benchmark's sketches and phone photos (the Leaderboard tab has every model's score)."
+    )
+
+
+def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
+    """The sketchpad and upload beside the prediction, a second model to compare with, and the flag form."""
+    digits = pool.by_task.get("digits", [])
+    with gr.Row():
+        with gr.Column():
+            pad = sketchpad("Draw a digit", 400, 18, "digit-pad")
+            upload = picture_input("…or upload a picture of a digit", 160)
+            digit_model = model_picker(digits, "Model (ranked best first)", elem_id="digits-model")
+            gr.Markdown(default_digits_note(pool), elem_id="digit-default")
+        with gr.Column():
+            with gr.Row():
+                label = gr.Label(num_top_classes=3, label="Prediction", elem_id="digit-label")
+                label_b = gr.Label(num_top_classes=3, label="Second model", elem_id="digit-label-b", visible=False)
+            gr.Markdown("**What the model saw** (28x28, as MNIST was made)")
+            seen = gr.HTML(elem_id="digit-seen")
+            hint = gr.Markdown(DRAW_HINT)
+            compare = model_picker(["none", *digits], "Compare with", elem_id="digit-compare")
+            with gr.Accordion("The model got it wrong?", open=False, elem_id="digit-flag"):
+                gr.Markdown(
+                    "Only if you choose to: your drawing, the 28x28 the model saw and the digit you give are saved "
+                    "to the project's dataset of people's drawings, to measure the models on them. Nothing "
+                    "about you is stored (no IP address, no browser data)."
+                )
+                right = gr.Dropdown([str(d) for d in range(10)], value=None, label="The right digit")
+                flag_btn = gr.Button("Save my drawing with this digit", elem_id="digit-flag-save")
+                flag_note = gr.Markdown(elem_id="digit-flag-note")
+
+    def classify_digit(image: Any, model: str = digits[0] if digits else ""):
+        """Read a drawing or photo of one digit: the top 3 classes, the 28x28 image the model saw, a note.
+
+        Args:
+            image: a drawing or photo of one digit (any size; dark ink on light paper or light on dark).
+            model: a digits model of the zoo; the default reads drawn and photographed digits best.
+        """
+        return classify(pool, image, model)
+
+    def read_sketch(image: Any, model: str):
+        """Read the pad as it is drawn on (or when another model is picked)."""
+        if image is None:  # an empty pad (the page just opened, or a model picked first): a hint, not an error
+            return None, None, DRAW_HINT
+        return classify(pool, image, model)
+
+    def compare_digit(image: Any, other: str):
+        """The second model's top 3, shown only while one is picked."""
+        if other == "none" or image is None:
+            return gr.Label(value=None, visible=False)
+        top, _, _ = classify(pool, image, other)
+        return gr.Label(value=top, visible=True, label=f"Compared: {other}")
+
+    def flag_digit(image: Any, right_digit: str | None = None, model: str = digits[0] if digits else "") -> str:
+        """Keep a drawing a model read wrong, with the right digit, in the project's dataset of people's drawings.
+
+        Args:
+            image: the drawing (as sent to classify_digit).
+            right_digit: the digit it really is, "0" to "9".
+            model: the digits model that read it wrong.
+        """
+        return flag(pool, image, right_digit, model)
+
+    def flag_drawing(drawing: Any, picture: Any, right_digit: str | None, model: str) -> str:
+        """Flag what the person gave: the drawing, or else the uploaded picture."""
+        return flag(pool, drawing if drawing is not None else picture, right_digit, model)
+
+    gr.on(
+        [pad.change, digit_model.change],
+        read_sketch,
+        [pad, digit_model],
+        [label, seen, hint],
+        api_visibility="private",
+        trigger_mode="always_last",
+        show_progress="hidden",
+        concurrency_limit=LIMIT,
+    )
+    # the public endpoint takes a plain image (a file or URL: what programs and MCP clients send)
+    upload.upload(classify_digit, [upload, digit_model], [label, seen, hint], api_name="classify_digit")
+    gr.on(
+        [pad.change, compare.change],
+        compare_digit,
+        [pad, compare],
+        label_b,
+        api_visibility="private",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
+    flag_btn.click(flag_drawing, [pad, upload, right, digit_model], flag_note, api_visibility="private")
+    # programs and MCP clients send a plain image: the public endpoint lives on a trigger people do not see
+    flag_api = gr.Button(visible=False)
+    flag_api.click(flag_digit, [upload, right, digit_model], flag_note, api_name="flag_digit")
+    return TabParts(picker=digit_model)

@@ -1,0 +1,28 @@
+"""The Chapter figures tab: the book's figures 7-3 to 7-5, redrawn for every latent model of the zoo."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from demos.state import ASSETS, Zoo
+from demos.tabs import TabParts
+
+TITLE = "Chapter figures"
+ID = "figures"
+FIGURES = {
+    "fig7-3": "Figure 7-3: test digits and their reconstructions",
+    "fig7-4": "Figure 7-4: t-SNE of the 10,000 test codes, coloured by label",
+    "fig7-5": "Figure 7-5: random codes through the decoder",
+}
+
+
+def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
+    """One row per figure, one image per latent model that has it (shipped in demos/assets/figures)."""
+    for stem, title in FIGURES.items():
+        gr.Markdown(f"### {title}")
+        with gr.Row():
+            for name in pool.by_task.get("latent", []):
+                path = ASSETS / "figures" / f"{stem}-{name}.png"
+                if path.is_file():
+                    gr.Image(str(path), label=name, interactive=False, buttons=["download"])
+    return TabParts()

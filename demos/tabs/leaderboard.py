@@ -1,0 +1,166 @@
+"""The Leaderboard tab: each task's ranking as people read it, the metric-against-latency plot, model cards, and
+*Try it*. The app's display of a leaderboard row (``zoo.leaderboard``'s rows) lives here, and only here.
+
+Public endpoint: /leaderboard.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+import zoo
+from demos.state import Zoo
+from demos.tabs import Handler, TabParts
+from zoo.hub import embedded_dir, submitted_folder
+from zoo.leaderboard import format_book, format_cell
+
+TITLE = "Leaderboard"
+ID = "leaderboard"
+NO_CARD = "Select a row to read its model card."
+
+
+def score(z: Zoo, name: str | None, metric: str) -> float | None:
+    """One model's value of one metric (None for a model not ranked or a metric not measured)."""
+    row = z.row(name)
+    return None if row is None else row["metrics"].get(metric)
+
+
+def known_task(task: str) -> None:
+    """Refuse a task the zoo does not have, naming the ones it has."""
+    if task not in zoo.TASKS:
+        raise gr.Error(f"unknown task {task!r}; tasks: {', '.join(zoo.TASKS)}")
+
+
+def board_table(z: Zoo, task: str) -> dict[str, Any]:
+    """A task's ranking as numbers, for programs: the /leaderboard endpoint."""
+    known_task(task)
+    metrics = list(zoo.TASKS[task].metrics)
+    rows = [
+        [r["rank"], r["model"], *[r["metrics"].get(m) for m in metrics], r["params"], r["latency_ms"]]
+        + ["yes" if r["verified"] else "no", r["origin"], r["source_url"] or r["source"]]
+        for r in z.board
+        if r["task"] == task
+    ]
+    headers = ["rank", "model", *metrics, "params", "CPU ms", "verified", "from", "source"]
+    return {"headers": headers, "data": rows}
+
+
+def readable_board(z: Zoo, task: str, query: str = "") -> list[list[str]]:
+    """The ranking as people read it: '=' on shared ranks, percentages and intervals, the book's number,
+    thousands separators; ``query`` keeps the models whose name contains it."""
+    known_task(task)
+    needle = (query or "").strip().lower()
+    rows = []
+    for r in z.board:
+        if r["task"] != task or needle not in r["model"].lower():
+            continue
+        rank = f"={r['rank']}" if r.get("tied") else str(r["rank"])
+        metrics = [format_cell(r, m) for m in zoo.TASKS[task].metrics]
+        size = f"{r['params']:,}" if r["params"] else ""
+        latency = f"{r['latency_ms']:.2f}" if r["latency_ms"] else ""
+        origin = "zoo" if r["origin"] == "zoo" else f"submitted ({r['source']})"
+        rows.append(
+            [rank, r["model"], *metrics, format_book(r), size, latency, "yes" if r["verified"] else "no", origin]
+        )
+    return rows
+
+
+def board_headers(task: str) -> list[str]:
+    """The columns of readable_board."""
+    return ["rank", "model", *zoo.TASKS[task].metrics, "book", "params", "CPU ms", "verified", "from"]
+
+
+def board_plot(z: Zoo, task: str) -> pd.DataFrame:
+    """One point per model: the task's primary metric against CPU latency, book entries marked."""
+    primary = zoo.TASKS[task].primary
+    points = [
+        {"model": r["model"], "CPU ms": r["latency_ms"], primary: r["metrics"].get(primary), "params": r["params"]}
+        | {"entry": "submitted" if r["origin"] == "submitted" else "book" if r["book"] else "variant"}
+        for r in z.board
+        if r["task"] == task and r["latency_ms"] and r["metrics"].get(primary) is not None
+    ]
+    return pd.DataFrame(points, columns=["model", "CPU ms", primary, "params", "entry"])
+
+
+def model_card(z: Zoo, name: str) -> str:
+    """A model's card (its README.md without the YAML header), shown as markdown with HTML sanitised."""
+    row = z.row(name)
+    if row is None:
+        raise gr.Error(f"unknown model {name!r}")
+    submitted = row["origin"] == "submitted"
+    path = (submitted_folder(name) or Path()) / "README.md" if submitted else embedded_dir() / name / "README.md"
+    text = path.read_text(encoding="utf-8") if path.is_file() else f"# {name}\n\nNo card shipped with this model."
+    if text.startswith("---"):
+        text = text.split("---", 2)[-1]
+    if submitted:  # someone else's words: shown as text, never as HTML
+        where = f"[{row['source']}]({row['source_url']})" if row.get("source_url") else row["source"]
+        return f"*Submitted ({where}); evaluated by this project's code.*\n\n" + html.escape(text.strip())
+    return text.strip()
+
+
+def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
+    """The task and filter above the ranking and its plot; a clicked row shows its card and a *Try it* button."""
+    gr.Markdown(
+        "Ranked per task by metrics the project recomputes on the real test sets "
+        "(`python -m training evaluate --verify`); '=' marks a rank shared with the row above (their 95 % "
+        "intervals overlap). Submitted models (the Submit tab) are ranked beside the zoo's: the *from* column "
+        "says which. Click a column to sort, a row to read its model card."
+    )
+    with gr.Row():
+        task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label="Task", scale=1, elem_id="board-task")
+        search = gr.Textbox(label="Filter models", placeholder="e.g. cnn, book, char", scale=2, elem_id="board-filter")
+    table = gr.Dataframe(
+        headers=board_headers("digits"),
+        value=readable_board(pool, "digits"),
+        label="Ranking",
+        elem_id="leaderboard-table",
+        interactive=False,
+        wrap=True,
+    )
+    plot = gr.ScatterPlot(
+        board_plot(pool, "digits"),
+        x="CPU ms",
+        y=zoo.TASKS["digits"].primary,
+        color="entry",
+        tooltip=["model", "params"],
+        label="The trade-off: primary metric against CPU latency per input",
+        elem_id="leaderboard-plot",
+    )
+    chosen = gr.State(None)
+    with gr.Row():
+        card_title = gr.Markdown(NO_CARD, elem_id="board-card-title")
+        try_it = gr.Button("Try it", visible=False, elem_id="board-try-it")
+    card = gr.Markdown(elem_id="board-card")
+
+    def leaderboard(task: str = "digits") -> dict[str, Any]:
+        """The ranked models of one task with the metrics the project recomputes on the real test sets: the zoo's
+        own and the evaluated submissions (columns from and source say which).
+
+        Args:
+            task: digits, text, latent or houses.
+        """
+        return board_table(pool.current(), task)
+
+    def show_board(task: str, query: str):
+        """The ranking and plot of the task picked, filtered by the query."""
+        primary = zoo.TASKS[task].primary if task in zoo.TASKS else None
+        shown = gr.Dataframe(value=readable_board(pool.current(), task, query), headers=board_headers(task))
+        return shown, gr.ScatterPlot(board_plot(pool, task), x="CPU ms", y=primary, color="entry")
+
+    def pick_row(evt: gr.SelectData):
+        """The clicked row's model: its card and a button to try it."""
+        row = evt.row_value or []  # the clicked row as shown (sorted or filtered in the browser)
+        name = row[1] if len(row) > 1 else None
+        if pool.row(name) is None:
+            return None, NO_CARD, gr.Button(visible=False), ""
+        return name, f"### `{name}`", gr.Button(f"Try {name}", visible=True), model_card(pool, name)
+
+    gr.api(leaderboard, api_name="leaderboard")
+    gr.on([task_pick.change, search.change], show_board, [task_pick, search], [table, plot], api_visibility="private")
+    table.select(pick_row, None, [chosen, card_title, try_it, card], api_visibility="private")
+    return TabParts(on_open=Handler(show_board, [task_pick, search], [table, plot]), try_it=try_it, chosen=chosen)

@@ -1,0 +1,139 @@
+"""The Submit tab: a checkpoint from the Hub or uploaded goes through the gates at once, then waits in the one
+evaluation queue; its table follows the queue.
+
+Public endpoints: /submit_model, /submissions.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from demos.state import Zoo
+from demos.tabs import Handler, TabParts
+from zoo.hub import HUB_FILES
+from zoo.submissions import SubmissionError, Worker, check, fetch
+
+TITLE = "Submit"
+ID = "submit"
+SUBMIT_INTRO = """Rank your own model beside the book's. Give a Hub model (`ORG/NAME`, optionally `@REVISION`) or
+upload its three files. The gates answer at once, reading only JSON, the weights' safetensors header and the card
+(no code of yours runs): a zoo architecture with its constructor arguments in `config.json`; `model.safetensors`
+with the sha256 the config declares and the shapes the config builds (at most 100 MB, finite numbers); a
+`README.md` with a license and at least 200 characters on how it was trained; a name of your own. Then the
+project's own evaluation runs (the test splits and metrics of the zoo's entries), one submission at a time, and the
+row appears in the Leaderboard tab. Variants of the zoo's recipes:
+`python -m training train RECIPE --name NEW-NAME`."""
+SUBMISSION_HEADERS = ["model", "task", "status", "detail", "source", "submitted"]
+
+
+def uploaded(files: list[str], into: Path) -> Path:
+    """The three uploaded files, by their own names, in a folder of their own."""
+    names = {Path(f).name: f for f in files}
+    wanted = set(HUB_FILES)
+    if set(names) != wanted or len(files) != len(wanted):
+        got = ", ".join(sorted(names)) or "nothing"
+        raise gr.Error(f"upload exactly {', '.join(sorted(wanted))} (got {got})")
+    for name, path in names.items():
+        shutil.copyfile(path, into / name)
+    return into
+
+
+def admit(worker: Worker, hub_source: str, files: list[str] | None, name: str) -> str:
+    """The gates' verdict at once; a submission that passes waits in the evaluation queue."""
+    hub_source, name = (hub_source or "").strip(), (name or "").strip() or None
+    if bool(hub_source) == bool(files):
+        raise gr.Error("give a Hub model (ORG/NAME) or upload the three files: one of the two")
+    with tempfile.TemporaryDirectory(prefix="dlfs-submit-") as tmp:
+        try:
+            if hub_source:
+                source = hub_source if hub_source.startswith("hf:") else f"hf:{hub_source}"
+                folder, where = fetch(source, Path(tmp))
+            else:
+                folder, where = uploaded(files or [], Path(tmp)), {"source": "upload"}
+            checked = check(folder, name, worker.store, **where)
+            key = worker.store.admit(checked, folder)
+        except SubmissionError as e:
+            raise gr.Error(str(e)) from None
+    position = worker.enqueue(key)
+    return (
+        f"**{checked.name}** passed the gates ({checked.params:,} parameters, a {checked.task} model). "
+        f"Queued for evaluation at position {position}; the table below follows it."
+    )
+
+
+def submission_rows(worker: Worker) -> list[list[str]]:
+    """The queue's table: one row per submission, newest first, its status said in words."""
+    rows = []
+    for r in worker.status():
+        status = r["status"]
+        if status == "pending":
+            detail = f"position {r['position']} in the queue" if r["position"] else "waiting"
+        elif status == "running":
+            started = datetime.fromisoformat(r.get("started_at") or r["submitted_at"])
+            detail = f"evaluating for {(datetime.now(UTC) - started).total_seconds():.0f} s"
+            detail += f": {r['progress']}" if r.get("progress") else ""
+        elif status == "failed":
+            detail = r.get("reason") or ""
+        else:
+            detail = "ranked: see the Leaderboard tab"
+        rows.append([r["model"], r["task"], status, detail, r["source"], r["submitted_at"]])
+    return rows
+
+
+def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
+    """The Hub name or the three files, a name, the verdict, and the queue's table (polled while it moves)."""
+    worker = pool.worker
+    gr.Markdown(SUBMIT_INTRO)
+    with gr.Row():
+        hub_source = gr.Textbox("", label="A Hub model: ORG/NAME or ORG/NAME@REVISION", elem_id="submit-hub")
+        files = gr.File(
+            label="…or upload config.json, model.safetensors and README.md",
+            file_count="multiple",
+            type="filepath",
+            elem_id="submit-files",
+        )
+    name = gr.Textbox("", label="Name on the leaderboard (optional: config.json's name)", elem_id="submit-name")
+    button = gr.Button("Submit", variant="primary", elem_id="submit-button")
+    verdict = gr.Markdown(elem_id="submit-verdict")
+    table = gr.Dataframe(
+        headers=SUBMISSION_HEADERS,
+        value=submission_rows(worker),
+        label="Submissions, newest first",
+        interactive=False,
+        wrap=True,
+        elem_id="submissions-table",
+    )
+    timer = gr.Timer(2.0, active=False)
+
+    def submit_model(hub_source: str = "", files: list[str] | None = None, name: str = "") -> str:
+        """Submit a checkpoint to be checked, evaluated by the project's code and ranked beside the zoo's models.
+
+        Args:
+            hub_source: a Hugging Face model repo, ORG/NAME or ORG/NAME@REVISION (or leave empty and upload files).
+            files: config.json, model.safetensors and README.md of the checkpoint (or leave empty and give hub_source).
+            name: the name to rank it under (default: config.json's name); lowercase letters, digits and '-'.
+        """
+        return admit(worker, hub_source, files, name)
+
+    def submissions() -> list[dict[str, Any]]:
+        """Every submission, newest first, with its status (pending, running, finished or failed with the reason)
+        and its position in the evaluation queue."""
+        return worker.status()
+
+    def show_queue():
+        """The queue's table, and the timer kept polling while a submission waits or runs."""
+        rows = submission_rows(worker)
+        return rows, gr.Timer(active=any(r[2] in ("pending", "running") for r in rows))
+
+    button.click(submit_model, [hub_source, files, name], verdict, api_name="submit_model").then(
+        show_queue, None, [table, timer], api_visibility="private"
+    )
+    timer.tick(show_queue, None, [table, timer], api_visibility="private")
+    gr.api(submissions, api_name="submissions")
+    return TabParts(on_open=Handler(show_queue, [], [table, timer]))
