@@ -131,8 +131,8 @@ def test_latent_judge_is_the_default_classifier_even_when_the_output_folder_hold
     import shutil
 
     from training.__main__ import JUDGE, judge
-    from zoo import hub
+    from zoo import checkpoint_io
 
-    shutil.copytree(hub.embedded_dir() / "mnist-convnet-book", tmp_path / "mnist-convnet-book")
-    assert judge([tmp_path, hub.embedded_dir()]).config["name"] == JUDGE
+    shutil.copytree(checkpoint_io.embedded_dir() / "mnist-convnet-book", tmp_path / "mnist-convnet-book")
+    assert judge([tmp_path, checkpoint_io.embedded_dir()]).config["name"] == JUDGE
     assert judge([tmp_path]) is None  # no digits model here that has features to compare
