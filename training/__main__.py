@@ -255,6 +255,20 @@ def _disagreements(claimed: dict[str, Any], recomputed: dict[str, Any]) -> list[
     return out
 
 
+def _other_sets(claimed: dict[str, Any], built: dict[str, dict[str, str]]) -> list[str]:
+    """Generated sets the card's numbers were not measured on: comparing them would mean nothing."""
+    out = []
+    for name, now in built.items():
+        then = claimed.get(name)
+        if then != now:
+            said = f"v{then['version']} ({then['sha256'][:12]})" if then else "an unnamed version"
+            out.append(
+                f"the card was measured on {name} {said}, this machine built {name} v{now['version']} "
+                f"({now['sha256'][:12]}): not comparable; re-evaluate with --write on one set"
+            )
+    return out
+
+
 def people_report(names: list[str], hub_dir: Path) -> int:
     """Accuracy on the drawings people flagged in the app (``training.flags``), once enough are kept."""
     from .evaluate import digits_probs
@@ -279,6 +293,7 @@ def evaluate_folder(folder: Path) -> dict[str, Any]:
     classifier = judge([zhub.embedded_dir()]) if model.task == "latent" else None
     ev = evaluate_model(model, classifier=classifier)
     row = {"name": folder.name, "task": model.task, "metrics": ev.metrics, "intervals": ev.intervals()}
+    row |= {"benchmarks": ev.benchmarks} if ev.benchmarks else {}
     row |= {"num_params": model.num_params(), "cpu_latency_ms": round(cpu_latency_ms(model), 3)}
     row |= {"file_size": (folder / WEIGHTS_NAME).stat().st_size, "sha256": sha256_file(folder / WEIGHTS_NAME)}
     if classifier is not None:
@@ -312,7 +327,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         intervals = ev.intervals()
         row = {"name": name, "task": model.task, "metrics": ev.metrics, "intervals": intervals}
         if args.verify:
-            bad = _disagreements(claimed, ev.metrics) + _disagreements(info.get("intervals") or {}, intervals)
+            bad = _other_sets(info.get("benchmarks") or {}, ev.benchmarks)
+            bad = bad or _disagreements(claimed, ev.metrics) + _disagreements(info.get("intervals") or {}, intervals)
             row["verified"] = not bad
             if bad:
                 failures.append(f"{name}: " + ", ".join(bad))
@@ -320,6 +336,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             info["evaluated_sha256"] = sha256_file(folder / WEIGHTS_NAME)
             info["cpu_latency_ms"] = round(cpu_latency_ms(model), 3)  # on this machine, as the card says
             info["intervals"] = intervals
+            if ev.benchmarks:
+                info["benchmarks"] = ev.benchmarks
             if classifier is not None:
                 info["sample_classifier"] = classifier.config["name"]
             zhub.atomic_write_text(folder / "README.md", cards.render(name, ev.metrics, info))

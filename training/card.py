@@ -126,7 +126,7 @@ model = zoo.load("{name}")  # shipped in the package, a folder, or the Hub
 |---|---|---|---|---|
 {rows}
 
-Intervals: percentile bootstrap over test items (1,000 resamples, seed 0). {_seeds_line(info)}
+Intervals: percentile bootstrap over test items (1,000 resamples, seed 0). {_seeds_line(info)}{_sets_line(info)}
 
 ## Training
 
@@ -141,6 +141,14 @@ Intervals: percentile bootstrap over test items (1,000 resamples, seed 0). {_see
 {departures}
 """
     return ModelCard(f"---\n{data.to_yaml()}\n---\n{body}").content
+
+
+def _sets_line(info: dict[str, Any]) -> str:
+    """Which version of each generated benchmark set the numbers were measured on (scores on two versions do
+    not compare; ``evaluate --verify`` refuses to)."""
+    sets = info.get("benchmarks") or {}
+    named = "; ".join(f"`{k}` v{v['version']} (items sha256 `{v['sha256']}`)" for k, v in sorted(sets.items()))
+    return f"\n\nMeasured on {named}." if named else ""
 
 
 def _parent_line(info: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from torch import Tensor
 from zoo.models import DigitsModel, HousesModel, LatentModel, PyTorchModel, TextModel
 
 from . import data
+from .drawn import VERSION as DRAWN_VERSION
 from .trainer import EVAL_BATCH
 
 
@@ -52,6 +53,7 @@ class Evaluation:
     metrics: dict[str, float]
     items: dict[str, Tensor] = field(default_factory=dict)
     fixed_intervals: dict[str, list[float]] = field(default_factory=dict)  # computed by the metric's own bootstrap
+    benchmarks: dict[str, dict[str, str]] = field(default_factory=dict)  # generated set -> version, items' sha256
 
     def intervals(self, resamples: int = 1000, seed: int = 0) -> dict[str, list[float]]:
         """95 % percentile-bootstrap intervals over test items, from a fixed seed (so they verify too)."""
@@ -93,6 +95,7 @@ def eval_digits(model: DigitsModel, robustness: bool = True) -> Evaluation:
     drawn = drawn_test()
     hit = _digits_items(model, drawn.pixels, drawn.labels)[0] * drawn.read
     ev.metrics["drawn"] = hit.mean().item()
+    ev.benchmarks["drawn"] = {"version": DRAWN_VERSION, "sha256": drawn.sha256}
     ev.items["drawn"] = hit
     for group, members in {
         **{f"drawn_{s.replace('-', '_')}": [x == s for x in drawn.sources] for s in sorted(set(drawn.sources))},
