@@ -21,11 +21,12 @@ from zoo.catalog import ENTRIES, TASKS, Entry, UnknownModelError, variant
 from zoo.models import WEIGHTS_NAME, sha256_file
 
 from . import card as cards
+from . import tasks
 from .cli import CLIError, checkpoints_folder, model_names
 from .distributed import check, join, leave, world
-from .evaluate import cpu_latency_ms, evaluate_model
 from .push import add_push_parser
 from .recipes import TRAINERS, Options
+from .tasks import cpu_latency_ms, evaluate_model
 from .trainer import pick_device, seed_everything
 
 OVERRIDABLE = ("epochs", "batch_size", "lr", "seed", "stride")  # what a variant may change of its parent's recipe
@@ -47,7 +48,7 @@ def judge(folders: list[Path], name: str | None = None) -> zhub.PyTorchModel | N
         return None
     for folder in folders:
         ranked = sorted(
-            (n for n, e in ENTRIES.items() if e.task == "digits" and (folder / n / "README.md").is_file()),
+            (n for n, e in ENTRIES.items() if tasks.get(e.task).reads_digits and (folder / n / "README.md").is_file()),
             key=lambda n: -cards.read(folder / n)[0].get("accuracy", -1.0),
         )
         for candidate in ranked:
@@ -136,7 +137,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
             _fit(entry, _options(recipe, args, extra))
         return {"name": name}
     model = _stored_precision(model.cpu(), recipe.weights_dtype)
-    classifier = judge([out, zhub.embedded_dir()]) if model.task == "latent" else None
+    classifier = judge([out, zhub.embedded_dir()]) if tasks.get(model.task).needs_judge else None
     ev = evaluate_model(model, classifier=classifier, text_file=o.text, robustness=not args.skip_robustness)
     device = pick_device(o.device)
     info = {
@@ -217,7 +218,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             variant(names[0], args.name)
         except ValueError as e:
             raise CLIError(str(e)) from None
-    if args.text and any(ENTRIES[n].task != "text" for n in names):
+    if args.text and not all(tasks.get(ENTRIES[n].task).reads_text_file for n in names):
         raise CLIError("--text applies to the text models only (char-*)")
     if args.text and not Path(args.text).is_file():
         raise CLIError(f"--text {args.text}: no such file")
@@ -257,7 +258,6 @@ def _disagreements(claimed: dict[str, Any], recomputed: dict[str, Any]) -> list[
 
 def people_report(names: list[str], hub_dir: Path) -> int:
     """Accuracy on the drawings people flagged in the app (``training.flags``), once enough are kept."""
-    from .evaluate import digits_probs
     from .flags import MIN_FOR_A_COLUMN, FlagStore, flags_dir
 
     images, labels = FlagStore().load()
@@ -266,8 +266,8 @@ def people_report(names: list[str], hub_dir: Path) -> int:
         return 0
     for name in names:
         model = zhub.load_folder(hub_dir / name)
-        if model.task == "digits":
-            right = (digits_probs(model, torch.from_numpy(images)).argmax(1).numpy() == labels).mean()
+        if tasks.get(model.task).reads_digits:
+            right = (tasks.digits.digits_probs(model, torch.from_numpy(images)).argmax(1).numpy() == labels).mean()
             print(f"{name:32s} people's drawings {right:.4f} ({len(labels)} drawings)")
     return 0
 
@@ -276,7 +276,7 @@ def evaluate_folder(folder: Path) -> dict[str, Any]:
     """Every metric of one checkpoint folder of any name (a submission's: ``python -m zoo submit`` runs this),
     with exactly the code that scores the zoo's own entries, plus what the leaderboard shows beside them."""
     model = zhub.load_folder(folder)
-    classifier = judge([zhub.embedded_dir()]) if model.task == "latent" else None
+    classifier = judge([zhub.embedded_dir()]) if tasks.get(model.task).needs_judge else None
     ev = evaluate_model(model, classifier=classifier)
     row = {"name": folder.name, "task": model.task, "metrics": ev.metrics, "intervals": ev.intervals()}
     row |= {"num_params": model.num_params(), "cpu_latency_ms": round(cpu_latency_ms(model), 3)}
@@ -306,7 +306,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         model = zhub.load_folder(folder)
         claimed, info = cards.read(folder)
         classifier = (
-            judge([hub_dir, zhub.embedded_dir()], info.get("sample_classifier")) if model.task == "latent" else None
+            judge([hub_dir, zhub.embedded_dir()], info.get("sample_classifier"))
+            if tasks.get(model.task).needs_judge
+            else None
         )
         ev = evaluate_model(model, classifier=classifier, text_file=args.text, robustness=not args.skip_robustness)
         intervals = ev.intervals()
