@@ -381,10 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train models with the book's (or the variant's) recipe")
     t.add_argument("names", nargs="*", metavar="NAME", help=f"one of: all, {', '.join(ENTRIES)}")
-    t.add_argument("--all", action="store_true")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float)
+    t.add_argument("--all", action="store_true", help="train every entry of the catalog")
+    t.add_argument("--epochs", type=int, help="passes over the training data (default: the recipe's)")
+    t.add_argument("--batch-size", type=int, help="examples per optimizer step (default: the recipe's)")
+    t.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
     t.add_argument("--seed", type=int, help="random seed (default: the recipe's, 0 for most models)")
     t.add_argument("--seeds", type=int, help="train this many seeds from --seed and record each in the card")
     t.add_argument("--stride", type=int, help="text: characters between training windows")
@@ -402,10 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="recompute metrics on the real held-out data")
-    e.add_argument("names", nargs="*", metavar="NAME")
-    e.add_argument("--all", action="store_true")
+    e.add_argument("names", nargs="*", metavar="NAME", help="checkpoints to evaluate (default with --all: every one)")
+    e.add_argument("--all", action="store_true", help="evaluate every checkpoint in the folder")
     e.add_argument("--hub", help="folder of checkpoints (default: the ones shipped in the zoo package)")
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--json", action="store_true", help="print the rows as JSON instead of one line each")
     e.add_argument("--write", action="store_true", help="rewrite the cards' metrics with the recomputed ones")
     e.add_argument("--verify", action="store_true", help="exit 1 when a card's metric differs")
     e.add_argument("--text", help="the text file the text models were trained on")
@@ -422,7 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("figures", help="the chapter's figures 7-3/7-4/7-5 and the app's MNIST sample")
     f.add_argument("--hub", help="folder of checkpoints (default: the ones shipped in the zoo package)")
-    f.add_argument("--out", default="demos/assets/figures")
+    f.add_argument(
+        "--out", default="demos/assets/figures", help="folder for the figures (default: demos/assets/figures)"
+    )
     f.set_defaults(func=cmd_figures)
 
     add_push_parser(sub)
