@@ -24,6 +24,7 @@ from . import card as cards
 from . import tasks
 from .cli import CLIError, checkpoints_folder, model_names
 from .distributed import check, join, leave, world
+from .notes import narrative
 from .push import add_push_parser
 from .recipes import TRAINERS, Options
 from .tasks import cpu_latency_ms, evaluate_model
@@ -155,7 +156,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "num_params": model.num_params(),
         "cpu_latency_ms": round(cpu_latency_ms(model), 3),
         "book": entry.book,
-        "notes": list(recipe.notes),
+        "notes": narrative(entry.name if entry.name in ENTRIES else entry.parent) + list(recipe.notes),
         "history": [_rounded(h) for h in history if "test_loss" in h or h is history[-1]],
         "intervals": ev.intervals(),
     }
