@@ -20,9 +20,9 @@ import time
 
 import torch
 
-from training import evaluate
 from training.__main__ import judge as training_judge
 from training.recipes import TRAINERS, Options
+from training.tasks.latent import eval_latent
 from zoo.catalog import ENTRIES
 from zoo.checkpoint_io import embedded_dir
 
@@ -41,7 +41,7 @@ def main(name: str, spec: str, out: str) -> None:
     def score(epoch: int, model) -> None:
         if epoch % every and epoch != epochs:
             return
-        metrics = evaluate.eval_latent(model, judge).metrics
+        metrics = eval_latent(model, judge).metrics
         row = {"name": name, "epoch": epoch, "seconds": round(time.perf_counter() - start, 1), **cfg, **metrics}
         with open(out, "a") as f:
             f.write(json.dumps(row) + "\n")

@@ -11,6 +11,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
+from demos.pictures import measured
 from zoo.sketch import SketchError, to_mnist
 
 # Gradio's sketchpad starts with no tool selected ("select the draw tool to start"); a person expects to
@@ -40,8 +41,9 @@ def img_html(pixels: np.ndarray, size: int, alt: str) -> str:
 
 
 def sketchpad(label: str, side: int, brush: int, elem_id: str) -> gr.Sketchpad:
-    """A square canvas with a fixed black brush (ARM_BRUSH_JS selects it when the pad appears)."""
-    return gr.Sketchpad(
+    """A square canvas with a fixed black brush (ARM_BRUSH_JS selects it when the pad appears); what it receives
+    is measured before it is decoded (``demos.pictures``)."""
+    pad = gr.Sketchpad(
         label=label,
         canvas_size=(side, side),
         type="numpy",
@@ -49,12 +51,14 @@ def sketchpad(label: str, side: int, brush: int, elem_id: str) -> gr.Sketchpad:
         elem_id=elem_id,
         elem_classes="dlfs-pad",
     )
+    return measured(pad)
 
 
 def picture_input(label: str, height: int) -> gr.Image:
     """An image upload (file or clipboard) read as RGBA pixels: what the public endpoints that read images take
-    (programs and MCP clients send a file, a URL or base64)."""
-    return gr.Image(label=label, type="numpy", image_mode="RGBA", sources=["upload", "clipboard"], height=height)
+    (programs and MCP clients send a file, a URL or base64), measured before it is decoded (``demos.pictures``)."""
+    picture = gr.Image(label=label, type="numpy", image_mode="RGBA", sources=["upload", "clipboard"], height=height)
+    return measured(picture)
 
 
 def model_picker(names: list[str], label: str, **kwargs: Any) -> gr.Dropdown:

@@ -25,6 +25,23 @@ def _png(tmp: Path, name: str, img: Image.Image) -> Path:
     return path
 
 
+def png_bomb(tmp: Path, side: int) -> Path:
+    """A PNG that declares side x side one-bit pixels, all zero: about 20 KB on disk for 13000 px, built row by
+    row here (never held decoded), the way an attacker makes one."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer, row = zlib.compressobj(9), b"\0" * (1 + (side + 7) // 8)
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    path = tmp / f"bomb-{side}.png"
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
 def _raw_call(app, api: str, data: list) -> str:
     """POST straight to Gradio's HTTP API (what a non-Python client does) and return the event's stream."""
     body = json.dumps({"data": data})  # the stdlib writes NaN literals, as JavaScript clients may
@@ -61,7 +78,7 @@ APP_CASES = [
         "not-an-image",
         "/classify_digit",
         lambda t: dict(image=picture(_write(t, "x.png", b"this is text"))),
-        "cannot identify image file",
+        "that file is not a picture this app can read; send a PNG, JPEG, GIF, WebP or BMP file",
     ),
     (
         "unknown-digits-model",
@@ -210,6 +227,50 @@ def test_app_bad_input(case, client, tmp_path):
         assert all(r["model"] != "reader-mlp" for r in client.predict(api_name="/submissions"))
     label, _, _ = client.predict(image=picture(_digit(tmp_path)), model="mnist-cnn-modern", api_name="/classify_digit")
     assert label["label"] == "1"  # the server keeps serving
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded(app, client, tmp_path):
+    """Six 13000 x 13000 PNGs of about 20 KB at once: each is refused from its header with its size and the limit,
+    the app's memory hardly moves (decoded, each would be 169 megapixels), and the next drawing is read."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psutil
+
+    bomb = png_bomb(tmp_path, 13000)
+    assert bomb.stat().st_size < 40_000
+    process = psutil.Process(app.proc.pid)
+    before = process.memory_info().rss
+
+    def send(_):
+        with pytest.raises(
+            Exception,
+            match=r"the picture has 169.0 megapixels; pictures of up to 16.8 megapixels \(4096 x 4096\) and 20 MB",
+        ) as info:
+            client.predict(image=picture(bomb), model="mnist-cnn-modern", api_name="/classify_digit")
+        return str(info.value)
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(send, range(6)))
+    assert all("Traceback" not in a and "Error:" not in a.split(":", 1)[-1] for a in answers)
+    grown = (process.memory_info().rss - before) / 2**20
+    assert grown < 150, f"the app grew by {grown:.0f} MB while refusing six bombs"
+    label, _, _ = client.predict(image=picture(_digit(tmp_path)), model="mnist-cnn-modern", api_name="/classify_digit")
+    assert label["label"] == "1"
+
+
+def test_the_sketchpad_refuses_a_bomb_too(tmp_path):
+    """The sketchpad's layers are measured before Gradio converts them (an API client can send any file)."""
+    import gradio as gr
+    from gradio.data_classes import FileData
+
+    from demos.widgets import sketchpad
+
+    pad = sketchpad("pad", 100, 5, "pad")
+    bomb = png_bomb(tmp_path, 5000)
+    with pytest.raises(
+        gr.Error, match=r"the picture is 5000 x 5000 pixels \(25.0 megapixels\); pictures of up to 16.8"
+    ):
+        pad.convert_and_format_image(FileData(path=str(bomb)))
 
 
 @pytest.mark.parametrize(

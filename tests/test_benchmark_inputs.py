@@ -13,6 +13,8 @@ import pytest
 
 from training import augment, drawn, glyphs
 
+from conftest import ROOT
+
 
 def test_every_shipped_font_is_pinned_and_licensed():
     shipped = {p.relative_to(glyphs.FONT_DIR).as_posix() for p in glyphs.FONT_DIR.glob("*/*") if p.name != "LICENSE"}
@@ -48,3 +50,22 @@ def test_the_fonts_cannot_be_seen_from_a_wrapped_process(without_system_fonts):
     code = "import os; print(sum(len(fs) for d in ('/usr/share/fonts',) for _, _, fs in os.walk(d)))"
     p = subprocess.run(without_system_fonts([sys.executable, "-c", code]), capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout.strip() == "0", p.stderr
+
+
+@pytest.mark.slow
+def test_verify_refuses_numbers_from_another_version_of_the_drawn_set(tmp_path):
+    """A card measured on another drawn set (an older version, or another machine's bytes) is not compared
+    number for number: --verify says the sets differ."""
+    from huggingface_hub import ModelCard
+
+    hub = tmp_path / "hub"
+    shutil.copytree(ROOT / "zoo" / "checkpoints" / "mnist-mlp", hub / "mnist-mlp")
+    card = ModelCard.load(hub / "mnist-mlp" / "README.md")
+    assert card.data.dlfs_zoo["benchmarks"]["drawn"] == {"version": drawn.VERSION, "sha256": drawn.SHA256}
+    card.data.dlfs_zoo["benchmarks"]["drawn"]["version"] = "0"
+    card.save(hub / "mnist-mlp" / "README.md")
+    command = [sys.executable, "-m", "training", "evaluate", "mnist-mlp", "--hub", hub, "--verify"]
+    p = subprocess.run([str(c) for c in command], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 1
+    assert f"the card was measured on drawn v0 ({drawn.SHA256[:12]}), this machine built drawn v1" in p.stderr
+    assert "not comparable" in p.stderr

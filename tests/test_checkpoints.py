@@ -8,7 +8,7 @@ import torch
 
 from training import card as cards
 from training.__main__ import main as train_main
-from training.evaluate import eval_digits
+from training.tasks.digits import eval_digits
 from zoo.models import MNISTConvNet
 
 from conftest import HUB, ROOT

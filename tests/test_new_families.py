@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from training.evaluate import eval_latent, frechet_distance
+from training.tasks.latent import eval_latent, frechet_distance
 from zoo.checkpoint_io import load_folder, save_checkpoint
 from zoo.models import AUTOENCODER_SCALE, DCGAN, MNIST_NORMALIZE, VAE, CharSampler, CharTransformer, MNISTModernCNN
 

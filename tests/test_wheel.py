@@ -123,4 +123,4 @@ def test_installed_package_trains_and_submits_a_digits_model_without_system_font
     assert "laptop-mlp: finished: drawn" in out and "of digits" in out
     (result,) = [json.loads(p.read_text()) for p in results.rglob("*.json") if "metrics" in p.read_text()]
     assert {"drawn", "corrupted", "accuracy"} <= set(result["metrics"])
-    assert result["benchmark"]["drawn"] == {"version": drawn.VERSION, "sha256": drawn.SHA256}
+    assert result["benchmarks"]["drawn"] == {"version": drawn.VERSION, "sha256": drawn.SHA256}

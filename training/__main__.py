@@ -21,11 +21,13 @@ from zoo.catalog import ENTRIES, TASKS, Entry, UnknownModelError, variant
 from zoo.models import WEIGHTS_NAME, sha256_file
 
 from . import card as cards
+from . import tasks
 from .cli import CLIError, checkpoints_folder, model_names
 from .distributed import check, join, leave, world
-from .evaluate import cpu_latency_ms, evaluate_model
+from .notes import narrative
 from .push import add_push_parser
 from .recipes import TRAINERS, Options
+from .tasks import cpu_latency_ms, evaluate_model
 from .trainer import pick_device, seed_everything
 
 OVERRIDABLE = ("epochs", "batch_size", "lr", "seed", "stride")  # what a variant may change of its parent's recipe
@@ -47,7 +49,7 @@ def judge(folders: list[Path], name: str | None = None) -> zhub.PyTorchModel | N
         return None
     for folder in folders:
         ranked = sorted(
-            (n for n, e in ENTRIES.items() if e.task == "digits" and (folder / n / "README.md").is_file()),
+            (n for n, e in ENTRIES.items() if tasks.get(e.task).reads_digits and (folder / n / "README.md").is_file()),
             key=lambda n: -cards.read(folder / n)[0].get("accuracy", -1.0),
         )
         for candidate in ranked:
@@ -136,7 +138,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
             _fit(entry, _options(recipe, args, extra))
         return {"name": name}
     model = _stored_precision(model.cpu(), recipe.weights_dtype)
-    classifier = judge([out, zhub.embedded_dir()]) if model.task == "latent" else None
+    classifier = judge([out, zhub.embedded_dir()]) if tasks.get(model.task).needs_judge else None
     ev = evaluate_model(model, classifier=classifier, text_file=o.text, robustness=not args.skip_robustness)
     device = pick_device(o.device)
     info = {
@@ -154,7 +156,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "num_params": model.num_params(),
         "cpu_latency_ms": round(cpu_latency_ms(model), 3),
         "book": entry.book,
-        "notes": list(recipe.notes),
+        "notes": narrative(entry.name if entry.name in ENTRIES else entry.parent) + list(recipe.notes),
         "history": [_rounded(h) for h in history if "test_loss" in h or h is history[-1]],
         "intervals": ev.intervals(),
     }
@@ -217,7 +219,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             variant(names[0], args.name)
         except ValueError as e:
             raise CLIError(str(e)) from None
-    if args.text and any(ENTRIES[n].task != "text" for n in names):
+    if args.text and not all(tasks.get(ENTRIES[n].task).reads_text_file for n in names):
         raise CLIError("--text applies to the text models only (char-*)")
     if args.text and not Path(args.text).is_file():
         raise CLIError(f"--text {args.text}: no such file")
@@ -255,9 +257,22 @@ def _disagreements(claimed: dict[str, Any], recomputed: dict[str, Any]) -> list[
     return out
 
 
+def _other_sets(claimed: dict[str, Any], built: dict[str, dict[str, str]]) -> list[str]:
+    """Generated sets the card's numbers were not measured on: comparing them would mean nothing."""
+    out = []
+    for name, now in built.items():
+        then = claimed.get(name)
+        if then != now:
+            said = f"v{then['version']} ({then['sha256'][:12]})" if then else "an unnamed version"
+            out.append(
+                f"the card was measured on {name} {said}, this machine built {name} v{now['version']} "
+                f"({now['sha256'][:12]}): not comparable; re-evaluate with --write on one set"
+            )
+    return out
+
+
 def people_report(names: list[str], hub_dir: Path) -> int:
     """Accuracy on the drawings people flagged in the app (``training.flags``), once enough are kept."""
-    from .evaluate import digits_probs
     from .flags import MIN_FOR_A_COLUMN, FlagStore, flags_dir
 
     images, labels = FlagStore().load()
@@ -266,8 +281,8 @@ def people_report(names: list[str], hub_dir: Path) -> int:
         return 0
     for name in names:
         model = zhub.load_folder(hub_dir / name)
-        if model.task == "digits":
-            right = (digits_probs(model, torch.from_numpy(images)).argmax(1).numpy() == labels).mean()
+        if tasks.get(model.task).reads_digits:
+            right = (tasks.digits.digits_probs(model, torch.from_numpy(images)).argmax(1).numpy() == labels).mean()
             print(f"{name:32s} people's drawings {right:.4f} ({len(labels)} drawings)")
     return 0
 
@@ -276,9 +291,10 @@ def evaluate_folder(folder: Path) -> dict[str, Any]:
     """Every metric of one checkpoint folder of any name (a submission's: ``python -m zoo submit`` runs this),
     with exactly the code that scores the zoo's own entries, plus what the leaderboard shows beside them."""
     model = zhub.load_folder(folder)
-    classifier = judge([zhub.embedded_dir()]) if model.task == "latent" else None
+    classifier = judge([zhub.embedded_dir()]) if tasks.get(model.task).needs_judge else None
     ev = evaluate_model(model, classifier=classifier)
     row = {"name": folder.name, "task": model.task, "metrics": ev.metrics, "intervals": ev.intervals()}
+    row |= {"benchmarks": ev.benchmarks} if ev.benchmarks else {}
     row |= {"num_params": model.num_params(), "cpu_latency_ms": round(cpu_latency_ms(model), 3)}
     row |= {"file_size": (folder / WEIGHTS_NAME).stat().st_size, "sha256": sha256_file(folder / WEIGHTS_NAME)}
     if classifier is not None:
@@ -306,13 +322,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         model = zhub.load_folder(folder)
         claimed, info = cards.read(folder)
         classifier = (
-            judge([hub_dir, zhub.embedded_dir()], info.get("sample_classifier")) if model.task == "latent" else None
+            judge([hub_dir, zhub.embedded_dir()], info.get("sample_classifier"))
+            if tasks.get(model.task).needs_judge
+            else None
         )
         ev = evaluate_model(model, classifier=classifier, text_file=args.text, robustness=not args.skip_robustness)
         intervals = ev.intervals()
         row = {"name": name, "task": model.task, "metrics": ev.metrics, "intervals": intervals}
         if args.verify:
-            bad = _disagreements(claimed, ev.metrics) + _disagreements(info.get("intervals") or {}, intervals)
+            bad = _other_sets(info.get("benchmarks") or {}, ev.benchmarks)
+            bad = bad or _disagreements(claimed, ev.metrics) + _disagreements(info.get("intervals") or {}, intervals)
             row["verified"] = not bad
             if bad:
                 failures.append(f"{name}: " + ", ".join(bad))
@@ -320,6 +339,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             info["evaluated_sha256"] = sha256_file(folder / WEIGHTS_NAME)
             info["cpu_latency_ms"] = round(cpu_latency_ms(model), 3)  # on this machine, as the card says
             info["intervals"] = intervals
+            if ev.benchmarks:
+                info["benchmarks"] = ev.benchmarks
             if classifier is not None:
                 info["sample_classifier"] = classifier.config["name"]
             zhub.atomic_write_text(folder / "README.md", cards.render(name, ev.metrics, info))
@@ -379,10 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train models with the book's (or the variant's) recipe")
     t.add_argument("names", nargs="*", metavar="NAME", help=f"one of: all, {', '.join(ENTRIES)}")
-    t.add_argument("--all", action="store_true")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float)
+    t.add_argument("--all", action="store_true", help="train every entry of the catalog")
+    t.add_argument("--epochs", type=int, help="passes over the training data (default: the recipe's)")
+    t.add_argument("--batch-size", type=int, help="examples per optimizer step (default: the recipe's)")
+    t.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
     t.add_argument("--seed", type=int, help="random seed (default: the recipe's, 0 for most models)")
     t.add_argument("--seeds", type=int, help="train this many seeds from --seed and record each in the card")
     t.add_argument("--stride", type=int, help="text: characters between training windows")
@@ -400,10 +421,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="recompute metrics on the real held-out data")
-    e.add_argument("names", nargs="*", metavar="NAME")
-    e.add_argument("--all", action="store_true")
+    e.add_argument("names", nargs="*", metavar="NAME", help="checkpoints to evaluate (default with --all: every one)")
+    e.add_argument("--all", action="store_true", help="evaluate every checkpoint in the folder")
     e.add_argument("--hub", help="folder of checkpoints (default: the ones shipped in the zoo package)")
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--json", action="store_true", help="print the rows as JSON instead of one line each")
     e.add_argument("--write", action="store_true", help="rewrite the cards' metrics with the recomputed ones")
     e.add_argument("--verify", action="store_true", help="exit 1 when a card's metric differs")
     e.add_argument("--text", help="the text file the text models were trained on")
@@ -420,7 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("figures", help="the chapter's figures 7-3/7-4/7-5 and the app's MNIST sample")
     f.add_argument("--hub", help="folder of checkpoints (default: the ones shipped in the zoo package)")
-    f.add_argument("--out", default="demos/assets/figures")
+    f.add_argument(
+        "--out", default="demos/assets/figures", help="folder for the figures (default: demos/assets/figures)"
+    )
     f.set_defaults(func=cmd_figures)
 
     add_push_parser(sub)

@@ -49,11 +49,11 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 def add_push_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("push", help="push checkpoints to the Hugging Face Hub")
-    p.add_argument("names", nargs="*", metavar="NAME")
-    p.add_argument("--all", action="store_true")
+    p.add_argument("names", nargs="*", metavar="NAME", help="checkpoints to push")
+    p.add_argument("--all", action="store_true", help="push every catalog entry's checkpoint")
     p.add_argument("--namespace", help=f"user or org (default: $DLFS_ZOO_NAMESPACE or {zhub.DEFAULT_NAMESPACE})")
     p.add_argument("--revision", help="branch to commit to (created when missing)")
-    p.add_argument("--private", action="store_true")
+    p.add_argument("--private", action="store_true", help="create missing Hub repositories as private")
     p.add_argument("--dry-run", action="store_true", help="list files, sizes and sha256; send nothing")
     p.add_argument("--hub", help="folder of checkpoints (default: the ones shipped in the zoo package)")
     p.set_defaults(func=cmd_push)

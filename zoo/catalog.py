@@ -366,32 +366,6 @@ ENTRIES: dict[str, Entry] = _register(
             lr=8e-4,
             extra={"d_width": 48, "loss": "hinge", "spectral_norm": True, "autocast": "bfloat16"},
             notes=(
-                "Radford et al. (2015)'s generator and optimiser (Adam, beta1 0.5, batch norm and ReLU in the "
-                "generator, LeakyReLU 0.2 in the discriminator) with SNGAN's hinge loss and spectral norm in the "
-                "discriminator (Miyato et al. 2018), chosen by `bench/gan_sweep.py` on a GPU among seven recipes "
-                "that fit 15 CPU minutes: it gave the lowest Frechet distance and the highest diversity there. "
-                "Both networks run in bf16 autocast (`extra.autocast`: twice the steps per second on a CPU with "
-                "AMX), which paid for a generator 96 wide and a discriminator 48 wide (at batch 128 and Adam 2e-4, "
-                "Frechet 39.8 in 810 s; 64/64 gave 40.4 in 927 s, over the budget). "
-                "Batch and step size were then screened on the CPU, seed 0, each run given the steps a third of "
-                "the budget (300 s) buys at its batch size: Frechet 61.0 at batch 128 / lr 2e-4, 50.0 at 64 / 2e-4, "
-                "44.5 at 64 / 4e-4, 41.6 at 64 / 8e-4, 47.8 at 32 / 2e-4, 37.8 at 32 / 4e-4, 36.0 at 32 / 8e-4, "
-                "34.6 at 16 / 4e-4. A GAN this small learns per step more than per sample: a batch of 16 costs "
-                "about a fifth of a batch of 128's time, so the same minutes buy four times the updates. Batch 16 "
-                "for the epochs that fit (11, fixed from the measured step time) was then trained in full at "
-                "4e-4 (Frechet 26.5, 36.5 % confident) and at 8e-4 (22.2, 40.4 %); 8e-4 kept. "
-                "That generator was unconditional, and 60 % of its samples were still not digits the judge was sure "
-                "of: ten digits are ten separate shapes, and a continuous map from one Gaussian must pass through "
-                "non-digits between them. So the generator became class-conditional (Mirza & Osindero 2014; "
-                "projection discriminator, Miyato & Koyama 2018), trained with MNIST's labels, and still reads one "
-                "N(0, I) code: its first coordinate's bin is the digit. Screened side by side on the CPU with this "
-                "recipe, seed 0, one thread each, scored after 2 epochs: unconditional Frechet 47.6, 20.4 % "
-                "confident; conditional 3.6, 85.9 % (after 4 epochs: 34.1, 29.1 % against 2.6, 92.0 %). Unlike "
-                "the autoencoders it has seen the labels. Its epochs (8) were fixed from the step time before "
-                "training: on a slower CPU than before, an epoch at batch 16 took 93 s, so 11 no longer fit. "
-                "Only the generator is saved: the "
-                "exponential moving average of its weights (decay 0.999, `torch.optim.swa_utils.AveragedModel`) "
-                "with batch-norm statistics re-measured for those weights (`update_bn`).",
                 "'Encode my drawing' searches for the code (GAN inversion: Adam on the code, a quarter of "
                 "`search_steps` from one start per digit with the first coordinate held in that digit's bin, the "
                 "rest from the best two, the best kept), so it is slower than an encoder and only approximate.",

@@ -179,8 +179,9 @@ class Store:
                 "torch": str(torch.__version__),
                 "command": f"python -m training evaluate --folder {folder}",
             }
-            if "sample_classifier" in row:
-                result["sample_classifier"] = row["sample_classifier"]
+            for optional in ("benchmarks", "sample_classifier"):  # the generated sets' versions; a GAN's judge
+                if optional in row:
+                    result[optional] = row[optional]
             self._write("results", key, result)
             return self.update(key, status="finished", finished_at=result["evaluated_at"])
 
