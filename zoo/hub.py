@@ -13,50 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import validate_name
-from .checkpoint_io import (
-    CHECKPOINT_FILES,
-    atomic_write_text,
-    embedded_dir,
-    load_folder,
-    replace_dir,
-    save_checkpoint,
-)
-from .config import META_KEYS, ConfigError, read_config, validate_config
-from .models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, migrate_config
+from .checkpoint_io import CHECKPOINT_FILES
 
 DEFAULT_NAMESPACE = "dlfs-zoo"
 HUB_FILES = CHECKPOINT_FILES  # what a zoo model repo on the Hub holds: a checkpoint's three files
-
-# Importable from here since before loading was split into layers (training/ still reads them here); their
-# homes are zoo.config and zoo.checkpoint_io, which new code imports.
-__all__ = [
-    "CONFIG_NAME",
-    "META_KEYS",
-    "WEIGHTS_NAME",
-    "ConfigError",
-    "PyTorchModel",
-    "atomic_write_text",
-    "embedded_dir",
-    "load_folder",
-    "migrate_config",
-    "read_config",
-    "replace_dir",
-    "save_checkpoint",
-    "validate_config",
-    # the Hub's own
-    "DEFAULT_NAMESPACE",
-    "HUB_FILES",
-    "HubUnavailableError",
-    "commit_files",
-    "download",
-    "download_pinned",
-    "endpoint",
-    "hf_snapshot",
-    "hub_error",
-    "model_repos",
-    "read_text",
-    "resolve_namespace",
-]
 
 
 class HubUnavailableError(RuntimeError):
