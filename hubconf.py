@@ -14,11 +14,13 @@ dependencies = ["torch", "safetensors", "huggingface_hub", "numpy"]
 def _entry(family: str, variant: str, pretrained: bool, **kwargs):
     import zoo
     from zoo.catalog import ENTRIES, canonical, family_entries
+    from zoo.config import read_config
+    from zoo.sources import submitted_folder
 
     name = canonical(variant)
-    submitted = zoo.hub.submitted_folder(name)  # a finished submission (python -m zoo submit) of this family
+    submitted = submitted_folder(name)  # a finished submission (python -m zoo submit) of this family
     if submitted is not None and pretrained:
-        architecture = zoo.hub.read_config(submitted)["architecture"]
+        architecture = read_config(submitted)["architecture"]
         if family in {e.family for e in ENTRIES.values() if e.architecture == architecture}:
             return zoo.load(name, **kwargs)
     if name not in ENTRIES or ENTRIES[name].family != family:

@@ -47,7 +47,7 @@ def bench_inference() -> list[str]:
         images = f["images"]
     rng = np.random.default_rng(0)
     drawings = [np.asarray(human_drawing(images[i], rng, 800).convert("RGBA")) for i in range(50)]
-    model = zoo.load(zoo.leaderboard("digits")[0]["model"])
+    model = zoo.load(zoo.leaderboard("digits")[0].model)
 
     def classify(img: np.ndarray) -> int:
         return int(model(model.preprocess(to_mnist(img)))[0].argmax())
@@ -302,7 +302,7 @@ def _device(device: str, gpu_run: dict) -> str:
 
 def bench_sizes() -> list[str]:
     from training import card
-    from zoo.hub import embedded_dir
+    from zoo.checkpoint_io import embedded_dir
 
     gpu = gpu_runs()
     rows, total, train_total = [], 0, 0.0

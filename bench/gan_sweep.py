@@ -23,8 +23,8 @@ import torch
 from training.__main__ import judge as training_judge
 from training.recipes import TRAINERS, Options
 from training.tasks.latent import eval_latent
-from zoo import hub
 from zoo.catalog import ENTRIES
+from zoo.checkpoint_io import embedded_dir
 
 
 def main(name: str, spec: str, out: str) -> None:
@@ -36,7 +36,7 @@ def main(name: str, spec: str, out: str) -> None:
         recipe=dataclasses.replace(base.recipe, extra=cfg.get("extra", base.recipe.extra)),
     )
     epochs, every = cfg.get("epochs", base.recipe.epochs), cfg.get("every", 4)
-    judge, start = training_judge([hub.embedded_dir()]), time.perf_counter()  # the judge `train` scores with
+    judge, start = training_judge([embedded_dir()]), time.perf_counter()  # the judge `train` scores with
 
     def score(epoch: int, model) -> None:
         if epoch % every and epoch != epochs:

@@ -8,12 +8,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import gradio as gr
 import numpy as np
 
 import zoo
+from zoo.leaderboard import Row
 from zoo.submissions import Store, Worker
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -28,13 +28,13 @@ class Zoo:
 
     source: str = "embedded"
     models: dict[str, zoo.PyTorchModel] = field(default_factory=dict)
-    board: list[dict[str, Any]] = field(default_factory=list)
+    board: list[Row] = field(default_factory=list)
     samples: tuple[np.ndarray, np.ndarray] | None = None
     sample_codes: dict[tuple[str, int], list[float]] = field(default_factory=dict)  # searched codes are slow
     submitted: OrderedDict[str, zoo.PyTorchModel] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     by_task: dict[str, list[str]] = field(init=False, default_factory=dict)  # task -> its models, best first
-    rows: dict[str, dict[str, Any]] = field(init=False, default_factory=dict)  # model -> its row of the ranking
+    rows: dict[str, Row] = field(init=False, default_factory=dict)  # model -> its row of the ranking
     origins: dict[str, str] = field(init=False, default_factory=dict)  # model -> "zoo" or "submitted"
 
     def __post_init__(self) -> None:
@@ -53,14 +53,14 @@ class Zoo:
                 z.samples = (f["images"], f["labels"])
         return z
 
-    def rank(self, board: list[dict[str, Any]]) -> None:
+    def rank(self, board: list[Row]) -> None:
         """Take a ranking (``zoo.leaderboard``'s rows): the one place the pool reads a row (model, task, origin);
         the Leaderboard tab reads the rest."""
         by_task: dict[str, list[str]] = {}
         for row in board:
-            by_task.setdefault(row["task"], []).append(row["model"])
-        rows = {row["model"]: row for row in board}
-        origins = {name: row["origin"] for name, row in rows.items()}
+            by_task.setdefault(row.task, []).append(row.model)
+        rows = {row.model: row for row in board}
+        origins = {name: row.origin for name, row in rows.items()}
         self.board, self.by_task, self.rows, self.origins = board, by_task, rows, origins
 
     def mnist_sample(self) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +84,7 @@ class Zoo:
             self.refresh()
         return self
 
-    def row(self, name: str | None) -> dict[str, Any] | None:
+    def row(self, name: str | None) -> Row | None:
         """A model's row of the ranking (None for a name it does not hold)."""
         return self.rows.get(name or "")
 

@@ -20,7 +20,7 @@ os.environ["DLFS_ZOO_RESULTS"] = tempfile.mkdtemp(prefix="dlfs-results-")
 @pytest.fixture
 def tiny_checkpoint(tmp_path: Path) -> Path:
     """A small but real MNISTConvNet checkpoint written by the project's own save path."""
-    from zoo.hub import save_checkpoint
+    from zoo.checkpoint_io import save_checkpoint
     from zoo.models import MNIST_NORMALIZE, MNISTConvNet
 
     torch.manual_seed(0)

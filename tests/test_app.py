@@ -158,7 +158,7 @@ def test_leaderboard_and_houses(client):
     table = client.predict(task="digits", api_name="/leaderboard")
     assert table["headers"][:6] == ["rank", "model", "drawn", "corrupted", "accuracy", "loss"]
     rows = table["data"]
-    best_drawn = max(zoo.leaderboard("digits"), key=lambda r: r["metrics"]["drawn"])["model"]
+    best_drawn = max(zoo.leaderboard("digits"), key=lambda r: r.metrics["drawn"]).model
     assert rows[0][1] == best_drawn and rows[0][0] == 1 and len(rows) >= 5
     with pytest.raises(Exception, match="unknown task .speech.; tasks: digits"):
         client.predict(task="speech", api_name="/leaderboard")
@@ -241,11 +241,9 @@ def test_digits_tab_says_its_default_is_the_best_on_drawn_digits():
 
     board = zoo.leaderboard()
     note = default_digits_note(Zoo(board=board))
-    top = next(r for r in board if r["task"] == "digits")
-    assert (
-        top["model"] == max((r for r in board if r["task"] == "digits"), key=lambda r: r["metrics"]["drawn"])["model"]
-    )
-    assert f"`{top['model']}`" in note and f"{100 * top['metrics']['drawn']:.1f} %" in note
+    top = next(r for r in board if r.task == "digits")
+    assert top.model == max((r for r in board if r.task == "digits"), key=lambda r: r.metrics["drawn"]).model
+    assert f"`{top.model}`" in note and f"{100 * top.metrics['drawn']:.1f} %" in note
 
 
 def _wait_finished(client, names: set[str], timeout: float = 120) -> list[dict]:

@@ -187,7 +187,7 @@ def _submission(tmp: Path, spoil) -> dict:
     from gradio_client import handle_file
 
     folder = tmp / "submission"
-    shutil.copytree(zoo.hub.embedded_dir() / "mnist-mlp", folder)
+    shutil.copytree(zoo.checkpoint_io.embedded_dir() / "mnist-mlp", folder)
     config = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps(config | {"name": "reader-mlp"}))
     spoil(folder)

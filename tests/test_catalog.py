@@ -9,8 +9,8 @@ import torch
 import hubconf
 from training.recipes import TRAINERS
 from zoo.catalog import ALIASES, ENTRIES, TASKS, canonical, entry
-from zoo.hub import load_folder, migrate_config
-from zoo.models import ARCHITECTURES
+from zoo.checkpoint_io import load_folder
+from zoo.models import ARCHITECTURES, migrate_config
 
 from conftest import HUB
 

@@ -1,5 +1,6 @@
 """The training and zoo CLIs, as a user runs them (subprocesses)."""
 
+import argparse
 import json
 import os
 import subprocess
@@ -7,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import training.__main__ as training_cli
+import zoo.__main__ as zoo_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,8 +135,28 @@ def test_latent_judge_is_the_default_classifier_even_when_the_output_folder_hold
     import shutil
 
     from training.__main__ import JUDGE, judge
-    from zoo import hub
+    from zoo import checkpoint_io
 
-    shutil.copytree(hub.embedded_dir() / "mnist-convnet-book", tmp_path / "mnist-convnet-book")
-    assert judge([tmp_path, hub.embedded_dir()]).config["name"] == JUDGE
+    shutil.copytree(checkpoint_io.embedded_dir() / "mnist-convnet-book", tmp_path / "mnist-convnet-book")
+    assert judge([tmp_path, checkpoint_io.embedded_dir()]).config["name"] == JUDGE
     assert judge([tmp_path]) is None  # no digits model here that has features to compare
+
+
+def _parsers(parser: argparse.ArgumentParser):
+    """The parser and every subcommand's parser under it."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+@pytest.mark.parametrize("cli", [zoo_cli, training_cli], ids=["zoo", "training"])
+def test_every_cli_option_says_what_it_does(cli):
+    bare = [
+        f"{p.prog} {a.option_strings or a.dest}"
+        for p in _parsers(cli.build_parser())
+        for a in p._actions
+        if not isinstance(a, argparse._SubParsersAction) and not (a.help or "").strip()
+    ]
+    assert not bare, f"options without a help line: {bare}"

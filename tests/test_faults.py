@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # the code that writes is the product's own).
 KILLER = textwrap.dedent("""
     import os, signal, sys
-    import zoo.hub as hub
+    import zoo.checkpoint_io as checkpoint_io
     where = sys.argv[1]
     if where == "weights":  # weights written to the temp folder, config and card not yet
         from zoo.models import PyTorchModel
@@ -32,7 +32,7 @@ KILLER = textwrap.dedent("""
     elif where == "swap":  # everything written, the folder not yet put in place
         def replace_dir(tmp, final):
             os.kill(os.getpid(), signal.SIGKILL)
-        hub.replace_dir = replace_dir
+        checkpoint_io.replace_dir = replace_dir
     from training.__main__ import main
     sys.exit(main(sys.argv[2:]))
 """)

@@ -121,8 +121,8 @@ def test_corrupted_cache_file_is_refused(hub_server, tiny_checkpoint):
 def test_leaderboard_from_hf_namespace(hub_server):
     assert train_main(["push", "--all", "--namespace", "ranked"]) == 0
     rows = zoo.leaderboard(source="hf", ns="ranked")
-    assert {r["model"] for r in rows} == set(EMBEDDED)
-    assert all(r["verified"] for r in rows)
+    assert {r.model for r in rows} == set(EMBEDDED)
+    assert all(r.verified for r in rows)
 
 
 def test_pull_cli_uses_hf_endpoint_in_a_subprocess(hub_server, tmp_path):

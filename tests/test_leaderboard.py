@@ -1,6 +1,7 @@
 """Ranking logic on generated rows; the real leaderboard over the embedded hub."""
 
 import csv
+import dataclasses
 import io
 import json
 import subprocess
@@ -9,23 +10,13 @@ import sys
 import pytest
 
 from zoo.catalog import TASKS
-from zoo.leaderboard import leaderboard, rank, to_csv, to_markdown
+from zoo.leaderboard import Row, leaderboard, rank, to_csv, to_markdown
 
 from conftest import HUB, ROOT
 
 
 def _row(task, model, **metrics):
-    return {
-        "task": task,
-        "rank": 0,
-        "model": model,
-        "metrics": metrics,
-        "verified": True,
-        "params": 10,
-        "size_bytes": 40,
-        "latency_ms": 0.1,
-        "book": {},
-    }
+    return Row(task=task, model=model, metrics=metrics, verified=True, params=10, size_bytes=40, latency_ms=0.1)
 
 
 def test_rank_uses_direction_and_tie_breaks_on_the_next_metric():
@@ -40,7 +31,7 @@ def test_rank_uses_direction_and_tie_breaks_on_the_next_metric():
             _row("text", "u", bits_per_char=2.0, loss=1.4),
         ]
     )
-    order = [(r["task"], r["rank"], r["model"]) for r in rows]
+    order = [(r.task, r.rank, r.model) for r in rows]
     assert order == [
         ("digits", 1, "b"),
         ("digits", 2, "c"),
@@ -62,17 +53,18 @@ def test_csv_is_timm_like_and_markdown_has_a_table_per_task():
 
 
 def test_overlapping_intervals_share_a_rank_and_seed_means_decide_the_order():
-    a = _row("digits", "a", drawn=0.95, accuracy=0.99) | {"intervals": {"drawn": [0.94, 0.96]}}
-    b = _row("digits", "b", drawn=0.955, accuracy=0.98) | {"intervals": {"drawn": [0.945, 0.965]}}
-    c = _row("digits", "c", drawn=0.90, accuracy=0.97) | {"intervals": {"drawn": [0.88, 0.92]}}
+    a = dataclasses.replace(_row("digits", "a", drawn=0.95, accuracy=0.99), intervals={"drawn": [0.94, 0.96]})
+    b = dataclasses.replace(_row("digits", "b", drawn=0.955, accuracy=0.98), intervals={"drawn": [0.945, 0.965]})
+    c = dataclasses.replace(_row("digits", "c", drawn=0.90, accuracy=0.97), intervals={"drawn": [0.88, 0.92]})
     # d's checkpoint scores best, but the mean over its five seeds ranks it last
-    d = _row("digits", "d", drawn=0.97, accuracy=0.97) | {
-        "intervals": {"drawn": [0.86, 0.875]},
-        "seeds": [0, 1, 2, 3, 4],
-        "seed_summary": {"drawn": {"mean": 0.87, "std": 0.01}},
-    }
+    d = dataclasses.replace(
+        _row("digits", "d", drawn=0.97, accuracy=0.97),
+        intervals={"drawn": [0.86, 0.875]},
+        seeds=[0, 1, 2, 3, 4],
+        seed_summary={"drawn": {"mean": 0.87, "std": 0.01}},
+    )
     rows = rank([a, b, c, d])
-    assert [(r["model"], r["rank"], r["tied"]) for r in rows] == [
+    assert [(r.model, r.rank, r.tied) for r in rows] == [
         ("b", 1, False),
         ("a", 1, True),
         ("c", 3, False),
@@ -116,4 +108,38 @@ def test_tampered_weights_are_not_verified(tmp_path):
     data[-1] ^= 1
     f.write_bytes(bytes(data))
     (row,) = leaderboard(source=str(tmp_path))
-    assert row["model"] == "house-prices-book" and row["verified"] is False
+    assert row.model == "house-prices-book" and row.verified is False
+
+
+def test_a_row_is_typed_and_its_json_keeps_the_keys_and_their_order():
+    row = _row("digits", "a", accuracy=0.9)
+    assert list(row.to_dict()) == [
+        "task",
+        "rank",
+        "model",
+        "metrics",
+        "verified",
+        "params",
+        "size_bytes",
+        "latency_ms",
+        "train_seconds",
+        "book",
+        "command",
+        "intervals",
+        "seeds",
+        "seed_summary",
+        "tied",
+        "origin",
+        "source",
+        "source_url",
+    ]
+    assert json.loads(json.dumps(row.to_dict()))["metrics"] == {"accuracy": 0.9}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.rank = 2
+
+
+def test_percentages_are_declared_by_the_tasks():
+    for task in TASKS.values():
+        assert task.percent <= set(task.metrics), task.name
+    md = to_markdown(rank([_row("latent", "g", frechet=2.0, sample_confident=0.5), _row("houses", "h", mse=0.5)]))
+    assert "| 1 | `g` | 2 | 50.00 % |" in md and "| 1 | `h` | 0.5 |" in md

@@ -9,7 +9,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from zoo import hub
-from zoo.hub import ConfigError, load, load_folder, save_checkpoint, validate_config
+from zoo.checkpoint_io import load_folder, save_checkpoint
+from zoo.config import ConfigError, validate_config
 from zoo.models import (
     AUTOENCODER_SCALE,
     MNIST_NORMALIZE,
@@ -22,6 +23,7 @@ from zoo.models import (
     NextCharacterModel,
     WeightsIntegrityError,
 )
+from zoo.sources import load
 
 
 def test_forward_shapes_and_tuple_outputs():

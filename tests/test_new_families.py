@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from training.tasks.latent import eval_latent, frechet_distance
-from zoo.hub import load_folder, save_checkpoint
+from zoo.checkpoint_io import load_folder, save_checkpoint
 from zoo.models import AUTOENCODER_SCALE, DCGAN, MNIST_NORMALIZE, VAE, CharSampler, CharTransformer, MNISTModernCNN
 
 VOCAB = "\n abcdefghijklmnopqrstuvwxyz"

@@ -87,7 +87,7 @@ def test_an_evaluation_past_its_time_limit_fails_visibly_and_is_not_ranked(varia
     assert "time limit" in capsys.readouterr().err
     (request,) = Store().requests()
     assert request["status"] == "failed" and "time limit of 0.5 s" in request["reason"]
-    assert "reader-houses" not in [r["model"] for r in zoo.leaderboard("houses")]
+    assert "reader-houses" not in [r.model for r in zoo.leaderboard("houses")]
     assert zoo_main(["submit", str(variant)]) == 0  # a failed evaluation may be submitted again
 
 
@@ -110,7 +110,7 @@ def test_submit_from_the_hub_and_push_the_result(variant, store, hub_server, cap
     request = hf_hub_download("reader/results", f"requests/{key}.json", repo_type="dataset")
     assert json.loads(Path(request).read_text())["status"] == "finished"
     rows = zoo.leaderboard("houses")
-    assert next(r for r in rows if r["model"] == "reader-hub-houses")["source"] == "hf:reader/houses"
+    assert next(r for r in rows if r.model == "reader-hub-houses").source == "hf:reader/houses"
 
 
 def test_a_digits_submission_gets_the_robustness_columns(tmp_path, store, capsys):
@@ -287,14 +287,15 @@ def test_every_hostile_case_has_a_refusal_of_its_own():
 
 def test_every_shipped_checkpoint_would_pass_the_structural_gates():
     """The gates refuse hostile files, not the zoo's own kind of checkpoint (only their names are taken)."""
-    from zoo import submissions
-    from zoo.hub import read_config, validate_config
+    from zoo.config import read_config, validate_config
+    from zoo.submissions import gates
 
     for folder in sorted(p for p in HUB.iterdir() if (p / "config.json").is_file()):
         config = read_config(folder)
-        header = submissions.read_header(folder / "model.safetensors")
-        assert submissions._shapes(validate_config(config), config, header) > 0
-        submissions._card(folder / "README.md")
+        header = gates.read_header(folder / "model.safetensors")
+        skeleton = gates.build_on_meta(validate_config(config), config, header)
+        assert gates.check_tensors(skeleton, header) == gates.PASSED and skeleton.state_dict()
+        assert gates.check_card(folder / "README.md") == gates.PASSED
 
 
 def test_hub_constants_restored():

@@ -16,9 +16,10 @@ from typing import Any
 
 import torch
 
-from zoo import hub as zhub
 from zoo.catalog import ENTRIES, TASKS, Entry, UnknownModelError, variant
-from zoo.models import WEIGHTS_NAME, sha256_file
+from zoo.checkpoint_io import atomic_write_text, embedded_dir, load_folder, save_checkpoint
+from zoo.config import ConfigError, validate_config
+from zoo.models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, migrate_config, sha256_file
 
 from . import card as cards
 from . import tasks
@@ -36,15 +37,15 @@ VERIFY_RTOL, VERIFY_ATOL = 1e-3, 1e-5
 JUDGE = "mnist-cnn-modern"  # scores the latent models' samples; fixed, so a new digits entry changes no score
 
 
-def judge(folders: list[Path], name: str | None = None) -> zhub.PyTorchModel | None:
+def judge(folders: list[Path], name: str | None = None) -> PyTorchModel | None:
     """The digits model that scores a latent model's random samples: ``name`` (a card's
     ``sample_classifier``) when given, else the shipped book-independent default, from the first folder that
     has it; else the most accurate digits checkpoint with penultimate features in the first folder that has
     one."""
     wanted = name or JUDGE
     for folder in folders:
-        if (folder / wanted / zhub.CONFIG_NAME).is_file():
-            return zhub.load_folder(folder / wanted)
+        if (folder / wanted / CONFIG_NAME).is_file():
+            return load_folder(folder / wanted)
     if name:
         return None
     for folder in folders:
@@ -53,7 +54,7 @@ def judge(folders: list[Path], name: str | None = None) -> zhub.PyTorchModel | N
             key=lambda n: -cards.read(folder / n)[0].get("accuracy", -1.0),
         )
         for candidate in ranked:
-            model = zhub.load_folder(folder / candidate)
+            model = load_folder(folder / candidate)
             if hasattr(model, "penultimate"):  # the Frechet distance is taken in its features
                 return model
     return None
@@ -138,7 +139,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
             _fit(entry, _options(recipe, args, extra))
         return {"name": name}
     model = _stored_precision(model.cpu(), recipe.weights_dtype)
-    classifier = judge([out, zhub.embedded_dir()]) if tasks.get(model.task).needs_judge else None
+    classifier = judge([out, embedded_dir()]) if tasks.get(model.task).needs_judge else None
     ev = evaluate_model(model, classifier=classifier, text_file=o.text, robustness=not args.skip_robustness)
     device = pick_device(o.device)
     info = {
@@ -186,7 +187,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     stored = (
         model if recipe.weights_dtype == "float32" else copy.deepcopy(model).to(getattr(torch, recipe.weights_dtype))
     )
-    folder = zhub.save_checkpoint(stored, out, name, card)
+    folder = save_checkpoint(stored, out, name, card)
     shown = {k: v for k, v in ev.metrics.items() if k in TASKS[model.task].metrics}
     print(f"   {folder}: " + ", ".join(f"{k} {v:.4f}" for k, v in shown.items()) + f" ({seconds:.0f} s)")
     return {"name": name, "task": model.task, "metrics": ev.metrics, "train_seconds": seconds}
@@ -280,7 +281,7 @@ def people_report(names: list[str], hub_dir: Path) -> int:
         print(f"people's drawings: {len(labels)} kept in {flags_dir()}; the column needs {MIN_FOR_A_COLUMN}")
         return 0
     for name in names:
-        model = zhub.load_folder(hub_dir / name)
+        model = load_folder(hub_dir / name)
         if tasks.get(model.task).reads_digits:
             right = (tasks.digits.digits_probs(model, torch.from_numpy(images)).argmax(1).numpy() == labels).mean()
             print(f"{name:32s} people's drawings {right:.4f} ({len(labels)} drawings)")
@@ -290,8 +291,8 @@ def people_report(names: list[str], hub_dir: Path) -> int:
 def evaluate_folder(folder: Path) -> dict[str, Any]:
     """Every metric of one checkpoint folder of any name (a submission's: ``python -m zoo submit`` runs this),
     with exactly the code that scores the zoo's own entries, plus what the leaderboard shows beside them."""
-    model = zhub.load_folder(folder)
-    classifier = judge([zhub.embedded_dir()]) if tasks.get(model.task).needs_judge else None
+    model = load_folder(folder)
+    classifier = judge([embedded_dir()]) if tasks.get(model.task).needs_judge else None
     ev = evaluate_model(model, classifier=classifier)
     row = {"name": folder.name, "task": model.task, "metrics": ev.metrics, "intervals": ev.intervals()}
     row |= {"benchmarks": ev.benchmarks} if ev.benchmarks else {}
@@ -319,10 +320,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     rows, failures = [], []
     for name in names:
         folder = hub_dir / name
-        model = zhub.load_folder(folder)
+        model = load_folder(folder)
         claimed, info = cards.read(folder)
         classifier = (
-            judge([hub_dir, zhub.embedded_dir()], info.get("sample_classifier"))
+            judge([hub_dir, embedded_dir()], info.get("sample_classifier"))
             if tasks.get(model.task).needs_judge
             else None
         )
@@ -343,7 +344,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 info["benchmarks"] = ev.benchmarks
             if classifier is not None:
                 info["sample_classifier"] = classifier.config["name"]
-            zhub.atomic_write_text(folder / "README.md", cards.render(name, ev.metrics, info))
+            atomic_write_text(folder / "README.md", cards.render(name, ev.metrics, info))
         rows.append(row)
         if not args.json:
             status = "" if not args.verify else ("  verified" if row["verified"] else "  MISMATCH")
@@ -366,22 +367,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     renamed per ``zoo.models.RENAMED_KEYS``, and the card re-rendered through today's template from the
     metrics and training record it already holds (nothing is recomputed or typed in)."""
     folder = checkpoints_folder(args.hub)
-    for config_path in sorted(folder.glob(f"*/{zhub.CONFIG_NAME}")):
+    for config_path in sorted(folder.glob(f"*/{CONFIG_NAME}")):
         checkpoint = config_path.parent
         raw = json.loads(config_path.read_text(encoding="utf-8"))
-        migrated = zhub.migrate_config(raw)
+        migrated = migrate_config(raw)
         if migrated != raw:
-            zhub.validate_config(migrated, str(config_path))
-            zhub.atomic_write_text(config_path, json.dumps(migrated, indent=2, sort_keys=True) + "\n")
+            validate_config(migrated, str(config_path))
+            atomic_write_text(config_path, json.dumps(migrated, indent=2, sort_keys=True) + "\n")
             renamed = ", ".join(f"{a} -> {b}" for a, b in zip(raw, migrated, strict=True) if a != b)
             print(f"{config_path}: {renamed}")
-        zhub.load_folder(checkpoint)  # the weights still verify under the config
+        load_folder(checkpoint)  # the weights still verify under the config
         if checkpoint.name in ENTRIES and (checkpoint / "README.md").is_file():
             metrics, info = cards.read(checkpoint)
             info["command"] = info.get("command", "").replace(*MOVED_OUT)
             card = cards.render(checkpoint.name, metrics, info)
             if card != (checkpoint / "README.md").read_text(encoding="utf-8"):
-                zhub.atomic_write_text(checkpoint / "README.md", card)
+                atomic_write_text(checkpoint / "README.md", card)
                 print(f"{checkpoint / 'README.md'}: re-rendered")
     return 0
 
@@ -454,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CLIError, UnknownModelError, zhub.ConfigError, FileNotFoundError, PermissionError) as e:
+    except (CLIError, UnknownModelError, ConfigError, FileNotFoundError, PermissionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo import hub as zhub
 from zoo.catalog import ENTRIES, canonical
+from zoo.checkpoint_io import embedded_dir
 
 
 class CLIError(Exception):
@@ -36,7 +36,7 @@ def model_names(names: list[str], all_flag: bool) -> list[str]:
 
 def checkpoints_folder(arg: str | None) -> Path:
     """``--hub DIR`` when given, else the checkpoints shipped inside the ``zoo`` package."""
-    folder = Path(arg) if arg else zhub.embedded_dir()
+    folder = Path(arg) if arg else embedded_dir()
     if not folder.is_dir():
         raise CLIError(f"--hub {folder}: no such folder")
     return folder

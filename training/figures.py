@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zoo import hub as zhub
 from zoo.catalog import ENTRIES
+from zoo.checkpoint_io import load_folder
 
 from . import data
 
@@ -43,7 +43,7 @@ def write_figures(hub_dir: Path, out: Path) -> list[Path]:
     for name, entry in ENTRIES.items():
         if entry.task != "latent" or not (hub_dir / name).is_dir():
             continue
-        model = zhub.load_folder(hub_dir / name)
+        model = load_folder(hub_dir / name)
         if model.has_encoder:  # a GAN has no codes of test digits to show: only its samples (7-5)
             written += _encoder_figures(name, model, pixels, labels, out, plt)
         # 7-5: random codes from the model's prior through the decoder

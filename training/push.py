@@ -7,6 +7,7 @@ import os
 
 from zoo import hub as zhub
 from zoo.catalog import ENTRIES
+from zoo.checkpoint_io import load_folder
 from zoo.hub import hub_error
 from zoo.models import sha256_file
 
@@ -21,7 +22,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     ns = zhub.resolve_namespace(args.namespace)
     for name in names:
         folder = hub_dir / name
-        zhub.load_folder(folder)  # never push a checkpoint that does not load and verify
+        load_folder(folder)  # never push a checkpoint that does not load and verify
         files = [folder / f for f in zhub.HUB_FILES]
         repo_id = f"{ns}/{name}"
         if args.dry_run:

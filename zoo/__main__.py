@@ -9,11 +9,13 @@ from pathlib import Path
 
 from . import hub, submissions
 from .catalog import ENTRIES, TASKS, validate_name
+from .checkpoint_io import load_folder
 from .leaderboard import leaderboard, to_csv, to_markdown
+from .sources import list_models
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    embedded = set(hub.list_models("embedded"))
+    embedded = set(list_models("embedded"))
     for name, e in ENTRIES.items():
         print(f"{name:28s} {e.task:7s} {'embedded' if name in embedded else '        '}  {e.summary}")
     return 0
@@ -30,7 +32,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
             path = hub.hf_snapshot(name, revision=args.revision, ns=args.namespace)
         except Exception as e:
             raise ValueError(hub.hub_error(e, f"pull {repo_id}")) from None
-        hub.load_folder(path)  # refuse what does not verify
+        load_folder(path)  # refuse what does not verify
         print(f"{repo_id} -> {path}")
     return 0
 
@@ -38,7 +40,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     rows = leaderboard(args.task, source=args.source, ns=args.namespace, submissions=not args.zoo_only)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
     elif args.csv:
         Path(args.csv).write_text(to_csv(rows))
         print(f"wrote {len(rows)} rows to {args.csv}")
@@ -55,9 +57,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
     if record["status"] != "finished":
         print(f"{record['model']}: failed: {record['reason']}", file=sys.stderr)
         return 1
-    row = next(r for r in leaderboard(record["task"]) if r["model"] == record["model"])
-    shown = ", ".join(f"{k} {row['metrics'][k]:.4g}" for k in TASKS[row["task"]].metrics if k in row["metrics"])
-    print(f"{record['model']}: finished: {shown}; rank {'=' if row['tied'] else ''}{row['rank']} of {row['task']}")
+    row = next(r for r in leaderboard(record["task"]) if r.model == record["model"])
+    shown = ", ".join(f"{k} {row.metrics[k]:.4g}" for k in TASKS[row.task].metrics if k in row.metrics)
+    print(f"{record['model']}: finished: {shown}; rank {'=' if row.tied else ''}{row.rank} of {row.task}")
     if record.get("pushed"):
         print(f"result pushed: {record['pushed']}")
     return 0
@@ -82,20 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
     pull = sub.add_parser(
         "pull", help="download models into the HF cache (honours HF_ENDPOINT, HF_HOME, HF_HUB_OFFLINE)"
     )
-    pull.add_argument("names", nargs="*", metavar="NAME")
-    pull.add_argument("--all", action="store_true")
-    pull.add_argument("--namespace")
-    pull.add_argument("--revision")
+    pull.add_argument("names", nargs="*", metavar="NAME", help="zoo entries to download (see `list`)")
+    pull.add_argument("--all", action="store_true", help="every entry of the zoo")
+    pull.add_argument("--namespace", help=f"Hub user or org (default: $DLFS_ZOO_NAMESPACE or {hub.DEFAULT_NAMESPACE})")
+    pull.add_argument("--revision", help="a branch, tag or commit (default: main)")
     pull.set_defaults(func=cmd_pull)
 
     lb = sub.add_parser("leaderboard", help="ranked models per task")
-    lb.add_argument("--task", choices=list(TASKS))
+    lb.add_argument("--task", choices=list(TASKS), help="one task only (default: every task)")
     lb.add_argument("--source", default="embedded", help="embedded, hf, or a folder of checkpoints")
     lb.add_argument("--namespace", help="with --source hf")
     lb.add_argument("--zoo-only", action="store_true", help="leave out the submissions in the results store")
     fmt = lb.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true")
-    fmt.add_argument("--csv", metavar="FILE")
+    fmt.add_argument("--json", action="store_true", help="print the rows as JSON")
+    fmt.add_argument("--csv", metavar="FILE", help="write timm-style CSV results to FILE")
     fmt.add_argument("--markdown", action="store_true", help="(the default)")
     lb.set_defaults(func=cmd_leaderboard)
 
@@ -107,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     sm.set_defaults(func=cmd_submit)
 
     ss = sub.add_parser("submissions", help="the submissions in the results store ($DLFS_ZOO_RESULTS) and their state")
-    ss.add_argument("--json", action="store_true")
+    ss.add_argument("--json", action="store_true", help="print the request records as JSON")
     ss.set_defaults(func=cmd_submissions)
     return p
 

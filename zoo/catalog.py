@@ -27,6 +27,7 @@ class Task:
     dataset_name: str
     split: str
     task_type: str
+    percent: frozenset[str] = frozenset()  # metrics that are shares, shown as percentages
 
     @property
     def primary(self) -> str:
@@ -44,6 +45,7 @@ TASKS: dict[str, Task] = {
             dataset_name="MNIST",
             split="test",
             task_type="image-classification",
+            percent=frozenset({"drawn", "corrupted", "accuracy"}),
         ),
         Task(
             name="text",
@@ -62,6 +64,7 @@ TASKS: dict[str, Task] = {
             dataset_name="MNIST",
             split="test",
             task_type="image-to-image",
+            percent=frozenset({"sample_confident"}),
         ),
         Task(
             name="houses",

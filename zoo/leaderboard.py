@@ -1,4 +1,4 @@
-"""Rank the zoo per task from the model cards' ``model-index`` metadata.
+"""Rank the zoo per task from the model cards' ``model-index`` metadata, beside the finished submissions.
 
 A row is *verified* when the card's metrics were computed on exactly these weights: the sha256 the
 evaluation recorded equals the one in ``config.json`` (and, for local copies, the file's own hash).
@@ -8,17 +8,51 @@ evaluation recorded equals the one in ``config.json`` (and, for local copies, th
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import hub
 from .catalog import ENTRIES, TASKS
-from .hub import CONFIG_NAME, embedded_dir, resolve_namespace
-from .models import WEIGHTS_NAME, sha256_file
+from .checkpoint_io import CARD_NAME, embedded_dir
+from .models import CONFIG_NAME, WEIGHTS_NAME, sha256_file
+from .submissions.store import Store
 
 
+@dataclass(frozen=True, kw_only=True)
+class Row:
+    """One model's line of the leaderboard; what its source does not know stays empty. ``origin``: the zoo's own
+    entry, or "submitted" (``zoo.submissions``) with its ``source`` and ``source_url``."""
+
+    task: str
+    rank: int = 0  # 1 is best; set by ``rank``
+    model: str
+    metrics: dict[str, float]
+    verified: bool  # the metrics were computed on exactly these weights
+    params: int | None = None
+    size_bytes: int | None = None
+    latency_ms: float | None = None  # one CPU forward pass
+    train_seconds: float | None = None
+    book: dict[str, float] = field(default_factory=dict)  # the book's reference numbers (its own entries only)
+    command: str | None = None  # what trained or evaluated it
+    intervals: dict[str, list[float]] = field(default_factory=dict)  # 95 % bootstrap interval per metric
+    seeds: list[int] = field(default_factory=list)
+    seed_summary: dict[str, dict[str, float]] = field(default_factory=dict)  # metric -> mean and std over seeds
+    tied: bool = False  # shares its rank with the row above (their primary metric's intervals overlap)
+    origin: str = "zoo"
+    source: str | None = None
+    source_url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as JSON takes it (``python -m zoo leaderboard --json``)."""
+        return dataclasses.asdict(self)
+
+
+# ------------------------------------------------------------------------------------- the rows
 def _card(text: str) -> tuple[dict[str, float], dict[str, Any]]:
     from huggingface_hub import ModelCard
 
@@ -27,43 +61,17 @@ def _card(text: str) -> tuple[dict[str, float], dict[str, Any]]:
     return metrics, dict(card.data.to_dict().get("dlfs_zoo") or {})
 
 
-def new_row(task: str, model: str, metrics: dict[str, float], verified: bool, **known: Any) -> dict[str, Any]:
-    """One leaderboard row; what its source does not know stays empty. ``origin``: the zoo's own entry, or
-    "submitted" (``zoo.submissions``) with its ``source`` and ``source_url``."""
-    return {
-        "task": task,
-        "rank": 0,
-        "model": model,
-        "metrics": metrics,
-        "verified": verified,
-        "params": None,
-        "size_bytes": None,
-        "latency_ms": None,
-        "train_seconds": None,
-        "book": {},
-        "command": None,
-        "intervals": {},
-        "seeds": [],
-        "seed_summary": {},
-        "tied": False,
-        "origin": "zoo",
-        "source": None,
-        "source_url": None,
-    } | known
-
-
-def _row(name: str, config: dict, card_text: str, weights_sha: str | None) -> dict[str, Any]:
+def _row(name: str, config: dict, card_text: str, weights_sha: str | None) -> Row:
     metrics, info = _card(card_text)
     evaluated = info.get("evaluated_sha256")
     verified = bool(evaluated) and evaluated == config.get("weights_sha256")
     if weights_sha is not None:
         verified = verified and weights_sha == evaluated
-    task = config.get("task") or (ENTRIES[name].task if name in ENTRIES else "")
-    return new_row(
-        task,
-        name,
-        metrics,
-        verified,
+    return Row(
+        task=config.get("task") or (ENTRIES[name].task if name in ENTRIES else ""),
+        model=name,
+        metrics=metrics,
+        verified=verified,
         params=info.get("num_params"),
         size_bytes=info.get("file_size"),
         latency_ms=info.get("cpu_latency_ms"),
@@ -76,47 +84,69 @@ def _row(name: str, config: dict, card_text: str, weights_sha: str | None) -> di
     )
 
 
-def _local_rows(folder: Path) -> list[dict[str, Any]]:
+def _local_rows(folder: Path) -> list[Row]:
     rows = []
     for sub in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if (sub / CONFIG_NAME).is_file() and (sub / "README.md").is_file():
+        if (sub / CONFIG_NAME).is_file() and (sub / CARD_NAME).is_file():
             config = json.loads((sub / CONFIG_NAME).read_text())
             weights = sub / WEIGHTS_NAME
             sha = sha256_file(weights) if weights.is_file() else ""
-            rows.append(_row(sub.name, config, (sub / "README.md").read_text(), sha))
+            rows.append(_row(sub.name, config, (sub / CARD_NAME).read_text(), sha))
     return rows
 
 
-def _hf_rows(ns: str) -> list[dict[str, Any]]:
-    from huggingface_hub import HfApi, hf_hub_download
-
+def _hf_rows(ns: str) -> list[Row]:
     rows = []
-    for m in HfApi().list_models(author=ns):
-        name = m.id.split("/", 1)[1]
-        config = json.loads(Path(hf_hub_download(m.id, CONFIG_NAME)).read_text())
-        card = Path(hf_hub_download(m.id, "README.md")).read_text()
-        rows.append(_row(name, config, card, None))
+    for repo_id in hub.model_repos(ns):
+        config = json.loads(hub.read_text(repo_id, CONFIG_NAME))
+        rows.append(_row(repo_id.split("/", 1)[1], config, hub.read_text(repo_id, CARD_NAME), None))
     return rows
 
 
-def ranked_value(row: dict[str, Any], metric: str) -> float | None:
+def submitted_rows(store: Store | None = None) -> list[Row]:
+    """Rows of the finished submissions; ``verified`` when the stored weights are the evaluated ones."""
+    store = store or Store()
+    rows = []
+    for r in store.results():
+        weights = store.admitted_folder(r["model"]) / WEIGHTS_NAME
+        rows.append(
+            Row(
+                task=r["task"],
+                model=r["model"],
+                metrics=r["metrics"],
+                verified=weights.is_file() and sha256_file(weights) == r["sha256"],
+                params=r.get("num_params"),
+                size_bytes=r.get("file_size"),
+                latency_ms=r.get("cpu_latency_ms"),
+                command=r.get("command"),
+                intervals=r.get("intervals") or {},
+                origin="submitted",
+                source=r.get("source"),
+                source_url=r.get("source_url"),
+            )
+        )
+    return rows
+
+
+# ------------------------------------------------------------------------------------ the ranking
+def ranked_value(row: Row, metric: str) -> float | None:
     """What a row is ranked by: the mean over its seeds where it was trained with several, else its value."""
-    summary = row.get("seed_summary", {}).get(metric)
-    return summary["mean"] if summary else row["metrics"].get(metric)
+    summary = row.seed_summary.get(metric)
+    return summary["mean"] if summary else row.metrics.get(metric)
 
 
 def _overlap(a: list[float] | None, b: list[float] | None) -> bool:
     return bool(a and b) and a[0] <= b[1] and b[0] <= a[1]
 
 
-def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def rank(rows: list[Row]) -> list[Row]:
     """Sort each task by its metrics in order (primary first), best first, and number the ranks. A row whose
     primary metric's interval overlaps the row above's is ``tied`` with it and shares its rank."""
     out = []
     for task_name, task in TASKS.items():
-        mine = [r for r in rows if r["task"] == task_name]
+        mine = [r for r in rows if r.task == task_name]
 
-        def key(r: dict[str, Any], task=task) -> tuple:
+        def key(r: Row, task=task) -> tuple:
             values = [ranked_value(r, k) for k in task.metrics]
             return tuple(
                 float("inf") if v is None else (v if k in task.lower_is_better else -v)
@@ -125,9 +155,9 @@ def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
         previous = None
         for i, r in enumerate(sorted(mine, key=key), 1):
-            here = r.get("intervals", {}).get(task.primary)
-            tied = previous is not None and _overlap(here, previous.get("intervals", {}).get(task.primary))
-            row = {**r, "rank": previous["rank"] if tied else i, "tied": tied}
+            here = r.intervals.get(task.primary)
+            tied = previous is not None and _overlap(here, previous.intervals.get(task.primary))
+            row = dataclasses.replace(r, rank=previous.rank if tied else i, tied=tied)
             out.append(row)
             previous = row
     return out
@@ -135,7 +165,7 @@ def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def leaderboard(
     task: str | None = None, source: str = "embedded", ns: str | None = None, submissions: bool = True
-) -> list[dict[str, Any]]:
+) -> list[Row]:
     """Ranked rows (task, rank, model, metrics, params, size, latency, verified, book reference, origin).
 
     ``source``: ``"embedded"`` (the repository's hub/), ``"hf"`` (the namespace's models on the Hub),
@@ -147,20 +177,19 @@ def leaderboard(
     if source == "embedded":
         rows = _local_rows(embedded_dir())
     elif source == "hf":
-        rows = _hf_rows(resolve_namespace(ns))
+        rows = _hf_rows(hub.resolve_namespace(ns))
     elif os.path.isdir(source):
         rows = _local_rows(Path(source))
     else:
         raise ValueError(f"source must be 'embedded', 'hf' or an existing folder, got {source!r}")
     if submissions:
-        from .submissions import submitted_rows
-
         rows += submitted_rows()
     ranked = rank(rows)
-    return [r for r in ranked if task is None or r["task"] == task]
+    return [r for r in ranked if task is None or r.task == task]
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
+# ------------------------------------------------------------------------------------ the tables
+def to_csv(rows: list[Row]) -> str:
     """timm-style results: one row per model, sorted by task then rank; each metric with its interval and,
     for recipes trained with several seeds, their mean and standard deviation."""
     metric_cols = list(dict.fromkeys(k for t in TASKS.values() for k in t.metrics))
@@ -172,19 +201,19 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for r in rows:
-        cells = [r["task"], r["rank"], r.get("tied", False), r["model"]]
+        cells = [r.task, r.rank, r.tied, r.model]
         for k in metric_cols:
-            lo_hi = r.get("intervals", {}).get(k) or [None, None]
-            summary = r.get("seed_summary", {}).get(k) or {}
+            lo_hi = r.intervals.get(k) or [None, None]
+            summary = r.seed_summary.get(k) or {}
             cells += [
-                _g(r["metrics"].get(k)),
+                _g(r.metrics.get(k)),
                 _g(lo_hi[0]),
                 _g(lo_hi[1]),
                 _g(summary.get("mean")),
                 _g(summary.get("std")),
             ]
-        cells += [" ".join(map(str, r.get("seeds", []))), r["params"], r["size_bytes"], r["latency_ms"], r["verified"]]
-        cells += [r.get("origin", "zoo"), r.get("source_url") or r.get("source") or ""]
+        cells += [" ".join(map(str, r.seeds)), r.params, r.size_bytes, r.latency_ms, r.verified]
+        cells += [r.origin, r.source_url or r.source or ""]
         w.writerow(cells)
     return buf.getvalue()
 
@@ -193,49 +222,55 @@ def _g(v: float | None) -> str:
     return "" if v is None else f"{v:.6g}"
 
 
-PERCENT = {"accuracy", "sample_confident", "drawn", "corrupted"}
+PERCENT = frozenset().union(*(t.percent for t in TASKS.values()))  # every task's metrics shown as percentages
 
 
-def format_value(k: str, v: float | None) -> str:
+def _percent(task: str | None, k: str) -> bool:
+    """Whether a metric is shown as a percentage: as its task declares (``Task.percent``)."""
+    return k in (TASKS[task].percent if task in TASKS else PERCENT)
+
+
+def format_value(k: str, v: float | None, task: str | None = None) -> str:
+    """A metric's value as the tables show it: a percentage for shares, else four significant digits."""
     if v is None:
         return ""
-    return f"{100 * v:.2f} %" if k in PERCENT else f"{v:.4g}"
+    return f"{100 * v:.2f} %" if _percent(task, k) else f"{v:.4g}"
 
 
-def format_cell(r: dict[str, Any], k: str) -> str:
+def format_cell(r: Row, k: str) -> str:
     """A metric as the markdown table shows it: value (interval); and the seeds' mean +- std."""
-    v = r["metrics"].get(k)
+    v = r.metrics.get(k)
     if v is None:
         return ""
-    text = format_value(k, v)
-    if pair := r.get("intervals", {}).get(k):
-        lo, hi = (f"{100 * x:.2f}" if k in PERCENT else f"{x:.4g}" for x in pair)
+    percent = _percent(r.task, k)
+    text = format_value(k, v, r.task)
+    if pair := r.intervals.get(k):
+        lo, hi = (f"{100 * x:.2f}" if percent else f"{x:.4g}" for x in pair)
         text += f" ({lo}–{hi})"
-    if summary := r.get("seed_summary", {}).get(k):
-        scale, unit = (100, " %") if k in PERCENT else (1, "")
-        text += f"; {len(r['seeds'])} seeds {summary['mean'] * scale:.4g} ± {summary['std'] * scale:.2g}{unit}"
+    if summary := r.seed_summary.get(k):
+        scale, unit = (100, " %") if percent else (1, "")
+        text += f"; {len(r.seeds)} seeds {summary['mean'] * scale:.4g} ± {summary['std'] * scale:.2g}{unit}"
     return text
 
 
-def format_book(r: dict[str, Any]) -> str:
+def format_book(r: Row) -> str:
     """The book's reference numbers for an entry (empty for the variants)."""
-    return ", ".join(f"{k} {format_value(k, v)}" for k, v in (r["book"] or {}).items())
+    return ", ".join(f"{k} {format_value(k, v, r.task)}" for k, v in (r.book or {}).items())
 
 
-def format_origin(r: dict[str, Any]) -> str:
+def format_origin(r: Row) -> str:
     """Where a row came from: the zoo's own entries, or a submission with its source linked."""
-    if r.get("origin") != "submitted":
+    if r.origin != "submitted":
         return "zoo"
-    url = r.get("source_url")
-    return f"submitted ([{r['source']}]({url}))" if url else "submitted"
+    return f"submitted ([{r.source}]({r.source_url}))" if r.source_url else "submitted"
 
 
-def to_markdown(rows: list[dict[str, Any]]) -> str:
+def to_markdown(rows: list[Row]) -> str:
     """One table per task; the README's model table is generated from this. '=' marks a rank shared with the
     row above (their intervals overlap)."""
     parts = []
     for task_name, task in TASKS.items():
-        mine = [r for r in rows if r["task"] == task_name]
+        mine = [r for r in rows if r.task == task_name]
         if not mine:
             continue
         head = ["rank", "model", *task.metrics, "book", "params", "CPU ms", "verified", "from"]
@@ -246,15 +281,11 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
             "|" + "---|" * len(head),
         ]
         for r in mine:
-            book = format_book(r)
-            cells = [f"={r['rank']}" if r.get("tied") else str(r["rank"]), f"`{r['model']}`"]
+            cells = [f"={r.rank}" if r.tied else str(r.rank), f"`{r.model}`"]
             cells += [format_cell(r, k) for k in task.metrics]
-            cells += [
-                book,
-                f"{r['params']:,}" if r["params"] else "",
-                f"{r['latency_ms']:.2f}" if r["latency_ms"] else "",
-            ]
-            cells += ["yes" if r["verified"] else "no", format_origin(r)]
+            cells += [format_book(r), f"{r.params:,}" if r.params else ""]
+            cells += [f"{r.latency_ms:.2f}" if r.latency_ms else ""]
+            cells += ["yes" if r.verified else "no", format_origin(r)]
             lines.append("| " + " | ".join(cells) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"

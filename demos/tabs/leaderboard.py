@@ -16,8 +16,9 @@ import pandas as pd
 import zoo
 from demos.state import Zoo
 from demos.tabs import Handler, TabParts
-from zoo.hub import embedded_dir, submitted_folder
+from zoo.checkpoint_io import embedded_dir
 from zoo.leaderboard import format_book, format_cell
+from zoo.sources import submitted_folder
 
 TITLE = "Leaderboard"
 ID = "leaderboard"
@@ -27,7 +28,7 @@ NO_CARD = "Select a row to read its model card."
 def score(z: Zoo, name: str | None, metric: str) -> float | None:
     """One model's value of one metric (None for a model not ranked or a metric not measured)."""
     row = z.row(name)
-    return None if row is None else row["metrics"].get(metric)
+    return None if row is None else row.metrics.get(metric)
 
 
 def known_task(task: str) -> None:
@@ -41,10 +42,10 @@ def board_table(z: Zoo, task: str) -> dict[str, Any]:
     known_task(task)
     metrics = list(zoo.TASKS[task].metrics)
     rows = [
-        [r["rank"], r["model"], *[r["metrics"].get(m) for m in metrics], r["params"], r["latency_ms"]]
-        + ["yes" if r["verified"] else "no", r["origin"], r["source_url"] or r["source"]]
+        [r.rank, r.model, *[r.metrics.get(m) for m in metrics], r.params, r.latency_ms]
+        + ["yes" if r.verified else "no", r.origin, r.source_url or r.source]
         for r in z.board
-        if r["task"] == task
+        if r.task == task
     ]
     headers = ["rank", "model", *metrics, "params", "CPU ms", "verified", "from", "source"]
     return {"headers": headers, "data": rows}
@@ -57,16 +58,14 @@ def readable_board(z: Zoo, task: str, query: str = "") -> list[list[str]]:
     needle = (query or "").strip().lower()
     rows = []
     for r in z.board:
-        if r["task"] != task or needle not in r["model"].lower():
+        if r.task != task or needle not in r.model.lower():
             continue
-        rank = f"={r['rank']}" if r.get("tied") else str(r["rank"])
+        rank = f"={r.rank}" if r.tied else str(r.rank)
         metrics = [format_cell(r, m) for m in zoo.TASKS[task].metrics]
-        size = f"{r['params']:,}" if r["params"] else ""
-        latency = f"{r['latency_ms']:.2f}" if r["latency_ms"] else ""
-        origin = "zoo" if r["origin"] == "zoo" else f"submitted ({r['source']})"
-        rows.append(
-            [rank, r["model"], *metrics, format_book(r), size, latency, "yes" if r["verified"] else "no", origin]
-        )
+        size = f"{r.params:,}" if r.params else ""
+        latency = f"{r.latency_ms:.2f}" if r.latency_ms else ""
+        origin = "zoo" if r.origin == "zoo" else f"submitted ({r.source})"
+        rows.append([rank, r.model, *metrics, format_book(r), size, latency, "yes" if r.verified else "no", origin])
     return rows
 
 
@@ -79,10 +78,10 @@ def board_plot(z: Zoo, task: str) -> pd.DataFrame:
     """One point per model: the task's primary metric against CPU latency, book entries marked."""
     primary = zoo.TASKS[task].primary
     points = [
-        {"model": r["model"], "CPU ms": r["latency_ms"], primary: r["metrics"].get(primary), "params": r["params"]}
-        | {"entry": "submitted" if r["origin"] == "submitted" else "book" if r["book"] else "variant"}
+        {"model": r.model, "CPU ms": r.latency_ms, primary: r.metrics.get(primary), "params": r.params}
+        | {"entry": "submitted" if r.origin == "submitted" else "book" if r.book else "variant"}
         for r in z.board
-        if r["task"] == task and r["latency_ms"] and r["metrics"].get(primary) is not None
+        if r.task == task and r.latency_ms and r.metrics.get(primary) is not None
     ]
     return pd.DataFrame(points, columns=["model", "CPU ms", primary, "params", "entry"])
 
@@ -92,13 +91,13 @@ def model_card(z: Zoo, name: str) -> str:
     row = z.row(name)
     if row is None:
         raise gr.Error(f"unknown model {name!r}")
-    submitted = row["origin"] == "submitted"
+    submitted = row.origin == "submitted"
     path = (submitted_folder(name) or Path()) / "README.md" if submitted else embedded_dir() / name / "README.md"
     text = path.read_text(encoding="utf-8") if path.is_file() else f"# {name}\n\nNo card shipped with this model."
     if text.startswith("---"):
         text = text.split("---", 2)[-1]
     if submitted:  # someone else's words: shown as text, never as HTML
-        where = f"[{row['source']}]({row['source_url']})" if row.get("source_url") else row["source"]
+        where = f"[{row.source}]({row.source_url})" if row.source_url else row.source
         return f"*Submitted ({where}); evaluated by this project's code.*\n\n" + html.escape(text.strip())
     return text.strip()
 

@@ -1,0 +1,143 @@
+"""A checkpoint on disk: one folder of ``model.safetensors`` + ``config.json`` (architecture, ``__init__``
+arguments, preprocessing, the weights' sha256) + ``README.md`` (the model card).
+
+``load_folder`` validates the config, checks the hash and loads strictly; nothing is ever unpickled.
+``save_checkpoint`` writes into a temporary folder and renames it into place, so a killed writer leaves the old
+checkpoint or the new one, whole. The copies shipped in the package ("embedded") are in ``embedded_dir()``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .catalog import ENTRIES, validate_name
+from .config import read_config, validate_config
+from .models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, sha256_file
+
+CARD_NAME = "README.md"
+CHECKPOINT_FILES = [WEIGHTS_NAME, CONFIG_NAME, CARD_NAME]
+
+
+def embedded_dir() -> Path:
+    """The checkpoints shipped inside the ``zoo`` package, in a checkout and in an installed wheel alike
+    (``$DLFS_ZOO_HUB`` overrides)."""
+    return Path(os.environ.get("DLFS_ZOO_HUB") or Path(__file__).resolve().parent / "checkpoints")
+
+
+# --------------------------------------------------------------------------------------------- load
+def load_folder(folder: str | os.PathLike, device: str | None = None) -> PyTorchModel:
+    """Load a checkpoint folder: validate config, check sha256, strict safetensors load, eval mode."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such checkpoint folder")
+    config = read_config(folder)
+    cls = validate_config(config, str(folder / CONFIG_NAME))
+    if not (folder / WEIGHTS_NAME).is_file():
+        raise FileNotFoundError(f"{folder} has no {WEIGHTS_NAME}")
+    return cls.from_pretrained(folder, map_location=device or "cpu")
+
+
+# -------------------------------------------------------------------------------------------- write
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2``); False where the platform lacks it."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    if not hasattr(libc, "renameat2"):
+        return False
+    at_fdcwd = -100
+    rc = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def replace_dir(tmp: Path, final: Path) -> None:
+    """Put ``tmp`` at ``final`` in one step: a killed process leaves the old or the new folder, whole."""
+    if final.exists():
+        if _exchange(tmp, final):
+            shutil.rmtree(tmp)
+            return
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.rename(final, old)
+        os.rename(tmp, final)
+        shutil.rmtree(old)
+    else:
+        os.rename(tmp, final)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file through a temporary file renamed into place: readers see the old text or the new."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it owner-only; a checkpoint's files are for every reader
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _remove_stale_temps(folder: Path, name: str) -> None:
+    """Temp folders left by killed writers (their process is gone) are removed."""
+    for tmp in folder.glob(f".{name}.tmp-*-*"):
+        pid = tmp.name.split("-")[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def save_checkpoint(
+    model: PyTorchModel, folder: str | os.PathLike, name: str, card: str | Callable[[Path], str]
+) -> Path:
+    """Write ``folder/name/`` (weights, config with their sha256, card) atomically; returns the folder.
+
+    ``card`` may be a function of the finished temporary folder (to report the weights' file size)."""
+    validate_name(name)
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(folder, name)
+        tmp = Path(tempfile.mkdtemp(dir=folder, prefix=f".{name}.tmp-{os.getpid()}-"))
+    except OSError as e:
+        raise OSError(f"cannot write checkpoints to {folder}: {e.strerror}") from e
+    try:
+        (tmp / CARD_NAME).write_text("", encoding="utf-8")  # so the mixin does not write its own
+        model.save_pretrained(tmp)
+        config = dict(model.config, name=name, task=ENTRIES[name].task if name in ENTRIES else model.task)
+        config["weights_sha256"] = sha256_file(tmp / WEIGHTS_NAME)
+        validate_config(config)
+        (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        model.config = config
+        (tmp / CARD_NAME).write_text(card(tmp) if callable(card) else card, encoding="utf-8")
+        for f in tmp.iterdir():
+            os.chmod(f, 0o644)
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.chmod(tmp, 0o755)
+        replace_dir(tmp, folder / name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder / name

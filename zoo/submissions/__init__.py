@@ -1,0 +1,133 @@
+"""Anyone's checkpoint, checked at the door, evaluated by the project's own code, ranked beside the zoo's.
+
+    python -m zoo submit ./my-model                  # a folder: config.json, model.safetensors, README.md
+    python -m zoo submit hf:ORG/NAME@REVISION        # or a Hub model repo
+    python -m zoo submit ./my-model --push ORG/DATA  # also commit the result file to a Hub dataset repo
+
+One module per idea: ``gates`` (the checks at the door, each with its verdict and one message), ``store`` (the
+results store and the evaluation it runs), ``worker`` (the app's queue). Here: ``fetch`` (a folder, or a Hub repo
+at one commit), ``check`` (every gate, cheapest first) and ``submit`` (fetch, check, admit, evaluate, push).
+The leaderboard's rows of finished submissions are ``zoo.leaderboard.submitted_rows``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .. import hub
+from ..models import ARCHITECTURES, CONFIG_NAME, WEIGHTS_NAME, sha256_file
+from .gates import (
+    ACTIVE_HTML,
+    CARD_NAME,
+    DTYPES,
+    MAX_BYTES,
+    MAX_CONFIG_INT,
+    MAX_PARAMS,
+    MIN_CARD_TEXT,
+    Checked,
+    SubmissionError,
+    build_on_meta,
+    check_card,
+    check_config,
+    check_files,
+    check_finite,
+    check_name,
+    check_sha256,
+    check_tensors,
+    load_strictly,
+    parse_config,
+    read_header,
+    require,
+)
+from .store import TIMEOUT_S, Store, results_dir
+from .worker import Worker
+
+__all__ = [
+    "ACTIVE_HTML",
+    "CARD_NAME",
+    "DTYPES",
+    "MAX_BYTES",
+    "MAX_CONFIG_INT",
+    "MAX_PARAMS",
+    "MIN_CARD_TEXT",
+    "TIMEOUT_S",
+    "Checked",
+    "Store",
+    "SubmissionError",
+    "Worker",
+    "check",
+    "fetch",
+    "read_header",
+    "results_dir",
+    "submit",
+]
+
+
+def check(
+    folder: str | os.PathLike,
+    name: str | None = None,
+    store: Store | None = None,
+    source: str | None = None,
+    **where: Any,
+) -> Checked:
+    """Every gate, cheapest first; raises ``SubmissionError`` with one sentence at the first that fails."""
+    folder = Path(folder)
+    require(check_files(folder))
+    config = parse_config(folder / CONFIG_NAME)
+    require(check_config(config))
+    cls = ARCHITECTURES[config["architecture"]]
+    name = name or config.get("name")
+    require(check_name(name))
+    header = read_header(folder / WEIGHTS_NAME)
+    actual = sha256_file(folder / WEIGHTS_NAME)
+    require(check_sha256(config.get("weights_sha256"), actual))
+    skeleton = build_on_meta(cls, config, header)
+    require(check_tensors(skeleton, header))
+    params = sum(t.numel() for t in skeleton.state_dict().values())
+    model = load_strictly(folder)
+    require(check_finite(model))
+    require(check_card(folder / CARD_NAME))
+    (store or Store()).refuse_duplicate(name, actual)
+    return Checked(name, cls.task, cls.__name__, actual, params, source or f"folder:{folder.resolve()}", **where)
+
+
+def fetch(source: str, into: Path) -> tuple[Path, dict[str, Any]]:
+    """A local folder as it is, or ``hf:ORG/NAME[@REVISION]`` downloaded (plain files, three of them) into ``into``."""
+    if not source.startswith("hf:"):
+        return Path(source), {}
+    repo, _, revision = source[3:].partition("@")
+    if not re.fullmatch(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}", repo):
+        raise SubmissionError(f"{source!r}: a Hub source is hf:ORG/NAME or hf:ORG/NAME@REVISION")
+    try:
+        sha = hub.download_pinned(repo, revision, into)
+    except Exception as e:
+        raise SubmissionError(hub.hub_error(e, f"fetch {repo}")) from None
+    return into, {"source": f"hf:{repo}", "revision": sha, "source_url": f"{hub.endpoint().rstrip('/')}/{repo}"}
+
+
+def submit(
+    source: str,
+    name: str | None = None,
+    *,
+    push: str | None = None,
+    timeout: float = TIMEOUT_S,
+    progress: Callable[[str], None] | None = None,
+    store: Store | None = None,
+) -> dict[str, Any]:
+    """Gates, admission, evaluation (and ``push``) of one submission; returns its request record."""
+    store = store or Store()
+    with tempfile.TemporaryDirectory(prefix="dlfs-submit-") as tmp:
+        folder, where = fetch(source, Path(tmp))
+        checked = check(folder, name, store, **where)
+        key = store.admit(checked, folder)
+    if progress:
+        progress(f"{checked.name}: passed the gates ({checked.params:,} parameters, {checked.task}); evaluating")
+    record = store.evaluate(key, timeout, progress)
+    if push and record["status"] == "finished":
+        record = record | {"pushed": store.push(key, push)}
+    return record

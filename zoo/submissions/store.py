@@ -1,0 +1,235 @@
+"""The results store (``$DLFS_ZOO_RESULTS``, a local folder by default) keeps what public leaderboards keep:
+``requests/`` (each submission's lifecycle: pending, running, finished, or failed with the reason),
+``results/`` (one file per model and weights sha256) and ``models/`` (the admitted files, so that
+``zoo.load(name)`` and the app find a submitted model by its name).
+
+``Store.evaluate`` runs the project's own evaluation on admitted files, in a child process with a time limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import hub
+from ..checkpoint_io import CARD_NAME, atomic_write_text, replace_dir
+from ..models import CONFIG_NAME, WEIGHTS_NAME
+from .gates import Checked, SubmissionError, check_unique, require
+
+TIMEOUT_S = 900  # one evaluation
+
+
+def results_dir() -> Path:
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(os.environ.get("DLFS_ZOO_RESULTS") or Path(data) / "dlfs-zoo" / "results")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """The results store: requests (lifecycle), results (one per model and sha256), models (admitted files)."""
+
+    def __init__(self, root: str | os.PathLike | None = None) -> None:
+        self.root = Path(root or results_dir())
+
+    def _dir(self, kind: str) -> Path:
+        return self.root / kind
+
+    @staticmethod
+    def key(name: str, sha256: str) -> str:
+        return f"{name}--{sha256[:12]}"
+
+    @contextlib.contextmanager
+    def lock(self, which: str) -> Iterator[None]:
+        """One admission / one evaluation at a time, across processes (the CLI and the app share a store)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / f".{which}.lock", "w") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def requests(self) -> list[dict[str, Any]]:
+        folder = self._dir("requests")
+        out = []
+        for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            with contextlib.suppress(OSError, json.JSONDecodeError):
+                out.append(json.loads(p.read_text(encoding="utf-8")))
+        return sorted(out, key=lambda r: r.get("submitted_at", ""))
+
+    def request(self, key: str) -> dict[str, Any]:
+        return json.loads((self._dir("requests") / f"{key}.json").read_text(encoding="utf-8"))
+
+    def _write(self, kind: str, key: str, record: dict[str, Any]) -> Path:
+        folder = self._dir(kind)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{key}.json"
+        atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+        return path
+
+    def update(self, key: str, **changes: Any) -> dict[str, Any]:
+        record = self.request(key) | changes | {"updated_at": _now()}
+        self._write("requests", key, record)
+        return record
+
+    def refuse_duplicate(self, name: str, sha256: str) -> None:
+        """Raise ``SubmissionError`` when these weights or this name were submitted before (and did not fail)."""
+        require(check_unique(self.requests(), name, sha256))
+
+    def admit(self, checked: Checked, folder: Path) -> str:
+        """Copy the checked files into ``models/NAME`` and write the pending request; returns its key."""
+        key = self.key(checked.name, checked.sha256)
+        with self.lock("admit"):
+            self.refuse_duplicate(checked.name, checked.sha256)  # again, under the lock
+            models = self._dir("models")
+            models.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=models, prefix=f".{checked.name}.tmp-"))
+            try:
+                for name in (WEIGHTS_NAME, CARD_NAME):
+                    shutil.copyfile(folder / name, tmp / name)
+                config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))  # ranked under its new name
+                config |= {"name": checked.name, "task": checked.task}
+                (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+                os.chmod(tmp, 0o755)
+                replace_dir(tmp, models / checked.name)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            record = asdict(checked) | {"model": checked.name, "status": "pending", "submitted_at": _now()}
+            record.pop("name")
+            self._write("requests", key, record | {"updated_at": record["submitted_at"]})
+        return key
+
+    def admitted_folder(self, name: str) -> Path:
+        """Where a submission's admitted files are kept (``models/NAME``), whatever its state; it may be gone."""
+        return self._dir("models") / name
+
+    def model_folder(self, name: str) -> Path | None:
+        """A finished submission's files, by name (None when there is no such finished submission)."""
+        for r in self.requests():
+            if r["model"] == name and r["status"] == "finished":
+                return self.admitted_folder(name)
+        return None
+
+    def results(self) -> list[dict[str, Any]]:
+        """The result files of the finished submissions."""
+        finished = {self.key(r["model"], r["sha256"]) for r in self.requests() if r["status"] == "finished"}
+        out = []
+        for key in sorted(finished):
+            path = self._dir("results") / f"{key}.json"
+            with contextlib.suppress(OSError, json.JSONDecodeError):
+                out.append(json.loads(path.read_text(encoding="utf-8")))
+        return out
+
+    def queue(self) -> list[str]:
+        """Keys waiting for an evaluation, oldest first (a 'running' left by a killed process runs again)."""
+        return [self.key(r["model"], r["sha256"]) for r in self.requests() if r["status"] in ("pending", "running")]
+
+    def evaluate(self, key: str, timeout: float = TIMEOUT_S, progress: Callable[[str], None] | None = None) -> dict:
+        """Run ``python -m training evaluate --folder`` (the code that scores the zoo's own entries) on the
+        admitted files, in a child process with a time limit; write the result file or the failure."""
+        with self.lock("evaluate"):
+            request = self.request(key)
+            if request["status"] not in ("pending", "running"):
+                return request
+            folder = self.admitted_folder(request["model"])
+            command = [sys.executable, "-m", "training", "evaluate", "--folder", str(folder)]
+            self.update(key, status="running", started_at=_now(), reason=None)
+            start = time.perf_counter()
+            try:
+                row = _run(command, timeout, progress)
+            except SubmissionError as e:
+                shutil.rmtree(folder, ignore_errors=True)
+                return self.update(key, status="failed", reason=str(e))
+            if row.get("sha256") != request["sha256"]:
+                return self.update(key, status="failed", reason="the evaluated weights are not the admitted ones")
+            result = {
+                "model": request["model"],
+                "source": request["source"],
+                "source_url": request.get("source_url"),
+                "revision": request.get("revision"),
+                "sha256": request["sha256"],
+                "task": row["task"],
+                "architecture": request["architecture"],
+                "metrics": row["metrics"],
+                "intervals": row["intervals"],
+                "num_params": row["num_params"],
+                "file_size": row["file_size"],
+                "cpu_latency_ms": row["cpu_latency_ms"],
+                "evaluated_at": _now(),
+                "evaluation_seconds": round(time.perf_counter() - start, 1),
+                "dlfs_zoo": _version(),
+                "torch": str(torch.__version__),
+                "command": f"python -m training evaluate --folder {folder}",
+            }
+            for optional in ("benchmarks", "sample_classifier"):  # the generated sets' versions; a GAN's judge
+                if optional in row:
+                    result[optional] = row[optional]
+            self._write("results", key, result)
+            return self.update(key, status="finished", finished_at=result["evaluated_at"])
+
+    def push(self, key: str, repo_id: str) -> str:
+        """Commit the request and result files to a Hub dataset repo (``requests/``, ``results/``); its URL."""
+        files = {
+            f"{kind}/{key}.json": self._dir(kind) / f"{key}.json"
+            for kind in ("requests", "results")
+            if (self._dir(kind) / f"{key}.json").is_file()
+        }
+        try:
+            return hub.commit_files(repo_id, files, f"Result of {key}", repo_type="dataset")
+        except Exception as e:
+            raise SubmissionError(hub.hub_error(e, f"push the result to {repo_id}")) from None
+
+
+def _run(command: list[str], timeout: float, progress: Callable[[str], None] | None) -> dict[str, Any]:
+    """The evaluation child process: its stderr lines go to ``progress``, its stdout is one JSON row."""
+    here = str(Path(__file__).resolve().parents[2])  # the checkout (or site-packages) that holds training/
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(command, stdout=out, stderr=err, text=True, env=env)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while proc.poll() is None:
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                raise SubmissionError(f"the evaluation ran past its time limit of {timeout:g} s")
+            time.sleep(0.5)
+            err.seek(seen)
+            for line in err.read().splitlines():
+                if progress and line.strip():
+                    progress(line.strip()[-200:])
+            seen = err.tell()
+        out.seek(0)
+        err.seek(0)
+        text, errors = out.read(), err.read()
+    if proc.returncode != 0:
+        last = (errors.strip().splitlines() or ["no message"])[-1]
+        raise SubmissionError(f"the evaluation failed (exit {proc.returncode}): {last[-300:]}")
+    try:
+        return json.loads(text.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        raise SubmissionError("the evaluation printed no result") from None
+
+
+def _version() -> str:
+    from .. import __version__  # the package's own version (zoo/__init__.py is initialised before any submodule)
+
+    return __version__
