@@ -19,13 +19,13 @@ from .base import Task, register
 
 
 @cache
-def _houses():
+def _boston():
     return data.boston_split()
 
 
 @torch.inference_mode()
 def eval_houses(model: HousesModel) -> Evaluation:
-    split = _houses()
+    split = _boston()
     pred = model.eval()(model.scale(split.X_test))[0].squeeze(1).double().numpy()
     err = pred - split.y_test
     items = {"mse": torch.from_numpy(err**2), "mae": torch.from_numpy(np.abs(err))}
