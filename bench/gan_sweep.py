@@ -21,7 +21,7 @@ import time
 import torch
 
 from training.__main__ import judge as training_judge
-from training.recipes import TRAINERS, Options
+from training.tasks import TRAINERS, Options
 from training.tasks.latent import eval_latent
 from zoo.catalog import ENTRIES
 from zoo.checkpoint_io import embedded_dir

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from demos.state import LIMIT, Zoo, picker_choices
+from demos.state import LIMIT, Zoo
 from demos.tabs import Tab, TabParts, digits, figures, houses, latent, leaderboard, submit, text
 from demos.widgets import ARM_BRUSH_JS
 from zoo.submissions import Worker
@@ -36,10 +36,12 @@ def build(z: Zoo, worker: Worker | None = None) -> gr.Blocks:
                 with gr.Tab(tab.TITLE, id=tab.ID) as shown:
                     built.append((tab, shown, tab.build(z, demo)))
         pickers = {tab.ID: parts.picker for tab, _, parts in built if parts.picker is not None}
+        offered = {tab.ID: parts.also_offered for tab, _, parts in built if parts.picker is not None}
 
         def refresh_pickers():
             """Submitted models join their task's model picker once evaluated."""
-            return [gr.Dropdown(choices=picker_choices(z.current(), task)) for task in pickers]
+            by_task = z.current().by_task
+            return [gr.Dropdown(choices=[*offered[task], *by_task.get(task, [])]) for task in pickers]
 
         def try_model(name: str | None):
             """Open the chosen model's task tab with the model picked."""

@@ -111,8 +111,3 @@ class Zoo:
         """The one evaluation queue (``zoo.submissions.Worker``), started when first asked for (the Submit tab
         builds); the ranking is re-read when a submission finishes."""
         return Worker(on_done=self.finished)
-
-
-def picker_choices(z: Zoo, task: str) -> list[str]:
-    """What a task's model picker offers: its models best first (the Houses tab also offers all of them)."""
-    return ["all", *z.by_task.get(task, [])] if task == "houses" else z.by_task.get(task, [])

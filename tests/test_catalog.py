@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import hubconf
-from training.recipes import TRAINERS
+from training.tasks import TRAINERS
 from zoo.catalog import ALIASES, ENTRIES, TASKS, canonical, entry
 from zoo.checkpoint_io import load_folder
 from zoo.models import ARCHITECTURES, migrate_config

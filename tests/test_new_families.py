@@ -176,7 +176,7 @@ def test_conditional_gan_roundtrip_is_strict_and_exact(tmp_path):
 
 
 def test_projection_discriminator_asks_about_the_class():
-    from training.recipes import Discriminator
+    from training.tasks.latent import Discriminator
 
     torch.manual_seed(0)
     x = torch.randn(4, 1, 28, 28)
@@ -231,7 +231,7 @@ def test_gan_gets_no_mse():
 @pytest.mark.parametrize("kind", ["bce", "hinge"])
 def test_gan_losses_reward_the_right_player(kind):
     """Each player's loss falls when the discriminator's logits move its way."""
-    from training.recipes import gan_losses
+    from training.tasks.latent import gan_losses
 
     loss_d, loss_g = gan_losses(kind)
     sure, unsure = torch.full((8,), 3.0), torch.zeros(8)
@@ -242,7 +242,7 @@ def test_gan_losses_reward_the_right_player(kind):
 
 
 def test_spectral_norm_discriminator_has_unit_spectral_norms():
-    from training.recipes import Discriminator
+    from training.tasks.latent import Discriminator
 
     torch.manual_seed(0)
     d = Discriminator(width=8, spectral_norm=True).train()
@@ -258,7 +258,7 @@ def test_spectral_norm_discriminator_has_unit_spectral_norms():
 def test_gan_epoch_snapshots_do_not_change_what_training_returns():
     """``Options.on_epoch`` (bench/gan_sweep.py scores each epoch's model) sees a finished model after every epoch and
     leaves the training itself alone: the same weights come back with or without it."""
-    from training.recipes import TRAINERS, Options
+    from training.tasks import TRAINERS, Options
     from zoo.catalog import ENTRIES
 
     def train(on_epoch=None):
@@ -279,7 +279,7 @@ def test_gan_recipe_names_its_autocast_or_is_refused():
     """``autocast`` is bf16 or nothing; a typo is refused before any training instead of silently running float32."""
     import dataclasses
 
-    from training.recipes import TRAINERS, Options
+    from training.tasks import TRAINERS, Options
     from zoo.catalog import ENTRIES
 
     entry = ENTRIES["dcgan-28"]

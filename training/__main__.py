@@ -27,8 +27,7 @@ from .cli import CLIError, checkpoints_folder, model_names
 from .distributed import check, join, leave, world
 from .notes import narrative
 from .push import add_push_parser
-from .recipes import TRAINERS, Options
-from .tasks import cpu_latency_ms, evaluate_model
+from .tasks import TRAINERS, Options, cpu_latency_ms, evaluate_model
 from .trainer import pick_device, seed_everything
 
 OVERRIDABLE = ("epochs", "batch_size", "lr", "seed", "stride")  # what a variant may change of its parent's recipe

@@ -13,6 +13,7 @@ import torch
 
 from zoo.catalog import ENTRIES
 from zoo.checkpoint_io import load_folder
+from zoo.models import ARCHITECTURES, LatentModel
 
 from . import data
 
@@ -41,7 +42,7 @@ def write_figures(hub_dir: Path, out: Path) -> list[Path]:
     pixels, labels = data.mnist_pixels(train=False)
     written = []
     for name, entry in ENTRIES.items():
-        if entry.task != "latent" or not (hub_dir / name).is_dir():
+        if not issubclass(ARCHITECTURES[entry.architecture], LatentModel) or not (hub_dir / name).is_dir():
             continue
         model = load_folder(hub_dir / name)
         if model.has_encoder:  # a GAN has no codes of test digits to show: only its samples (7-5)

@@ -87,7 +87,7 @@ HOUSES = {"n_features": len(BOSTON_FEATURES), "feature_names": BOSTON_FEATURES}
 
 @dataclass(frozen=True)
 class Recipe:
-    """How ``python -m training train NAME`` makes the checkpoint: a trainer of ``training.recipes.TRAINERS``
+    """How ``python -m training train NAME`` makes the checkpoint: a trainer of ``training.tasks.TRAINERS``
     and its hyperparameters. ``seed`` is fixed here, before training, and recorded in the card."""
 
     trainer: str

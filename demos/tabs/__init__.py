@@ -26,6 +26,7 @@ class TabParts:
     """What the app wires between tabs; a tab leaves out what it does not have."""
 
     picker: gr.Dropdown | None = None  # the model picker of the task the tab's ID names: new models join it
+    also_offered: tuple[str, ...] = ()  # what the picker offers before the task's models (Houses: "all")
     on_open: Handler | None = None  # run whenever the tab is opened (what it shows changes meanwhile)
     try_it: gr.Button | None = None  # opens the tab of the model in ``chosen``, with that model picked
     chosen: gr.State | None = None

@@ -105,4 +105,4 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     inputs = [*feats, house_model]
     price_btn.click(predict_price, inputs, prices, api_name="predict_price")
     demo.load(predict_price, inputs, prices, api_visibility="private")
-    return TabParts(picker=house_model)
+    return TabParts(picker=house_model, also_offered=("all",))

@@ -1,5 +1,6 @@
 """The tasks, by name: ``get(model.task)`` gives the hooks (evaluation, judge, latency input, card notes) that
-the CLI, the evaluator and the card template call instead of asking which task a model has."""
+the CLI, the evaluator and the card template call instead of asking which task a model has. Each task's module
+also registers its trainers (``TRAINERS``, by the name a recipe gives)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,24 @@ import torch
 from zoo.models import DigitsModel, PyTorchModel
 
 from ..evaluate import Evaluation, latency_ms
+from ..recipes import TRAINERS, Options
 from . import digits, houses, latent, text
 from .base import TASKS, Task, register
 
-__all__ = ["TASKS", "Task", "cpu_latency_ms", "digits", "evaluate_model", "get", "houses", "latent", "register", "text"]
+__all__ = [
+    "TASKS",
+    "TRAINERS",
+    "Options",
+    "Task",
+    "cpu_latency_ms",
+    "digits",
+    "evaluate_model",
+    "get",
+    "houses",
+    "latent",
+    "register",
+    "text",
+]
 
 
 def get(name: str) -> Task:

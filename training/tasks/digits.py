@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn, optim
 
-from zoo.models import DigitsModel
+from zoo.catalog import Entry
+from zoo.models import DigitsModel, PyTorchModel
 
-from .. import drawn
+from .. import data, drawn
+from ..augment import augment, continental_digits, printed_digits
 from ..evaluate import Evaluation, mnist_test
+from ..recipes import Options, book_sgd, register_trainer, trainer_for
 from ..trainer import EVAL_BATCH
 from .base import Task, register
 
@@ -84,3 +87,111 @@ class Digits(Task):
 
 
 TASK = register(Digits())
+
+
+# ------------------------------------------------------------------------------------- training
+def mnist_inputs(model: PyTorchModel, train_limit: int | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """MNIST through the model's own ``preprocess``, done once instead of per image per epoch (the book's
+    ToTensor + Normalize in a DataLoader)."""
+    Xtr, ytr = data.mnist_pixels(train=True)
+    Xte, yte = data.mnist_pixels(train=False)
+    if train_limit:
+        Xtr, ytr = Xtr[:train_limit], ytr[:train_limit]
+    return model.preprocess(Xtr), ytr, model.preprocess(Xte), yte
+
+
+@register_trainer("book_convnet")
+def train_book_convnet(e: Entry, o: Options):
+    model = e.build()
+    opt = book_sgd(model, o.lr)
+    Xtr, ytr, Xte, yte = mnist_inputs(model, o.train_limit)
+    test = (Xte, yte) if o.epochs > 1 else ()  # one epoch: its test loss is the card's `loss`, scored once after
+    hist = trainer_for(model, opt, nn.CrossEntropyLoss(), o).fit(
+        Xtr, ytr, *test, epochs=o.epochs, eval_every=1, batch_size=o.batch_size
+    )
+    return model, hist
+
+
+@register_trainer("mnist_mlp")
+def train_mlp(e: Entry, o: Options):
+    model = e.build()
+    opt = book_sgd(model, o.lr)
+    hist = trainer_for(model, opt, nn.CrossEntropyLoss(), o).fit(
+        *mnist_inputs(model, o.train_limit),
+        epochs=o.epochs,
+        eval_every=1,
+        batch_size=o.batch_size,
+        final_lr=o.lr / 10,
+    )
+    return model, hist
+
+
+class _Epochs:
+    """Mini-batches of (X, y), reshuffled every epoch; ``transform(batch, gen)`` makes each batch anew
+    (a random shift, an augmentation) from the same generator."""
+
+    def __init__(self, X: Tensor, y: Tensor, batch_size: int, gen: torch.Generator, transform) -> None:
+        self.X, self.y, self.bs, self.gen, self.transform = X, y, batch_size, gen, transform
+
+    def __len__(self) -> int:
+        return (len(self.X) + self.bs - 1) // self.bs
+
+    def __iter__(self):
+        order = torch.randperm(len(self.X), generator=self.gen)
+        for i in range(0, len(order), self.bs):
+            idx = order[i : i + self.bs]
+            yield self.transform(self.X[idx], self.gen), self.y[idx]
+
+
+def _shifted(background: float):
+    """Random shifts of up to 2 pixels, one draw per batch: cheap augmentation on tensors."""
+
+    def shift(batch: Tensor, gen: torch.Generator) -> Tensor:
+        padded = F.pad(batch, (2, 2, 2, 2), value=background)
+        dx, dy = torch.randint(0, 5, (2,), generator=gen).tolist()
+        return padded[:, :, dy : dy + 28, dx : dx + 28]
+
+    return shift
+
+
+def _one_cycle(model, loader: _Epochs, Xte: Tensor, yte: Tensor, o: Options):
+    """AdamW with a one-cycle schedule and label smoothing: the modern CNNs' loop."""
+    opt = optim.AdamW(model.parameters(), lr=o.lr, weight_decay=1e-4)
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=o.lr, total_steps=o.epochs * len(loader))
+    trainer = trainer_for(model, opt, nn.CrossEntropyLoss(label_smoothing=0.05), o)
+    return trainer.fit(
+        loader, None, Xte, yte, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, batch_scheduler=sched
+    )
+
+
+@register_trainer("modern_cnn")
+def train_modern_cnn(e: Entry, o: Options):
+    model = e.build()
+    Xtr, ytr, Xte, yte = mnist_inputs(model, o.train_limit)
+    loader = _Epochs(Xtr, ytr, o.batch_size, torch.Generator().manual_seed(o.seed), _shifted(float(Xtr.min())))
+    return model, _one_cycle(model, loader, Xte, yte, o)
+
+
+CONTINENTAL = 3000  # flagged 1s and as many crossed 7s
+
+
+@register_trainer("robust_cnn")
+def train_robust_cnn(e: Entry, o: Options):
+    """MNIST's training split plus print-face digits (``augment.printed_digits``) and continental 1s and 7s
+    (``augment.continental_digits``: flagged 1s, crossed 7s), augmented every epoch (``training.augment``) and
+    then put through the model's own ``preprocess``."""
+    model = e.build()
+    Xtr, ytr = data.mnist_pixels(train=True)
+    if o.train_limit:
+        Xtr, ytr = Xtr[: o.train_limit], ytr[: o.train_limit]
+    Xp, yp = printed_digits(seed=o.seed)
+    Xc, yc = continental_digits(Xtr, ytr, CONTINENTAL, seed=o.seed)
+    # print faces three times (about 5 % of a batch), continental 1s and 7s once (about 9 %)
+    Xtr, ytr = torch.cat([Xtr, Xp, Xp, Xp, Xc]), torch.cat([ytr, yp, yp, yp, yc])
+    Xte, yte = data.mnist_pixels(train=False)
+
+    def augmented(batch: Tensor, gen: torch.Generator) -> Tensor:
+        return model.preprocess(augment(batch, gen))
+
+    loader = _Epochs(Xtr, ytr, o.batch_size, torch.Generator().manual_seed(o.seed), augmented)
+    return model, _one_cycle(model, loader, model.preprocess(Xte), yte, o)

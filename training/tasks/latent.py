@@ -3,19 +3,27 @@ encoder) and by what a digits model, the judge, reads in their random samples.""
 
 from __future__ import annotations
 
+import copy
 import math
+import time
 from collections.abc import Callable
 from functools import cache, partial
 from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
+import torch.nn.functional as F
+from torch import Tensor, nn, optim
+from torch.optim import swa_utils
+from tqdm.auto import tqdm
 
+from zoo.catalog import Entry
 from zoo.models import DigitsModel, LatentModel
 
+from .. import data
 from ..evaluate import Evaluation, mnist_test
-from ..trainer import EVAL_BATCH
+from ..recipes import Options, book_sgd, register_trainer, trainer_for
+from ..trainer import EVAL_BATCH, pick_device
 from .base import Task, register
 from .digits import digits_probs
 
@@ -128,3 +136,165 @@ class Latent(Task):
 
 
 TASK = register(Latent())
+
+
+# ------------------------------------------------------------------------------------- training
+def _mnist_scaled(model: LatentModel) -> tuple[Tensor, Tensor]:
+    return model.to_input(data.mnist_pixels(train=True)[0]), model.to_input(data.mnist_pixels(train=False)[0])
+
+
+@register_trainer("autoencoder")
+def train_autoencoder(e: Entry, o: Options):
+    model = e.build()
+    Xtr, Xte = _mnist_scaled(model)
+    opt = book_sgd(model, o.lr)
+    hist = trainer_for(model, opt, nn.MSELoss(), o).fit(
+        Xtr, Xtr, Xte, Xte, epochs=o.epochs, eval_every=1, batch_size=o.batch_size
+    )
+    return model, hist
+
+
+def vae_loss(out: tuple[Tensor, Tensor, Tensor], x: Tensor, beta: float = 1.0) -> Tensor:
+    """Per-image negative ELBO: squared error summed over pixels (Gaussian, variance 1/2) + beta * KL."""
+    recon, mu, logvar = out
+    sse = F.mse_loss(recon, x, reduction="sum") / len(x)
+    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / len(x)
+    return sse + beta * kl
+
+
+@register_trainer("vae")
+def train_vae(e: Entry, o: Options):
+    model = e.build()
+    Xtr, Xte = _mnist_scaled(model)
+    opt = optim.Adam(model.parameters(), lr=o.lr)
+    hist = trainer_for(model, opt, lambda out, x: vae_loss(out, x, model.beta), o, full_output=True).fit(
+        Xtr, Xtr, Xte, Xte, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, final_lr=o.lr / 10
+    )
+    return model, hist
+
+
+class Discriminator(nn.Module):
+    """Real or generated? Two stride-2 convolutions with LeakyReLU (batch norm on the second, as DCGAN does
+    everywhere but the discriminator's input), one logit. With ``spectral_norm`` every layer's weight is
+    divided by its largest singular value (Miyato et al. 2018) and the batch norm goes. With ``classes`` it
+    also asks "is this a real one of *that* class?": the projection discriminator (Miyato & Koyama 2018) adds
+    the inner product of a learned class embedding with the features. Used in training only; the checkpoint
+    keeps the generator."""
+
+    def __init__(self, width: int = 64, spectral_norm: bool = False, classes: int = 0) -> None:
+        super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
+        features = 2 * width * 7 * 7
+        self.net = nn.Sequential(
+            sn(nn.Conv2d(1, width, 4, 2, 1)),
+            nn.LeakyReLU(0.2),
+            sn(nn.Conv2d(width, 2 * width, 4, 2, 1, bias=spectral_norm)),
+            nn.Identity() if spectral_norm else nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+        )
+        self.head = sn(nn.Linear(features, 1))
+        self.embed = sn(nn.Embedding(classes, features)) if classes else None
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        h = self.net(x)
+        logit = self.head(h).squeeze(1)
+        return logit if self.embed is None else logit + (self.embed(y) * h).sum(1)
+
+
+def gan_losses(kind: str, smooth: float = 0.9) -> tuple[Callable, Callable]:
+    """(discriminator loss(real logits, fake logits), generator loss(fake logits)). ``bce``: DCGAN's
+    non-saturating loss with real labels smoothed to ``smooth``; ``hinge``: SNGAN's / BigGAN's."""
+    if kind == "bce":
+
+        def loss_d(real: Tensor, fake: Tensor) -> Tensor:
+            return F.binary_cross_entropy_with_logits(real, torch.full_like(real, smooth)) + (
+                F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+            )
+
+        return loss_d, lambda fake: F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+    if kind == "hinge":
+        return (lambda real, fake: F.relu(1 - real).mean() + F.relu(1 + fake).mean()), (lambda fake: -fake.mean())
+    raise ValueError(f"unknown GAN loss {kind!r}: use 'bce' or 'hinge'")
+
+
+@register_trainer("dcgan")
+def train_dcgan(e: Entry, o: Options):
+    """Radford et al. (2015): Adam at ``lr`` with beta1 0.5, one discriminator step then one generator step
+    per batch, codes N(0, I). The generator kept is the exponential moving average of the trained one's
+    weights (as GANs since ProGAN keep): the live generator jitters from step to step as the two players chase
+    each other, its average does not. ``recipe.extra`` may change the loss (``loss``, ``smooth``), the
+    discriminator (``d_width``, ``spectral_norm``, ``lr_d``), ``betas``, the average's ``ema`` decay and
+    ``autocast`` ("bfloat16": both networks' forward passes under bf16 autocast, twice the steps per second on
+    a CPU with AMX; weights, optimisers and losses stay float32). A class-conditional generator (``classes``
+    in the entry's kwargs) trains on MNIST's labels against a projection discriminator: real digits come with
+    their label, generated ones with the class their code asked for."""
+    hp = {"loss": "bce", "smooth": 0.9, "spectral_norm": False, "betas": (0.5, 0.999), "ema": 0.999} | e.recipe.extra
+    device = pick_device(o.device)
+    if hp.get("autocast") not in (None, "bfloat16"):
+        raise ValueError(f"autocast must be 'bfloat16' or left out, got {hp['autocast']!r}")
+    mixed = partial(torch.autocast, device.type, torch.bfloat16, enabled=hp.get("autocast") is not None)
+    model = e.build()
+    pixels, labels = data.mnist_pixels(train=True)
+    X, Y = model.to_input(pixels[: o.train_limit]), labels[: o.train_limit]
+    G = model.decoder.to(device)
+    D = Discriminator(hp.get("d_width", e.kwargs.get("width", 64)), hp["spectral_norm"], model.classes).to(device)
+    average = swa_utils.AveragedModel(G, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(hp["ema"]))
+    opt_g = optim.Adam(G.parameters(), lr=o.lr, betas=tuple(hp["betas"]))
+    opt_d = optim.Adam(D.parameters(), lr=hp.get("lr_d", o.lr), betas=tuple(hp["betas"]))
+    d_loss, g_loss = gan_losses(hp["loss"], hp["smooth"])
+    gen = torch.Generator().manual_seed(o.seed)
+    history = []
+    for epoch in range(1, o.epochs + 1):
+        G.train(), D.train()
+        order = torch.randperm(len(X), generator=gen)
+        start, seen = time.perf_counter(), 0
+        loss_d_sum = loss_g_sum = torch.zeros((), dtype=torch.float64, device=device)
+        batches = range(0, len(X) - o.batch_size + 1, o.batch_size)
+        bar = tqdm(batches, desc=f"epoch {epoch}/{o.epochs}", disable=not o.progress, leave=False, mininterval=1.0)
+        for step, i in enumerate(bar, 1):
+            batch = order[i : i + o.batch_size]
+            real, real_y = X[batch].to(device), Y[batch].to(device)
+            z = torch.randn(len(real), model.hidden_dim, generator=gen).to(device)
+            fake_y = G.class_of(z)  # the class each code asks for (all 0 and unused when unconditional)
+            with mixed():
+                fake = G(z)
+                real_logits, fake_logits = D(real, real_y), D(fake.detach(), fake_y)
+            loss_d = d_loss(real_logits.float(), fake_logits.float())
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            with mixed():
+                fake_logits = D(fake, fake_y)
+            loss_g = g_loss(fake_logits.float())
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            average.update_parameters(G)
+            seen += len(real)
+            loss_d_sum, loss_g_sum = loss_d_sum + loss_d.detach(), loss_g_sum + loss_g.detach()
+            if step % 25 == 0:
+                rate = seen / (time.perf_counter() - start)
+                d, g = (loss_d_sum / step).item(), (loss_g_sum / step).item()
+                bar.set_postfix(d=f"{d:.3f}", g=f"{g:.3f}", samples_s=f"{rate:,.0f}")
+        bar.close()
+        seconds = time.perf_counter() - start
+        n = max(1, len(batches))
+        record = {"epoch": epoch, "loss_d": loss_d_sum.item() / n, "loss_g": loss_g_sum.item() / n}
+        record |= {"seconds": seconds, "samples_per_s": seen / seconds}
+        history.append(record)
+        if o.progress:
+            tqdm.write(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k != "epoch"))
+        if o.on_epoch is not None:  # a snapshot of what training would return now (sweeps, `bench/gan_sweep.py`)
+            snapshot = copy.deepcopy(model)
+            snapshot.decoder = _measured_bn(copy.deepcopy(average.module), torch.Generator().manual_seed(0), device)
+            o.on_epoch(epoch, snapshot.cpu().eval())
+    model.decoder = _measured_bn(average.module, gen, device)
+    return model.cpu().eval(), history
+
+
+def _measured_bn(generator: nn.Module, gen: torch.Generator, device: torch.device) -> nn.Module:
+    """Batch-norm statistics measured for the averaged weights, which never ran during training."""
+    codes = (torch.randn(256, generator.hidden_dim, generator=gen) for _ in range(100))
+    swa_utils.update_bn(codes, generator, device)
+    return generator

@@ -8,12 +8,14 @@ from functools import cache
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn, optim
 
+from zoo.catalog import Entry
 from zoo.models import TextModel
 
 from .. import data
 from ..evaluate import Evaluation
+from ..recipes import Options, register_trainer, trainer_for
 from .base import Task, register
 
 
@@ -68,3 +70,71 @@ class Text(Task):
 
 
 TASK = register(Text())
+
+
+# ------------------------------------------------------------------------------------- training
+def _text(o: Options, seq: int) -> tuple[str, Tensor, Tensor, Tensor, Tensor]:
+    """The vocabulary (the declared Shakespeare one, or a new one with ``--text``) and the windows."""
+    if o.text:
+        train_text, val_text = data.text_split(data.load_text(o.text))
+        vocab = data.make_vocab(train_text + val_text)
+    else:  # the declared vocabulary: the few characters only later plays use (digits, '$') are dropped
+        train_text, val_text = data.shakespeare_splits(o.all_plays)
+        vocab = data.make_vocab(data.shakespeare_text())
+    Xtr, ytr = data.char_windows(data.encode_text(train_text, vocab), seq, o.stride or seq)
+    Xva, yva = data.char_windows(data.encode_text(val_text, vocab), seq, seq)
+    return vocab, Xtr, ytr, Xva, yva
+
+
+@register_trainer("book_lstm")
+def train_char_lstm_book(e: Entry, o: Options):
+    seq = e.kwargs["sequence_length"]
+    vocab, Xtr, ytr, Xva, yva = _text(o, seq)
+    V = len(vocab)
+    model = e.build(vocab=vocab, vocab_size=V, hidden_size=V)
+    opt = optim.Adam(model.parameters(), lr=o.lr, weight_decay=1e-5)
+    trainer = trainer_for(model, opt, nn.CrossEntropyLoss(), o, input_transform=lambda x: F.one_hot(x, V).float())
+    hist = trainer.fit(Xtr, ytr, Xva, yva, epochs=o.epochs, eval_every=1, batch_size=o.batch_size)
+    model.lstm.reset_state()
+    return model, hist
+
+
+@register_trainer("char_rnn")
+def train_char_rnn(e: Entry, o: Options):
+    vocab, Xtr, ytr, Xva, yva = _text(o, 100)
+    model = e.build(vocab=vocab, vocab_size=len(vocab))
+    opt = optim.Adam(model.parameters(), lr=o.lr)
+    hist = trainer_for(model, opt, nn.CrossEntropyLoss(), o).fit(
+        Xtr, ytr, Xva, yva, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, final_lr=o.lr / 10
+    )
+    return model, hist
+
+
+def _warmup_cosine(opt: optim.Optimizer, total: int, warmup: int, floor: float = 0.1):
+    """Linear warm-up over ``warmup`` steps, then a cosine down to ``floor`` times the peak (nanoGPT's)."""
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        done = min(1.0, (step - warmup) / max(1, total - warmup))
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * done))
+
+    return optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+@register_trainer("char_transformer")
+def train_char_transformer(e: Entry, o: Options):
+    """AdamW (weight decay on matrices only), warm-up + cosine, windows of ``block_size`` characters."""
+    seq = e.kwargs["block_size"]
+    vocab, Xtr, ytr, Xva, yva = _text(o, seq)
+    model = e.build(vocab=vocab, vocab_size=len(vocab))
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    rest = [p for p in model.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}]
+    opt = optim.AdamW(groups, lr=o.lr, betas=(0.9, 0.99))
+    steps = o.epochs * math.ceil(len(Xtr) / o.batch_size)
+    sched = _warmup_cosine(opt, steps, warmup=min(200, steps // 10 + 1))
+    hist = trainer_for(model, opt, nn.CrossEntropyLoss(), o).fit(
+        Xtr, ytr, Xva, yva, epochs=o.epochs, eval_every=1, batch_size=o.batch_size, batch_scheduler=sched
+    )
+    return model, hist
