@@ -155,22 +155,22 @@ def load(path: Path, models: Path) -> Index:
         return Index(models, f["names"], f["signatures"], f["norms"], f["sketches"])
 
 
-def add(path: Path, models: Path, rows: list[tuple[str, str]]) -> None:
-    """Append rows to a store's index, written whole through a temporary file (readers see old or new)."""
-    old, new = load(path, models), build(models, rows)
-    keep = ~np.isin(old.names, new.names)
+def save(path: Path, index: Index) -> None:
+    """Write an index whole through a temporary file renamed into place (readers see the old one or the new)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f,
-                names=np.concatenate([old.names[keep], new.names]),
-                signatures=np.concatenate([old.signatures[keep], new.signatures]),
-                norms=np.concatenate([old.norms[keep], new.norms]),
-                sketches=np.concatenate([old.sketches[keep], new.sketches]),
-            )
+            np.savez(f, names=index.names, signatures=index.signatures, norms=index.norms, sketches=index.sketches)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def add(path: Path, models: Path, rows: list[tuple[str, str]]) -> None:
+    """Append rows to a store's index (a row of the same name is replaced)."""
+    old, new = load(path, models), build(models, rows)
+    keep = ~np.isin(old.names, new.names)
+    joined = [np.concatenate([getattr(old, k)[keep], getattr(new, k)]) for k in ("names", "signatures", "norms")]
+    save(path, Index(models, *joined, np.concatenate([old.sketches[keep], new.sketches])))
