@@ -145,3 +145,15 @@ def test_ten_thousand_rows_are_filtered_on_the_index_alone(tmp_path):
     shipped = copies.shipped()
     verdict = copies.check_copy("HousePricesModel", {k: near(v) for k, v in book.items()}, [fake, shipped])
     assert verdict[0] is False and "copy of house-prices-book" in verdict[1]
+
+
+def test_a_near_copy_admitted_while_its_original_was_pending_fails_before_it_is_ranked(houses_variant, tmp_path):
+    """Two near-identical submissions admitted together: the first finishes, the second is failed as its copy."""
+    store = Store(tmp_path / "results")
+    first = _respell(shutil.copytree(houses_variant, tmp_path / "a"), "reader-first", lambda t: t * 1.25)
+    second = _respell(shutil.copytree(first, tmp_path / "b"), "reader-second", _noise(1e-6))
+    keys = [store.admit(check(f, store=store), f) for f in (first, second)]  # the index has neither yet
+    assert store.evaluate(keys[0], timeout=120)["status"] == "finished"
+    record = store.evaluate(keys[1], timeout=120)
+    assert record["status"] == "failed" and "a copy of reader-first" in record["reason"]
+    assert [r["model"] for r in store.results()] == ["reader-first"]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file
 
 from .. import hub
 from ..checkpoint_io import CARD_NAME, atomic_write_text, replace_dir
@@ -168,6 +169,10 @@ class Store:
             self.update(key, status="running", started_at=_now(), reason=None)
             start = time.perf_counter()
             try:
+                # a near copy admitted while its original was still pending is caught here, before it is ranked
+                require(
+                    copies.check_copy(request["architecture"], load_file(folder / WEIGHTS_NAME), self.copy_indexes())
+                )
                 row = _run(command, timeout, progress)
                 if bad := first_non_finite({k: row.get(k) for k in ("metrics", "intervals", "cpu_latency_ms")}):
                     where, value = bad
