@@ -73,9 +73,7 @@ def test_a_config_number_not_finite_or_out_of_range_is_refused_naming_it(
     capsys.readouterr()
     assert zoo_main(["submit", str(folder)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == (
-        f"error: config.json's normalize.mean[0] is {shown}; numbers must be finite, between -1e+06 and 1e+06"
-    )
+    assert err == (f"error: config.json's normalize.mean[0] is {shown}; numbers must be finite, between -1e6 and 1e6")
     assert _state(store) == before and zoo.leaderboard() == board
 
 

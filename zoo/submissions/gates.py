@@ -97,7 +97,8 @@ def check_numbers(value: Any, where: str, limit: float = NUMBER_LIMIT) -> Verdic
     """Every float finite and within +-``limit``; the refusal names the field (``normalize.mean[0]``)."""
     for key, v in numbers(value):
         if isinstance(v, float) and not (math.isfinite(v) and abs(v) <= limit):
-            allowed = f", between -{limit:g} and {limit:g}" if math.isfinite(limit) else ""
+            bound = f"{limit:g}".replace("e+0", "e").replace("e+", "e")  # 1e6, as people write it
+            allowed = f", between -{bound} and {bound}" if math.isfinite(limit) else ""
             return False, f"{where}'s {key} is {show_number(v)}; numbers must be finite{allowed}"
     return PASSED
 
