@@ -44,7 +44,7 @@ def main(name: str, spec: str, out: str) -> None:
         metrics = eval_latent(model, judge).metrics
         row = {"name": name, "epoch": epoch, "seconds": round(time.perf_counter() - start, 1), **cfg, **metrics}
         with open(out, "a") as f:
-            f.write(json.dumps(row) + "\n")
+            f.write(json.dumps(row, allow_nan=False) + "\n")
         print(json.dumps(row), flush=True)
 
     torch.set_num_threads(cfg.get("threads", 2))

@@ -36,7 +36,7 @@ def main(*sources: str) -> int:
     record["models"] = dict(sorted((record["models"] | recorded).items()))
     record["failed_or_stopped"] = sorted(failed - set(recorded))
     record["devices"] = sorted({m["gpu"] for m in record["models"].values()})
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    path.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     print(json.dumps({k: (v["gpu"], v["train_seconds"], v["verified_on_cpu"]) for k, v in recorded.items()}, indent=1))
     return 0
 

@@ -18,7 +18,7 @@ import torch
 
 from zoo.catalog import ENTRIES, TASKS, Entry, UnknownModelError, variant
 from zoo.checkpoint_io import atomic_write_text, embedded_dir, load_folder, save_checkpoint
-from zoo.config import ConfigError, validate_config
+from zoo.config import ConfigError, first_non_finite, show_number, strict_dumps, validate_config
 from zoo.models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, migrate_config, sha256_file
 
 from . import card as cards
@@ -307,7 +307,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if args.names or args.all or args.write or args.verify:
             raise CLIError("--folder evaluates one checkpoint folder; it takes no names, --all, --write or --verify")
         row = evaluate_folder(Path(args.folder))
-        print(json.dumps(row, indent=2) if args.json else json.dumps(row))
+        if bad := first_non_finite(row):
+            raise CLIError(f"the evaluation gave {bad[0]} = {show_number(bad[1])}; only finite metrics are ranked")
+        print(strict_dumps(row, indent=2) if args.json else strict_dumps(row))
         return 0
     if args.people:
         hub_dir = checkpoints_folder(args.hub)
@@ -350,7 +352,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             shown = {k: v for k, v in ev.metrics.items() if k in TASKS[model.task].metrics}
             print(f"{name:32s} {model.task:7s} " + "  ".join(f"{k} {v:.4f}" for k, v in shown.items()) + status)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(strict_dumps(rows, indent=2))
     if failures:
         print("cards disagree with the recomputed metrics:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1
@@ -372,7 +374,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         migrated = migrate_config(raw)
         if migrated != raw:
             validate_config(migrated, str(config_path))
-            atomic_write_text(config_path, json.dumps(migrated, indent=2, sort_keys=True) + "\n")
+            atomic_write_text(config_path, strict_dumps(migrated, indent=2, sort_keys=True) + "\n")
             renamed = ", ".join(f"{a} -> {b}" for a, b in zip(raw, migrated, strict=True) if a != b)
             print(f"{config_path}: {renamed}")
         load_folder(checkpoint)  # the weights still verify under the config

@@ -251,7 +251,7 @@ def _speeches() -> list[str]:
         for path in paths
         for speech in _play_to_text(path.read_text(encoding="utf-8")).split("\n\n")
     ]
-    atomic_write_bytes(cache, json.dumps(pieces).encode("utf-8"))
+    atomic_write_bytes(cache, json.dumps(pieces, allow_nan=False).encode("utf-8"))
     return pieces
 
 

@@ -57,7 +57,7 @@ class FlagStore:
             "day": dt.date.today().isoformat(),
         }
         with self._lock, open(self.split / "metadata.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(line) + "\n")
+            f.write(json.dumps(line, allow_nan=False) + "\n")
             f.flush()
             os.fsync(f.fileno())
         self._maybe_push()

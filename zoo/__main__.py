@@ -40,7 +40,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     rows = leaderboard(args.task, source=args.source, ns=args.namespace, submissions=not args.zoo_only)
     if args.json:
-        print(json.dumps([r.to_dict() for r in rows], indent=2))
+        print(json.dumps([r.to_dict() for r in rows], indent=2, allow_nan=False))
     elif args.csv:
         Path(args.csv).write_text(to_csv(rows))
         print(f"wrote {len(rows)} rows to {args.csv}")
@@ -69,7 +69,7 @@ def cmd_submissions(args: argparse.Namespace) -> int:
     """Every submission in the store with its state (pending, running, finished, failed and why)."""
     records = submissions.Store().requests()
     if args.json:
-        print(json.dumps(records, indent=2))
+        print(json.dumps(records, indent=2, allow_nan=False))
     for r in [] if args.json else records:
         why = f": {r['reason']}" if r.get("reason") else ""
         print(f"{r['model']:28s} {r['task']:7s} {r['status']:9s} {r['source']}{why}")

@@ -128,7 +128,9 @@ def save_checkpoint(
         config = dict(model.config, name=name, task=ENTRIES[name].task if name in ENTRIES else model.task)
         config["weights_sha256"] = sha256_file(tmp / WEIGHTS_NAME)
         validate_config(config)
-        (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        (tmp / CONFIG_NAME).write_text(
+            json.dumps(config, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8"
+        )
         model.config = config
         (tmp / CARD_NAME).write_text(card(tmp) if callable(card) else card, encoding="utf-8")
         for f in tmp.iterdir():

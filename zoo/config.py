@@ -8,14 +8,17 @@ error names the key; ``read_config`` reads the file (and migrates keys renamed s
 from __future__ import annotations
 
 import json
+import math
 import types
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .models import ARCHITECTURES, CONFIG_NAME, PyTorchModel, migrate_config
 
 META_KEYS = {"architecture": str, "name": str, "task": str, "weights_sha256": str}
+NUMBER_LIMIT = 1e6  # every float a submission states (config values, card metrics) lies within +-this
 
 
 class ConfigError(ValueError):
@@ -76,3 +79,48 @@ def read_config(folder: Path) -> dict[str, Any]:
         return migrate_config(json.loads(path.read_text(encoding="utf-8")))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path} is not valid JSON: {e}") from e
+
+
+# ------------------------------------------------------------------------------------ strict JSON
+def numbers(value: Any, where: str = "") -> Iterator[tuple[str, int | float]]:
+    """Every number inside nested dicts and lists, with where it is (``normalize.mean[0]``); iterative, so a
+    deeply nested value cannot exhaust the stack."""
+    todo = [(where, value)]
+    while todo:
+        here, v = todo.pop()
+        if isinstance(v, dict):
+            todo += [(f"{here}.{k}" if here else str(k), x) for k, x in reversed(list(v.items()))]
+        elif isinstance(v, list | tuple):
+            todo += [(f"{here}[{i}]", x) for i, x in reversed(list(enumerate(v)))]
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            yield here, v
+
+
+def show_number(value: float) -> str:
+    """A number as a person reads it (NaN, Infinity, 1e+300)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return f"{value:g}"
+
+
+def first_non_finite(value: Any, where: str = "") -> tuple[str, float] | None:
+    """The first NaN or infinite number inside ``value`` and where it is; None when every number is finite."""
+    return next(((k, v) for k, v in numbers(value, where) if isinstance(v, float) and not math.isfinite(v)), None)
+
+
+def strict_dumps(value: Any, **kwargs: Any) -> str:
+    """JSON that every parser reads: NaN and infinities are refused (``ValueError`` naming where one is)."""
+    if bad := first_non_finite(value):
+        raise ValueError(f"{bad[0] or 'the value'} is {show_number(bad[1])}; JSON holds only finite numbers")
+    return json.dumps(value, allow_nan=False, **kwargs)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """JSON as strict parsers (JavaScript's ``JSON.parse``, Go, jq) read it: NaN and Infinity are refused."""
+    return json.loads(text, parse_constant=_no_constant)

@@ -19,6 +19,7 @@ from typing import Any
 from . import hub
 from .catalog import ENTRIES, TASKS
 from .checkpoint_io import CARD_NAME, embedded_dir
+from .config import first_non_finite
 from .models import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from .submissions.store import Store
 
@@ -184,6 +185,7 @@ def leaderboard(
         raise ValueError(f"source must be 'embedded', 'hf' or an existing folder, got {source!r}")
     if submissions:
         rows += submitted_rows()
+    rows = [r for r in rows if first_non_finite(r.to_dict()) is None]  # never ranked, and the JSON stays strict
     ranked = rank(rows)
     return [r for r in ranked if task is None or r.task == task]
 

@@ -4,8 +4,9 @@
     python -m zoo submit hf:ORG/NAME@REVISION        # or a Hub model repo
     python -m zoo submit ./my-model --push ORG/DATA  # also commit the result file to a Hub dataset repo
 
-One module per idea: ``gates`` (the checks at the door, each with its verdict and one message), ``store`` (the
-results store and the evaluation it runs), ``worker`` (the app's queue). Here: ``fetch`` (a folder, or a Hub repo
+One module per idea: ``gates`` (the checks at the door, each with its verdict and one message), ``copies`` (the
+weights of an existing row, within a small distance, named), ``store`` (the results store and the evaluation it
+runs), ``worker`` (the app's queue). Here: ``fetch`` (a folder, or a Hub repo
 at one commit), ``check`` (every gate, cheapest first) and ``submit`` (fetch, check, admit, evaluate, push).
 The leaderboard's rows of finished submissions are ``zoo.leaderboard.submitted_rows``.
 """
@@ -21,6 +22,7 @@ from typing import Any
 
 from .. import hub
 from ..models import ARCHITECTURES, CONFIG_NAME, WEIGHTS_NAME, sha256_file
+from . import copies
 from .gates import (
     ACTIVE_HTML,
     CARD_NAME,
@@ -33,6 +35,7 @@ from .gates import (
     SubmissionError,
     build_on_meta,
     check_card,
+    check_card_numbers,
     check_config,
     check_files,
     check_finite,
@@ -61,6 +64,7 @@ __all__ = [
     "SubmissionError",
     "Worker",
     "check",
+    "copies",
     "fetch",
     "read_header",
     "results_dir",
@@ -92,7 +96,10 @@ def check(
     model = load_strictly(folder)
     require(check_finite(model))
     require(check_card(folder / CARD_NAME))
-    (store or Store()).refuse_duplicate(name, actual)
+    require(check_card_numbers(folder / CARD_NAME))
+    store = store or Store()
+    store.refuse_duplicate(name, actual)
+    require(copies.check_copy(cls.__name__, model.state_dict(), store.copy_indexes()))
     return Checked(name, cls.task, cls.__name__, actual, params, source or f"folder:{folder.resolve()}", **where)
 
 

@@ -22,7 +22,7 @@ import torch
 
 from ..catalog import ALIASES, ENTRIES, validate_name
 from ..checkpoint_io import CARD_NAME, CHECKPOINT_FILES, embedded_dir, load_folder
-from ..config import META_KEYS, ConfigError, validate_config
+from ..config import META_KEYS, NUMBER_LIMIT, ConfigError, numbers, show_number, validate_config
 from ..models import CONFIG_NAME, WEIGHTS_NAME
 
 MAX_BYTES = {WEIGHTS_NAME: 100 * 2**20, CONFIG_NAME: 2**20, CARD_NAME: 2**20}
@@ -82,23 +82,39 @@ def check_files(folder: Path) -> Verdict:
 
 # ----------------------------------------------------------------------------------- the config
 def parse_config(path: Path) -> Any:
-    """``config.json`` as JSON (as written: no migration of old keys); refused when it is not JSON."""
+    """``config.json`` as JSON (as written: no migration of old keys); refused when it is not JSON. NaN and
+    Infinity are read here so that ``check_config`` can name the field that holds one."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         why = f"config.json is not valid JSON: {e}"
+    except (ValueError, RecursionError):  # an integer of thousands of digits; arrays nested thousands deep
+        why = "config.json is not JSON a zoo model could have: an integer too long or arrays nested too deep"
     raise SubmissionError(why)
 
 
+def check_numbers(value: Any, where: str, limit: float = NUMBER_LIMIT) -> Verdict:
+    """Every float finite and within +-``limit``; the refusal names the field (``normalize.mean[0]``)."""
+    for key, v in numbers(value):
+        if isinstance(v, float) and not (math.isfinite(v) and abs(v) <= limit):
+            bound = f"{limit:g}".replace("e+0", "e").replace("e+", "e")  # 1e6, as people write it
+            allowed = f", between -{bound} and {bound}" if math.isfinite(limit) else ""
+            return False, f"{where}'s {key} is {show_number(v)}; numbers must be finite{allowed}"
+    return PASSED
+
+
 def check_config(config: Any) -> Verdict:
-    """A zoo architecture's config (every key checked against its ``__init__``), of a plausible size, whose task
-    is its architecture's."""
+    """A zoo architecture's config (every key checked against its ``__init__``), of a plausible size, every
+    number finite and in range, whose task is its architecture's."""
+    passed, why = check_numbers(config, "config.json")
+    if not passed:
+        return False, why
     try:
         cls = validate_config(config)
     except ConfigError as e:
         return False, str(e)
-    for key, value in config.items():
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_CONFIG_INT:
+    for key, value in numbers(config):
+        if isinstance(value, int) and abs(value) > MAX_CONFIG_INT:
             return False, f"config.json: {key} = {value:,} is beyond any zoo model's size (at most {MAX_CONFIG_INT:,})"
     if config.get("task", cls.task) != cls.task:
         return False, f"config.json: task {config['task']!r} does not match {cls.__name__}, a {cls.task} model"
@@ -272,6 +288,19 @@ def check_card(path: Path) -> Verdict:
         said = f"README.md says {words} characters about the model"
         return False, f"{said}; at least {MIN_CARD_TEXT} on how it was trained"
     return PASSED
+
+
+def check_card_numbers(path: Path) -> Verdict:
+    """The card's model-index metrics are finite and within range, and every other number of its metadata is
+    finite (what the leaderboard reads and serves as JSON)."""
+    from huggingface_hub import ModelCard
+
+    try:
+        metadata = ModelCard(path.read_text(encoding="utf-8", errors="replace")).data.to_dict()
+    except Exception:
+        return False, "README.md's metadata block is not valid YAML; fix it so that its numbers can be read"
+    passed, why = check_numbers({"model-index": metadata.pop("model-index", [])}, "README.md")
+    return check_numbers(metadata, "README.md", limit=math.inf) if passed else (passed, why)
 
 
 # ---------------------------------------------------------------------------------- the store's

@@ -1,7 +1,8 @@
 """The results store (``$DLFS_ZOO_RESULTS``, a local folder by default) keeps what public leaderboards keep:
 ``requests/`` (each submission's lifecycle: pending, running, finished, or failed with the reason),
-``results/`` (one file per model and weights sha256) and ``models/`` (the admitted files, so that
-``zoo.load(name)`` and the app find a submitted model by its name).
+``results/`` (one file per model and weights sha256), ``models/`` (the admitted files, so that
+``zoo.load(name)`` and the app find a submitted model by its name) and ``copies.npz`` (the finished submissions'
+fingerprints, ``zoo.submissions.copies``). Every JSON file it writes is strict: no NaN, no Infinity.
 
 ``Store.evaluate`` runs the project's own evaluation on admitted files, in a child process with a time limit.
 """
@@ -24,10 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file
 
 from .. import hub
 from ..checkpoint_io import CARD_NAME, atomic_write_text, replace_dir
+from ..config import first_non_finite, show_number, strict_dumps
 from ..models import CONFIG_NAME, WEIGHTS_NAME
+from . import copies
 from .gates import Checked, SubmissionError, check_unique, require
 
 TIMEOUT_S = 900  # one evaluation
@@ -81,7 +85,7 @@ class Store:
         folder = self._dir(kind)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{key}.json"
-        atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+        atomic_write_text(path, strict_dumps(record, indent=2, sort_keys=True) + "\n")
         return path
 
     def update(self, key: str, **changes: Any) -> dict[str, Any]:
@@ -106,7 +110,7 @@ class Store:
                     shutil.copyfile(folder / name, tmp / name)
                 config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))  # ranked under its new name
                 config |= {"name": checked.name, "task": checked.task}
-                (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+                (tmp / CONFIG_NAME).write_text(strict_dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
                 os.chmod(tmp, 0o755)
                 replace_dir(tmp, models / checked.name)
             except BaseException:
@@ -116,6 +120,17 @@ class Store:
             record.pop("name")
             self._write("requests", key, record | {"updated_at": record["submitted_at"]})
         return key
+
+    def copy_indexes(self) -> list[copies.Index]:
+        """What a new submission may not be a copy of: the zoo's shipped checkpoints, the finished submissions."""
+        return [copies.shipped(), copies.load(self.root / copies.INDEX_NAME, self._dir("models"))]
+
+    def _index_finished(self, name: str, architecture: str) -> None:
+        """Add a finished submission to the store's copy index (every finished one, when the index is new)."""
+        rows = [(name, architecture)]
+        if not (self.root / copies.INDEX_NAME).is_file():
+            rows += [(r["model"], r["architecture"]) for r in self.requests() if r["status"] == "finished"]
+        copies.add(self.root / copies.INDEX_NAME, self._dir("models"), rows)
 
     def admitted_folder(self, name: str) -> Path:
         """Where a submission's admitted files are kept (``models/NAME``), whatever its state; it may be gone."""
@@ -154,7 +169,16 @@ class Store:
             self.update(key, status="running", started_at=_now(), reason=None)
             start = time.perf_counter()
             try:
+                # a near copy admitted while its original was still pending is caught here, before it is ranked
+                require(
+                    copies.check_copy(request["architecture"], load_file(folder / WEIGHTS_NAME), self.copy_indexes())
+                )
                 row = _run(command, timeout, progress)
+                if bad := first_non_finite({k: row.get(k) for k in ("metrics", "intervals", "cpu_latency_ms")}):
+                    where, value = bad
+                    raise SubmissionError(
+                        f"the evaluation gave {where} = {show_number(value)}; only finite metrics are ranked"
+                    )
             except SubmissionError as e:
                 shutil.rmtree(folder, ignore_errors=True)
                 return self.update(key, status="failed", reason=str(e))
@@ -183,6 +207,7 @@ class Store:
                 if optional in row:
                     result[optional] = row[optional]
             self._write("results", key, result)
+            self._index_finished(request["model"], request["architecture"])
             return self.update(key, status="finished", finished_at=result["evaluated_at"])
 
     def push(self, key: str, repo_id: str) -> str:
@@ -221,7 +246,7 @@ def _run(command: list[str], timeout: float, progress: Callable[[str], None] | N
         err.seek(0)
         text, errors = out.read(), err.read()
     if proc.returncode != 0:
-        last = (errors.strip().splitlines() or ["no message"])[-1]
+        last = (errors.strip().splitlines() or ["no message"])[-1].removeprefix("error: ")
         raise SubmissionError(f"the evaluation failed (exit {proc.returncode}): {last[-300:]}")
     try:
         return json.loads(text.strip().splitlines()[-1])

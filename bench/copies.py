@@ -1,0 +1,95 @@
+"""``python -m bench.copies``: what the copy check (``zoo.submissions.copies``) costs one submission, with 100 and
+10,000 rows in the store's index, every row of the submission's own architecture (the worst case: no row is
+left out by its signature). A check is what ``zoo.submissions.check`` runs: the index read from its file, the
+submission fingerprinted, the rows filtered on norms and sketches, vectorised. Median of 5 runs per figure."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from safetensors.torch import load_file
+
+from zoo.checkpoint_io import embedded_dir
+from zoo.submissions import copies
+
+ROWS = (100, 10_000)
+MODELS = ("house-prices-book", "mnist-cnn-modern", "char-transformer-large")  # 196, 468k and 2.7M parameters
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def synthetic(fp: copies.Fingerprint, n: int, models: Path) -> copies.Index:
+    """``n`` rows of the submission's signature, norms within 10 % of its own, sketches nearby but not copies."""
+    rng = np.random.default_rng(n)
+    return copies.Index(
+        models,
+        np.array([f"row-{i:05d}" for i in range(n)]),
+        np.full(n, fp.signature),
+        fp.norm * rng.uniform(0.9, 1.1, n),
+        fp.sketch + rng.normal(0, 0.1 * fp.norm / copies.DIM**0.5, (n, copies.DIM)),
+    )
+
+
+def timed(fn, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
+def section() -> list[str]:
+    """The BENCHMARKS.md section: a table of the check's cost per submission (``make bench`` can splice it in)."""
+    out = [
+        "## 9. The copy check per submission",
+        "",
+        f"`python -m bench.copies` on {cpu_model()} ({os.cpu_count()} cores, shared): one submission checked against"
+        " a store index of 100 or 10,000 rows, every row of its own architecture (none left out by its signature),"
+        " median of 5 runs. The whole check includes fingerprinting the submission (one pass over its weights);"
+        " the index part is reading `copies.npz` and filtering every row on norms and sketches, vectorised; no"
+        " row's files are read unless it passes both filters.",
+        "",
+        "| submission | parameters | index rows | whole check, ms | of which index read + filter, ms |",
+        "|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        nowhere = Path(tmp) / "nowhere"  # no row's files: a row read in full would fail the run
+        for name in MODELS:
+            state = load_file(embedded_dir() / name / "model.safetensors")
+            arch = json.loads((embedded_dir() / name / "config.json").read_text())["architecture"]
+            fp = copies.fingerprint(arch, state)
+            params = sum(t.numel() for t in state.values())
+            for n in ROWS:
+                path = Path(tmp) / f"{name}-{n}.npz"
+                copies.save(path, synthetic(fp, n, nowhere))
+
+                def whole(path=path, state=state, arch=arch) -> None:
+                    assert copies.check_copy(arch, state, [copies.load(path, nowhere)])[0]
+
+                def lookup(path=path, fp=fp) -> None:
+                    assert not copies.candidates(copies.load(path, nowhere), fp)
+
+                out.append(f"| `{name}` | {params:,} | {n:,} | {timed(whole):.2f} | {timed(lookup):.2f} |")
+    return out
+
+
+def main() -> int:
+    print("\n".join(section()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
