@@ -22,7 +22,6 @@ from typing import Any
 from .. import hub
 from ..models import ARCHITECTURES, CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from .gates import (
-    ACTIVE_HTML,
     CARD_NAME,
     DTYPES,
     MAX_BYTES,
@@ -48,7 +47,6 @@ from .store import TIMEOUT_S, Store, results_dir
 from .worker import Worker
 
 __all__ = [
-    "ACTIVE_HTML",
     "CARD_NAME",
     "DTYPES",
     "MAX_BYTES",
