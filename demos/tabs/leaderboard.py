@@ -7,6 +7,7 @@ Public endpoint: /leaderboard.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from demos.tabs import Handler, TabParts
 from zoo.checkpoint_io import embedded_dir
 from zoo.leaderboard import format_book, format_cell
 from zoo.sources import submitted_folder
+from zoo.submissions import cards
 
 TITLE = "Leaderboard"
 ID = "leaderboard"
@@ -87,19 +89,30 @@ def board_plot(z: Zoo, task: str) -> pd.DataFrame:
 
 
 def model_card(z: Zoo, name: str) -> str:
-    """A model's card (its README.md without the YAML header), shown as markdown with HTML sanitised."""
+    """A model's card (its README.md without the YAML header). A submitted card is someone else's words: shown as
+    the HTML that the gate's allow-list keeps (``zoo.submissions.cards``), the same rendering the gate compared."""
     row = z.row(name)
     if row is None:
         raise gr.Error(f"unknown model {name!r}")
     submitted = row.origin == "submitted"
     path = (submitted_folder(name) or Path()) / "README.md" if submitted else embedded_dir() / name / "README.md"
     text = path.read_text(encoding="utf-8") if path.is_file() else f"# {name}\n\nNo card shipped with this model."
+    if submitted:
+        link = row.source_url if (row.source_url or "").startswith("https://") else None
+        where = f'<a href="{html.escape(link)}">{html.escape(row.source)}</a>' if link else html.escape(row.source)
+        note = f"<p><em>Submitted ({where}); evaluated by this project's code.</em></p>\n"
+        return as_markdown_block(cards.sanitise(note) + cards.card_html(text))
     if text.startswith("---"):
         text = text.split("---", 2)[-1]
-    if submitted:  # someone else's words: shown as text, never as HTML
-        where = f"[{row.source}]({row.source_url})" if row.source_url else row.source
-        return f"*Submitted ({where}); evaluated by this project's code.*\n\n" + html.escape(text.strip())
     return text.strip()
+
+
+def as_markdown_block(html_text: str) -> str:
+    """Sanitised HTML handed to a ``gr.Markdown`` as one raw HTML block, so that its markdown parser passes it
+    through untouched: no blank line (one would end the block), newlines inside ``pre`` written as ``&#10;``."""
+    parts = re.split(r"(<pre>.*?</pre>)", html_text, flags=re.S)
+    kept = [p.replace("\n", "&#10;") if p.startswith("<pre>") else re.sub(r"\n\s*\n", "\n", p) for p in parts]
+    return "<div>\n" + "".join(kept).strip() + "\n</div>"
 
 
 def build(pool: Zoo, demo: gr.Blocks) -> TabParts:

@@ -24,7 +24,6 @@ from .. import hub
 from ..models import ARCHITECTURES, CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from . import copies
 from .gates import (
-    ACTIVE_HTML,
     CARD_NAME,
     DTYPES,
     MAX_BYTES,
@@ -51,7 +50,6 @@ from .store import TIMEOUT_S, Store, results_dir
 from .worker import Worker
 
 __all__ = [
-    "ACTIVE_HTML",
     "CARD_NAME",
     "DTYPES",
     "MAX_BYTES",
