@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from demos import quotas
 from demos.state import LIMIT, Zoo
 from demos.tabs import Tab, TabParts, digits, figures, houses, latent, leaderboard, submit, text
 from demos.widgets import ARM_BRUSH_JS
@@ -25,7 +26,8 @@ def build(z: Zoo, worker: Worker | None = None) -> gr.Blocks:
     the model pickers take in newly ranked models, *Try it* opens a model's tab, some tabs re-read on opening."""
     if worker is not None:
         z.worker = worker
-    with gr.Blocks(title="dlfs-zoo: Deep Learning from Scratch, chapter 7") as demo:
+    age = quotas.CACHE_MINUTES * 60  # uploads and outputs in Gradio's cache, deleted once this old
+    with gr.Blocks(title="dlfs-zoo: Deep Learning from Scratch, chapter 7", delete_cache=(age // 2, age)) as demo:
         gr.Markdown(
             "# dlfs-zoo\nThe models of *Deep Learning from Scratch* (Weidman, 2019), chapter 7, "
             "trained, verified and ranked. Every model here is loaded from its zoo checkpoint."
@@ -64,10 +66,14 @@ def create_app(source: str | None = None) -> gr.Blocks:
     if source not in ("embedded", "hf"):
         raise ValueError(f"DLFS_ZOO_SOURCE must be 'embedded' or 'hf', got {source!r}")
     demo = build(Zoo.load(source))
-    demo.queue(default_concurrency_limit=LIMIT, max_size=256)
+    # Gradio's queue is first come, first served, per event, with no notion of a client: at most LIMIT runs of an
+    # event at once, QUEUE_SIZE waiting in all; one client's share is capped in the handlers (demos.quotas)
+    demo.queue(default_concurrency_limit=LIMIT, max_size=quotas.QUEUE_SIZE)
     return demo
 
 
 def launch(demo: gr.Blocks, **kwargs: Any) -> None:
-    """Serve with the app's JS and no extra file access (``allowed_paths`` stays empty)."""
-    demo.launch(js=ARM_BRUSH_JS, allowed_paths=[], show_error=True, max_file_size="110mb", **kwargs)
+    """Serve with the app's JS and no extra file access (``allowed_paths`` stays empty); an upload over
+    MAX_UPLOAD_MB is refused by Gradio before it reaches a handler."""
+    upload = f"{quotas.MAX_UPLOAD_MB}mb"
+    demo.launch(js=ARM_BRUSH_JS, allowed_paths=[], show_error=True, max_file_size=upload, **kwargs)

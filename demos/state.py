@@ -95,7 +95,9 @@ class Zoo:
     def get(self, name: str, task: str) -> zoo.PyTorchModel:
         names = self.by_task.get(task, []) if name in self.models else self.current().by_task.get(task, [])
         if name not in names:
-            raise gr.Error(f"unknown {task} model {name!r}; choose one of: {', '.join(names)}")
+            # a name shaped like a path is not echoed: the answer would read as if it named a file of the server
+            said = f" {name!r}" if isinstance(name, str) and "/" not in name and "\\" not in name else ""
+            raise gr.Error(f"unknown {task} model{said}; choose one of: {', '.join(names)}")
         if name in self.models:
             return self.models[name]
         with self.lock:

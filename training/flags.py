@@ -4,6 +4,10 @@ person gave. Nothing about the person is stored: no IP address, no browser data,
 
 ``DLFS_ZOO_FLAGS`` names the folder (default: ``flags/`` in the data folder). With ``DLFS_ZOO_FLAGS_REPO=ORG/NAME``
 every ``DLFS_ZOO_FLAGS_BATCH`` (default 20) new drawings are committed to that dataset repo on the Hub.
+
+What is kept is what the project uses, never the upload as sent: the 28x28 the model saw, and the original
+shrunk to at most ``THUMBNAIL`` px on its longer side. The store holds at most ``DLFS_ZOO_MAX_FLAGS`` drawings
+(default 10,000); past that it refuses new ones (``FlagStoreFull``) and writes nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +27,27 @@ from PIL import Image
 from . import data
 
 MIN_FOR_A_COLUMN = 100  # `evaluate --people` reports accuracy once this many drawings are kept
+THUMBNAIL = 256  # the kept original's longer side at most, in pixels
+
+
+class FlagStoreFull(ValueError):
+    """The store holds as many drawings as it may; the message says how many."""
+
+
+def max_flags() -> int:
+    """How many drawings the store may hold ($DLFS_ZOO_MAX_FLAGS, default 10,000)."""
+    try:
+        return max(0, int(os.environ.get("DLFS_ZOO_MAX_FLAGS", "10000")))
+    except ValueError:
+        return 10_000
+
+
+def thumbnail(original: np.ndarray | Image.Image) -> Image.Image:
+    """The original drawing or photo as kept: at most THUMBNAIL px on its longer side, its aspect kept."""
+    image = original if isinstance(original, Image.Image) else Image.fromarray(np.asarray(original))
+    image = image.copy()
+    image.thumbnail((THUMBNAIL, THUMBNAIL))
+    return image
 
 
 def flags_dir() -> Path:
@@ -40,14 +65,12 @@ class FlagStore:
         self.split = self.folder / "train"
 
     def add(self, original: np.ndarray, seen: np.ndarray, label: int, predicted: int | None, model: str) -> str:
-        """Keep one drawing: ``original`` as sent (any size, RGB(A) or grey), ``seen`` the 28x28 in [0, 1]."""
+        """Keep one drawing: ``original`` as sent (any size, RGB(A) or grey; kept as a thumbnail), ``seen`` the
+        28x28 in [0, 1]. Refuses (``FlagStoreFull``, nothing written) once the store holds ``max_flags()``."""
         if not isinstance(label, int) or not 0 <= label <= 9:
             raise ValueError(f"the right digit must be a whole number from 0 to 9, got {label!r}")
         key = uuid.uuid4().hex[:16]
-        self.split.mkdir(parents=True, exist_ok=True)
         seen_png = (np.clip(np.asarray(seen, dtype=np.float32), 0, 1) * 255).round().astype(np.uint8)
-        self._write(f"{key}-seen.png", Image.fromarray(seen_png, "L"))
-        self._write(f"{key}-original.png", Image.fromarray(np.asarray(original)))
         line = {
             "file_name": f"{key}-seen.png",
             "original": f"{key}-original.png",
@@ -56,12 +79,34 @@ class FlagStore:
             "model": model,
             "day": dt.date.today().isoformat(),
         }
-        with self._lock, open(self.split / "metadata.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(line, allow_nan=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        with self._lock:  # the count and the write together: two visitors cannot both take the last place
+            self.check_room()
+            self.split.mkdir(parents=True, exist_ok=True)
+            self._write(f"{key}-seen.png", Image.fromarray(seen_png, "L"))
+            self._write(f"{key}-original.png", thumbnail(original))
+            with open(self.split / "metadata.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps(line, allow_nan=False) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
         self._maybe_push()
         return key
+
+    def count(self) -> int:
+        """How many drawings are kept (the metadata's lines, without parsing them)."""
+        meta = self.split / "metadata.jsonl"
+        if not meta.is_file():
+            return 0
+        with open(meta, "rb") as f:
+            return sum(1 for line in f if line.strip())
+
+    def check_room(self) -> None:
+        """Refuse when the store is full, in a sentence."""
+        limit = max_flags()
+        if self.count() >= limit:
+            raise FlagStoreFull(
+                f"the collection of flagged drawings is full ({limit:,} drawings, the most this app keeps); "
+                "no more can be saved until the maintainers clear it"
+            )
 
     def _write(self, name: str, image: Image.Image) -> None:
         buf = io.BytesIO()

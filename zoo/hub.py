@@ -33,14 +33,14 @@ def endpoint() -> str:
 
 
 def hub_error(e: BaseException, what: str) -> str:
-    """A readable sentence for the ways talking to the Hub fails."""
+    """A readable sentence for the ways talking to the Hub fails: what failed and what to do, in words (the app
+    shows it to visitors: no local path, no exception class, no library message)."""
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
     where = endpoint()
     if isinstance(e, LocalEntryNotFoundError):
-        cache = os.environ.get("HF_HOME", "~/.cache/huggingface")
         unreachable = f"the Hub at {where} cannot be asked (offline mode or no connection)"
-        return f"{what}: not in the HF cache ({cache}) and {unreachable}: {e}"
+        return f"{what}: not in the HF cache (HF_HOME) and {unreachable}"
     if isinstance(e, HfHubHTTPError) and e.response is not None:
         code = e.response.status_code
         if code == 401:
@@ -51,8 +51,11 @@ def hub_error(e: BaseException, what: str) -> str:
             return f"{what}: not found on {where} (404); check the namespace, name and revision"
         if code >= 500:
             return f"{what}: the Hub at {where} failed ({code}); nothing was changed locally, try again later"
-        return f"{what}: the Hub answered {code}: {e}"
-    return f"{what}: cannot reach the Hub at {where} ({type(e).__name__}: {e}); check the network or HF_ENDPOINT"
+        reason = getattr(e.response, "reason_phrase", "") or "refused"
+        return f"{what}: the Hub at {where} answered {code} ({reason}); check the name, revision and token"
+    timed_out = "timeout" in type(e).__name__.lower()  # httpx's and requests' timeouts, said in words
+    why = "it did not answer in time" if timed_out else "no connection, or it refused one"
+    return f"{what}: cannot reach the Hub at {where} ({why}); check the network or HF_ENDPOINT"
 
 
 # ------------------------------------------------------------------------------------ zoo models

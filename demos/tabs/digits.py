@@ -11,11 +11,12 @@ import gradio as gr
 import numpy as np
 import torch
 
+from demos import quotas
 from demos.state import LIMIT, Zoo
 from demos.tabs import TabParts
 from demos.tabs.leaderboard import score
 from demos.widgets import img_html, model_picker, picture_input, read_digit, sketchpad
-from training.flags import FlagStore
+from training.flags import FlagStore, FlagStoreFull
 
 TITLE = "Digits"
 ID = "digits"
@@ -36,8 +37,9 @@ def classify(z: Zoo, image: Any, model_name: str) -> tuple[dict[str, float] | No
     return label, seen, f"Read as **{int(top.indices[0])}** by `{model_name}`."
 
 
-def flag(z: Zoo, image: Any, right_digit: str | None, model_name: str) -> str:
-    """Keep a drawing the person says was read wrong, with the digit they give (training.flags)."""
+def flag(z: Zoo, image: Any, right_digit: str | None, model_name: str, client: str) -> str:
+    """Keep a drawing the person says was read wrong, with the digit they give (training.flags): the 28x28 and a
+    thumbnail of the original, within the client's flags per hour; a refusal writes nothing and is not counted."""
     if right_digit is None or str(right_digit) not in [str(d) for d in range(10)]:
         raise gr.Error("choose the right digit (0-9) before saving the drawing")
     digit = read_digit(image)
@@ -47,7 +49,11 @@ def flag(z: Zoo, image: Any, right_digit: str | None, model_name: str) -> str:
     with torch.inference_mode():
         predicted = int(model(model.preprocess(digit))[0].argmax())
     original = image.get("composite") if isinstance(image, dict) else image
-    FlagStore().add(np.asarray(original), digit, int(right_digit), predicted, model_name)
+    with quotas.FLAGS.slot(client):
+        try:
+            FlagStore().add(np.asarray(original), digit, int(right_digit), predicted, model_name)
+        except FlagStoreFull as e:
+            raise gr.Error(str(e)) from None
     return f"Saved, thank you: a {right_digit} that `{model_name}` read as {predicted}."
 
 
@@ -82,7 +88,8 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             compare = model_picker(["none", *digits], "Compare with", elem_id="digit-compare")
             with gr.Accordion("The model got it wrong?", open=False, elem_id="digit-flag"):
                 gr.Markdown(
-                    "Only if you choose to: your drawing, the 28x28 the model saw and the digit you give are saved "
+                    "Only if you choose to: a small copy of your drawing (at most 256 px), the 28x28 the model saw "
+                    "and the digit you give are saved "
                     "to the project's dataset of people's drawings, to measure the models on them. Nothing "
                     "about you is stored (no IP address, no browser data)."
                 )
@@ -90,14 +97,15 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
                 flag_btn = gr.Button("Save my drawing with this digit", elem_id="digit-flag-save")
                 flag_note = gr.Markdown(elem_id="digit-flag-note")
 
-    def classify_digit(image: Any, model: str = digits[0] if digits else ""):
+    def classify_digit(image: Any, model: str = digits[0] if digits else "", request: gr.Request | None = None):
         """Read a drawing or photo of one digit: the top 3 classes, the 28x28 image the model saw, a note.
 
         Args:
             image: a drawing or photo of one digit (any size; dark ink on light paper or light on dark).
             model: a digits model of the zoo; the default reads drawn and photographed digits best.
         """
-        return classify(pool, image, model)
+        with quotas.endpoint(request):
+            return classify(pool, image, model)
 
     def read_sketch(image: Any, model: str):
         """Read the pad as it is drawn on (or when another model is picked)."""
@@ -112,7 +120,12 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         top, _, _ = classify(pool, image, other)
         return gr.Label(value=top, visible=True, label=f"Compared: {other}")
 
-    def flag_digit(image: Any, right_digit: str | None = None, model: str = digits[0] if digits else "") -> str:
+    def flag_digit(
+        image: Any,
+        right_digit: str | None = None,
+        model: str = digits[0] if digits else "",
+        request: gr.Request | None = None,
+    ) -> str:
         """Keep a drawing a model read wrong, with the right digit, in the project's dataset of people's drawings.
 
         Args:
@@ -120,11 +133,16 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             right_digit: the digit it really is, "0" to "9".
             model: the digits model that read it wrong.
         """
-        return flag(pool, image, right_digit, model)
+        with quotas.endpoint(request):
+            return flag(pool, image, right_digit, model, quotas.client_id(request))
 
-    def flag_drawing(drawing: Any, picture: Any, right_digit: str | None, model: str) -> str:
+    def flag_drawing(
+        drawing: Any, picture: Any, right_digit: str | None, model: str, request: gr.Request | None = None
+    ) -> str:
         """Flag what the person gave: the drawing, or else the uploaded picture."""
-        return flag(pool, drawing if drawing is not None else picture, right_digit, model)
+        given = drawing if drawing is not None else picture
+        with quotas.endpoint(request):
+            return flag(pool, given, right_digit, model, quotas.client_id(request))
 
     gr.on(
         [pad.change, digit_model.change],

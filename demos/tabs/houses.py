@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 import torch
 
+from demos import quotas
 from demos.state import Zoo
 from demos.tabs import TabParts
 from demos.widgets import model_picker
@@ -81,9 +82,11 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     prices = gr.Dataframe(headers=["model", "predicted MEDV ($1000s)"], label="Predictions")
 
     def predict_price(*values: Any) -> list[list[Any]]:
-        """The 13 features, then the model, as the inputs list them (the signature the API shows is set below)."""
-        *features, model = values
-        return predict_prices(pool, names, tuple(features), model)
+        """The 13 features, the model and the request, as the inputs list them (the signature the API shows is set
+        below; Gradio adds the request where the signature names it)."""
+        *features, model, request = values
+        with quotas.endpoint(request):
+            return predict_prices(pool, names, tuple(features), model)
 
     # named API parameters, one per feature (crim=..., lstat=...), defaults the training medians, model last
     ranges = feature_ranges(ref)
@@ -92,7 +95,9 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         for n, m in zip(names, medians, strict=True)
     ]
     params.append(inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="all", annotation=str))
-    predict_price.__signature__ = inspect.Signature(params, return_annotation=list)
+    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+    predict_price.__signature__ = inspect.Signature([*params, request], return_annotation=list)
+    predict_price.__annotations__ = {"request": gr.Request | None}  # how Gradio finds where to put the request
     lines = [
         f"    {n.lower()}: {FEATURE_DOCS.get(n, n)} ({lo:.4g} to {hi:.4g})."
         for n, (lo, hi) in zip(names, ranges, strict=True)

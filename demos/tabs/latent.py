@@ -12,6 +12,7 @@ import gradio as gr
 import numpy as np
 import torch
 
+from demos import quotas
 from demos.state import LIMIT, Zoo
 from demos.tabs import TabParts
 from demos.widgets import img_html, model_picker, picture_input, read_digit, sketchpad
@@ -127,7 +128,9 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         """The sliders' code decoded."""
         return decode_html(pool, decoder, code)
 
-    def decode_latent(code: list[float], model: str = latents[0] if latents else "") -> list[list[float]]:
+    def decode_latent(
+        code: list[float], model: str = latents[0] if latents else "", request: gr.Request | None = None
+    ) -> list[list[float]]:
         """Decode one latent code into a 28x28 image with pixels in [0, 1].
 
         Args:
@@ -136,16 +139,20 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         """
         if not isinstance(code, list):
             raise gr.Error(f"code must be a list of {LATENT_DIM} numbers")
-        return [[round(float(v), 4) for v in row] for row in decoded_pixels(pool, model, code)]
+        with quotas.endpoint(request):
+            return [[round(float(v), 4) for v in row] for row in decoded_pixels(pool, model, code)]
 
-    def encode_digit(image: Any, model: str = latents[0] if latents else "") -> list[float]:
+    def encode_digit(
+        image: Any, model: str = latents[0] if latents else "", request: gr.Request | None = None
+    ) -> list[float]:
         """The 28-number code of a drawn digit: computed by an encoder, or searched for by a GAN (slower).
 
         Args:
             image: a drawing or photo of one digit.
             model: a latent model of the zoo (ranked best first).
         """
-        return encode(pool, model, image)
+        with quotas.endpoint(request):
+            return encode(pool, model, image)
 
     def encode_sketch(image: Any, model: str) -> list[float]:
         """The code of the pad's drawing."""

@@ -6,6 +6,8 @@ Public endpoints: /submit_model, /submissions.
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -14,10 +16,12 @@ from typing import Any
 
 import gradio as gr
 
+from demos import quotas
 from demos.state import Zoo
 from demos.tabs import Handler, TabParts
 from zoo.hub import HUB_FILES
 from zoo.submissions import SubmissionError, Worker, check, fetch
+from zoo.submissions.gates import MAX_BYTES
 
 TITLE = "Submit"
 ID = "submit"
@@ -30,26 +34,39 @@ project's own evaluation runs (the test splits and metrics of the zoo's entries)
 row appears in the Leaderboard tab. Variants of the zoo's recipes:
 `python -m training train RECIPE --name NEW-NAME`."""
 SUBMISSION_HEADERS = ["model", "task", "status", "detail", "source", "submitted"]
+HUB_NAME = re.compile(r"(hf:)?[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}(@[\w./-]{1,128})?")
 
 
 def uploaded(files: list[str], into: Path) -> Path:
-    """The three uploaded files, by their own names, in a folder of their own."""
+    """The three uploaded files, by their own names, in a folder of their own; each file's size is read from the
+    file system (``os.stat``) and checked against the gates' caps before a byte of it is read."""
     names = {Path(f).name: f for f in files}
     wanted = set(HUB_FILES)
     if set(names) != wanted or len(files) != len(wanted):
         got = ", ".join(sorted(names)) or "nothing"
         raise gr.Error(f"upload exactly {', '.join(sorted(wanted))} (got {got})")
     for name, path in names.items():
+        size = os.stat(path).st_size
+        if size > MAX_BYTES[name]:
+            raise gr.Error(f"{name} is {size:,} bytes; at most {MAX_BYTES[name]:,} bytes are taken")
+    for name, path in names.items():
         shutil.copyfile(path, into / name)
     return into
 
 
-def admit(worker: Worker, hub_source: str, files: list[str] | None, name: str) -> str:
-    """The gates' verdict at once; a submission that passes waits in the evaluation queue."""
+def admit(worker: Worker, hub_source: str, files: list[str] | None, name: str, client: str = "local") -> str:
+    """The gates' verdict at once; a submission that passes waits in the evaluation queue. Each client has
+    ``quotas.SUBMISSIONS`` admitted submissions per 24 hours: the slot is taken before the gates (so that a burst
+    cannot slip past the count) and given back when they refuse."""
     hub_source, name = (hub_source or "").strip(), (name or "").strip() or None
     if bool(hub_source) == bool(files):
         raise gr.Error("give a Hub model (ORG/NAME) or upload the three files: one of the two")
-    with tempfile.TemporaryDirectory(prefix="dlfs-submit-") as tmp:
+    if hub_source and not HUB_NAME.fullmatch(hub_source):  # refused without echoing it (it may look like a path)
+        raise gr.Error(
+            "that Hub model name was not understood: a Hub source is hf:ORG/NAME or hf:ORG/NAME@REVISION (the "
+            "hf: is optional), ORG and NAME made of letters, digits, '-', '_' and '.'"
+        )
+    with quotas.SUBMISSIONS.slot(client), tempfile.TemporaryDirectory(prefix="dlfs-submit-") as tmp:
         try:
             if hub_source:
                 source = hub_source if hub_source.startswith("hf:") else f"hf:{hub_source}"
@@ -111,7 +128,9 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     )
     timer = gr.Timer(2.0, active=False)
 
-    def submit_model(hub_source: str = "", files: list[str] | None = None, name: str = "") -> str:
+    def submit_model(
+        hub_source: str = "", files: list[str] | None = None, name: str = "", request: gr.Request | None = None
+    ) -> str:
         """Submit a checkpoint to be checked, evaluated by the project's code and ranked beside the zoo's models.
 
         Args:
@@ -119,7 +138,8 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             files: config.json, model.safetensors and README.md of the checkpoint (or leave empty and give hub_source).
             name: the name to rank it under (default: config.json's name); lowercase letters, digits and '-'.
         """
-        return admit(worker, hub_source, files, name)
+        with quotas.endpoint(request):
+            return admit(worker, hub_source, files, name, quotas.client_id(request))
 
     def submissions() -> list[dict[str, Any]]:
         """Every submission, newest first, with its status (pending, running, finished or failed with the reason)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import gradio as gr
 
+from demos import quotas
 from demos.state import LIMIT, Zoo
 from demos.tabs import TabParts
 from demos.widgets import model_picker
@@ -19,6 +20,7 @@ ID = "text"
 MAX_LENGTH = 2000
 MAX_PROMPT = 10_000
 MAX_SEED = 2**32 - 1
+MIN_TEMPERATURE = 0.01  # below it (but above 0) logits / temperature overflow to infinity: no distribution to draw
 
 
 def generate(
@@ -33,6 +35,8 @@ def generate(
     for name, value, lo, hi in (("length", length, 1, MAX_LENGTH), ("temperature", temperature, 0, 2)):
         if value is None or not math.isfinite(value) or not lo <= value <= hi:
             raise gr.Error(f"{name} must be between {lo} and {hi}, got {value}")
+    if 0 < temperature < MIN_TEMPERATURE:
+        raise gr.Error(f"temperature must be 0 (greedy) or between {MIN_TEMPERATURE} and 2, got {temperature:g}")
     if top_k is None or not math.isfinite(top_k) or not 0 <= top_k <= 100:
         raise gr.Error(f"top_k must be 0 (off) or a whole number up to 100, got {top_k}")
     if seed is None or not math.isfinite(seed) or not 0 <= seed <= MAX_SEED:
@@ -73,6 +77,7 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         top_k: float = 0,
         seed: float = 0,
         model: str = texts[0] if texts else "",
+        request: gr.Request | None = None,
     ):
         """Continue a prompt character by character, streamed: the text so far and a note on skipped characters.
 
@@ -84,7 +89,8 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             seed: the random seed, 0 to 4,294,967,295: the same seed gives the same text.
             model: a text model of the zoo (ranked best first).
         """
-        yield from generate(pool, model, prompt, length, temperature, top_k, seed)
+        with quotas.endpoint(request):
+            yield from generate(pool, model, prompt, length, temperature, top_k, seed)
 
     go.click(
         generate_text,

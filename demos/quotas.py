@@ -1,0 +1,168 @@
+"""Caps per visitor: how many submissions and flags one client may send in a sliding window, and how many of its
+requests may run at once. In memory (a restart forgets them), thread-safe, and keyed by a hash of who the client
+is, so no address is kept.
+
+Who a client is (``client_id``): the logged-in username when the Space has a login, else its address: behind a
+proxy (on a Space, or with ``DLFS_ZOO_PROXIED=1``) the first hop of ``X-Forwarded-For``, the address the proxy
+saw; else the address of the connection itself.
+
+Why a cap on requests in flight, in the handlers: Gradio's queue (6.31, ``gradio/queueing.py``) is one FIFO per
+event with no notion of a client, so 50 requests sent at once by one client sit ahead of everyone else's. Gradio
+offers no hook where a request joins the queue (the only one, an event's ``validator``, decodes the inputs a
+second time, outside the queue's limits), so the cap is kept where the handler starts: at most ``IN_FLIGHT`` of
+one client's requests run at a time, and the rest of a burst is refused as each reaches the front, which takes
+microseconds. A good client then waits behind at most a few real runs, not behind the whole burst.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import gradio as gr
+
+log = logging.getLogger("demos")
+_SALT = os.urandom(16)  # per process: the hashes cannot be matched against a list of addresses
+
+
+def _int_env(name: str, default: int) -> int:
+    """A whole-number limit from the environment (a value that is not one: the default)."""
+    try:
+        return max(0, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+def client_id(request: gr.Request | None) -> str:
+    """Who sent the request, hashed: the username, else the address (see the module's docstring)."""
+    if request is None:  # called from Python, not over HTTP: one local caller
+        return "local"
+    who = f"user:{request.username}" if getattr(request, "username", None) else ""
+    if not who:
+        forwarded = request.headers.get("x-forwarded-for", "") if request.headers else ""
+        proxied = os.environ.get("SPACE_ID") or os.environ.get("DLFS_ZOO_PROXIED") == "1"
+        host = forwarded.split(",")[0].strip() if proxied and forwarded else ""
+        who = f"addr:{host or (request.client.host if request.client else 'unknown')}"
+    return hashlib.sha256(_SALT + who.encode()).hexdigest()[:24]
+
+
+def _when(t: float) -> str:
+    """A moment as a visitor reads it: the UTC clock time and how long from now ("in 3 h 12 min", "in 40 s")."""
+    wait = max(1, math.ceil(t - time.time()))
+    hours, minutes = divmod(math.ceil(wait / 60), 60)
+    if wait < 60:
+        delay = f"{wait} s"
+    else:
+        delay = " ".join(part for part in (f"{hours} h" if hours else "", f"{minutes} min" if minutes else "") if part)
+    return f"{datetime.fromtimestamp(t, UTC):%H:%M} UTC (in {delay})"
+
+
+@dataclass
+class Window:
+    """At most ``limit`` events per client in any ``seconds``: ``take`` reserves a slot (or refuses with a sentence
+    naming the limit and when the next slot frees), ``give_back`` returns one that was not used."""
+
+    what: str  # the plural noun of the sentence: "submissions", "flagged drawings"
+    limit: int
+    seconds: float
+    span: str  # the window in words: "24 hours"
+    times: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, client: str) -> float:
+        """Reserve a slot for ``client`` now; its time is the token ``give_back`` takes."""
+        now = time.time()
+        with self.lock:
+            times = self.times[client]
+            while times and times[0] <= now - self.seconds:
+                times.popleft()
+            if len(times) >= self.limit:
+                raise gr.Error(
+                    f"You have sent {len(times)} {self.what} in the last {self.span}, the most this Space takes "
+                    f"from one visitor; the next slot frees at {_when(times[0] + self.seconds)}."
+                )
+            times.append(now)
+            return now
+
+    def give_back(self, client: str, token: float) -> None:
+        """The reserved slot was refused for another reason: it does not count."""
+        with self.lock:
+            try:
+                self.times[client].remove(token)
+            except ValueError:
+                pass
+
+    @contextmanager
+    def slot(self, client: str) -> Iterator[None]:
+        """A slot held while the body runs, given back if the body raises (a refused call does not count)."""
+        token = self.take(client)
+        try:
+            yield
+        except BaseException:
+            self.give_back(client, token)
+            raise
+
+
+class InFlight:
+    """At most ``limit`` requests of one client running at once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.running: dict[str, int] = defaultdict(int)
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def slot(self, client: str) -> Iterator[None]:
+        with self.lock:
+            if self.running[client] >= self.limit:
+                raise gr.Error(
+                    f"You have {self.running[client]} requests running already, the most this Space runs at once "
+                    "for one visitor; send the next when one of them has answered (in a few seconds)."
+                )
+            self.running[client] += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.running[client] -= 1
+                if not self.running[client]:
+                    del self.running[client]
+
+
+SUBMISSIONS = Window(
+    "submissions", _int_env("DLFS_ZOO_SUBMISSIONS_PER_DAY", 5), 24 * 3600, "24 hours"
+)  # admitted submissions per client (each costs an evaluation)
+FLAGS = Window("flagged drawings", _int_env("DLFS_ZOO_FLAGS_PER_HOUR", 30), 3600, "hour")  # per client
+IN_FLIGHT = InFlight(max(1, _int_env("DLFS_ZOO_IN_FLIGHT", 2)))  # one client's requests running at once
+# for the app as a whole (demos.app): each uploaded file (Gradio refuses a larger one before any handler runs;
+# the default takes a submission's 100 MB of weights), the queue's length, how long uploads stay in the cache
+MAX_UPLOAD_MB = max(1, _int_env("DLFS_ZOO_MAX_UPLOAD_MB", 110))
+QUEUE_SIZE = max(1, _int_env("DLFS_ZOO_QUEUE_SIZE", 256))
+CACHE_MINUTES = max(1, _int_env("DLFS_ZOO_CACHE_MINUTES", 60))
+
+
+@contextmanager
+def endpoint(request: gr.Request | None) -> Iterator[None]:
+    """What every public endpoint runs inside: the client's cap in flight, and a failure the handlers did not
+    foresee told in words (Gradio's ``show_error`` would otherwise send the exception's own text, which can
+    name a server path); the traceback goes to the server's log only."""
+    with IN_FLIGHT.slot(client_id(request)):
+        try:
+            yield
+        except gr.Error:
+            raise
+        except Exception:
+            log.exception("a public endpoint failed")
+            raise gr.Error(
+                "the app could not answer this request with these inputs; nothing was saved. Check each value "
+                "against the endpoint's description (the app's 'Use via API' page) and try again."
+            ) from None
