@@ -2,6 +2,8 @@
 
 Every figure is the median of >= 3 runs; comparisons are ratios measured inside one run.
 ``--only NAME`` runs one section; ``--quick`` shrinks the training section (for a smoke run).
+``--only hostile`` (bench/hostile.py, also ``python -m bench.hostile RESULTS.json``): decompression bombs and a
+greedy client against the running app; ``--hostile-json PATH`` keeps its figures as JSON.
 """
 
 from __future__ import annotations
