@@ -2,6 +2,8 @@
 
 Every figure is the median of >= 3 runs; comparisons are ratios measured inside one run.
 ``--only NAME`` runs one section; ``--quick`` shrinks the training section (for a smoke run).
+``--only hostile`` (bench/hostile.py, also ``python -m bench.hostile RESULTS.json``): decompression bombs and a
+greedy client against the running app; ``--hostile-json PATH`` keeps its figures as JSON.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench import train_speed
+from bench import hostile, train_speed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -408,11 +410,12 @@ def splice(old: str, new: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--only", choices=["training", "inference", "app", "sizes", "robustness", "scaling"])
+    p.add_argument("--only", choices=["training", "inference", "app", "sizes", "robustness", "scaling", "hostile"])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--requests", type=int, default=20)
     p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    p.add_argument("--hostile-json", help="also write the hostile-visitor figures as JSON here")
     args = p.parse_args(argv)
     cpu = (
         subprocess.run(
@@ -434,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": bench_sizes,
         "robustness": lambda: bench_robustness(args.quick),
         "scaling": lambda: bench_scaling(args.quick),
+        "hostile": lambda: hostile.measure(args.quick, args.hostile_json),
     }
     for name, fn in sections.items():
         if args.only in (None, name):

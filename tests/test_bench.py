@@ -1,11 +1,17 @@
 """`make bench` end to end in its quick form: every section runs and writes its figures (no speed is asserted:
 targets live in BENCHMARKS.md, this only keeps the benchmark from rotting)."""
 
+import io
+import json
 import re
 import subprocess
 import sys
+import warnings
 
+import numpy as np
 import pytest
+
+from bench.hostile import gif_bomb, png_bomb
 
 from conftest import ROOT
 
@@ -28,6 +34,7 @@ def test_quick_bench_writes_every_section(tmp_path):
         "## 6. Sizes",
         "## 7. The digits robustness benchmark",
         "## 8. Scaling out: `torchrun`",
+        "## 9. Hostile visitors",
     ):
         assert heading in text
     assert re.search(r"Speed-up \(median of the per-seed ratios, seeds 0-2\): \*\*\d+\.\d\dx\*\*", text)
@@ -45,3 +52,37 @@ def test_quick_bench_writes_every_section(tmp_path):
         == 4
     )
     assert "errors of 6" in text and "**total**" in text
+
+
+@pytest.mark.parametrize("make", [png_bomb, gif_bomb])
+def test_the_bombs_are_real(make):
+    """The bench's bombs decode in full to what they declare (all zeros), and at 13000 px stay tiny files: a
+    broken encoder would leave the bench measuring a refusal of garbage, not of a bomb."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(make(300))) as im:
+        assert im.size == (300, 300) and not np.asarray(im).any()
+    big = make(13000)
+    assert len(big) < 70_000
+    with warnings.catch_warnings():  # Pillow warns past its own limit; only the header is read here
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(io.BytesIO(big)) as im:
+            assert im.size == (13000, 13000)
+
+
+def test_hostile_visitors_bench_quick(tmp_path):
+    """`python -m bench.hostile --quick`: six bombs refused with a sentence and the app's memory held, the next digit
+    read, and the good client's latencies measured alone and beside a greedy client (no speed is asserted)."""
+    out = tmp_path / "hostile.json"
+    cmd = [sys.executable, "-m", "bench.hostile", "--quick", str(out)]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "peak - idle" in r.stdout
+    results = json.loads(out.read_text())
+    bombs = results["bombs"]
+    assert bombs["refused_with_a_sentence"] == 6, bombs["answers"]
+    assert bombs["goal_met"] and bombs["samples"] > 50
+    assert bombs["digit_after"]["answered"] == bombs["digit_after"]["expected"]
+    latency = results["latency"]
+    assert latency["alone"]["calls"] == latency["loaded"]["calls"] == 5
+    assert latency["other"]["answers"] > 0 and latency["other"]["errors"] == 0
