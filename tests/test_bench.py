@@ -85,4 +85,6 @@ def test_hostile_visitors_bench_quick(tmp_path):
     assert bombs["digit_after"]["answered"] == bombs["digit_after"]["expected"]
     latency = results["latency"]
     assert latency["alone"]["calls"] == latency["loaded"]["calls"] == 5
-    assert latency["other"]["answers"] > 0 and latency["other"]["errors"] == 0
+    greedy = latency["other"]  # its own visitor: what passes the cap on requests at once is answered, the rest refused
+    assert greedy["answers"] > 0
+    assert greedy["errors"] == 0 or "the most this Space runs at once" in greedy["first_error"]
