@@ -430,7 +430,8 @@ def section(r: dict) -> list[str]:
         f"{loaded['p90_ms']:,.0f} ms |",
         "",
         f"Meanwhile the greedy client got {other['answers_per_s_meanwhile']:,.1f} answers/s "
-        f"({other['errors']} errors in all); its process shares the machine's cores with the app."
+        f"({other['errors']} more refused by the cap on one visitor's requests at once, DLFS_ZOO_IN_FLIGHT); "
+        "its process shares the machine's cores with the app."
         + (
             f" The loaded phase stops after 100 s: {loaded['calls']} of {loaded['wanted']} calls were made."
             if loaded["calls"] < loaded["wanted"]
