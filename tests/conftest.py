@@ -69,6 +69,7 @@ def app():
     flags = tempfile.mkdtemp(prefix="dlfs-flags-")  # drawings flagged by the tests stay out of the data folder
     results = tempfile.mkdtemp(prefix="dlfs-app-results-")  # the app's submissions: a store of its own
     env = {"GRADIO_MCP_SERVER": "true", "DLFS_ZOO_FLAGS": flags, "DLFS_ZOO_RESULTS": results}  # MCP tools too
+    env["DLFS_ZOO_PROXIED"] = "1"  # a test may be several visitors at once (X-Forwarded-For), as behind a Space
     running = RunningApp(env=env)
     running.flags, running.results = Path(flags), Path(results)
     yield running

@@ -24,7 +24,7 @@ def test_concurrent_clients_get_no_errors(app, tmp_path, mnist_sample):
         paths.append((p, str(labels[k * 7])))
 
     def one(k: int) -> list[str]:
-        client = Client(app.url, verbose=False)
+        client = Client(app.url, verbose=False, headers={"X-Forwarded-For": f"10.1.0.{k}"})  # a visitor each
         path, _ = paths[k % 3]  # clients share drawings: identical outputs at the same moment once raced
         return [
             client.predict(image=picture(path), model="mnist-cnn-modern", api_name="/classify_digit")[0]["label"]
