@@ -104,6 +104,28 @@ def houses_variant(tmp_path_factory) -> Path:
     return out / "reader-houses"
 
 
+@pytest.fixture(scope="module")
+def finished(houses_variant, tmp_path_factory) -> Path:
+    """A results store of this test module's own holding one finished submission (``houses_variant``), so that
+    copies are found among real rows and 'byte-identical' compares real files."""
+    from zoo.__main__ import main as zoo_main
+
+    root = tmp_path_factory.mktemp("finished") / "results"
+    os.environ["DLFS_ZOO_RESULTS"], previous = str(root), os.environ["DLFS_ZOO_RESULTS"]
+    try:
+        assert zoo_main(["submit", str(houses_variant)]) == 0
+    finally:
+        os.environ["DLFS_ZOO_RESULTS"] = previous
+    return root
+
+
+@pytest.fixture
+def store(finished, monkeypatch) -> Path:
+    """``finished``'s store, named by $DLFS_ZOO_RESULTS for the test."""
+    monkeypatch.setenv("DLFS_ZOO_RESULTS", str(finished))
+    return finished
+
+
 SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"))
 
 

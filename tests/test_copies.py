@@ -5,7 +5,6 @@ trained on its own is admitted; the check reads an index, not every row's files.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -46,24 +45,6 @@ def _noise(relative: float, seed: int = 1):
         return t + n * (relative * t.norm() / n.norm())
 
     return add
-
-
-@pytest.fixture(scope="module")
-def finished(houses_variant, tmp_path_factory):
-    """A store holding one finished submission, a house-prices variant trained on its own (30 epochs, not 100)."""
-    root = tmp_path_factory.mktemp("copies") / "results"
-    os.environ["DLFS_ZOO_RESULTS"], previous = str(root), os.environ["DLFS_ZOO_RESULTS"]
-    try:
-        assert zoo_main(["submit", str(houses_variant)]) == 0
-    finally:
-        os.environ["DLFS_ZOO_RESULTS"] = previous
-    return root
-
-
-@pytest.fixture
-def store(finished, monkeypatch) -> Path:
-    monkeypatch.setenv("DLFS_ZOO_RESULTS", str(finished))
-    return finished
 
 
 def _refused(folder: Path, store: Path, capsys) -> str:

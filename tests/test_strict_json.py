@@ -5,7 +5,6 @@ everything the project writes or serves as JSON parses under a strict parser (Ja
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -37,24 +36,6 @@ def _state(root: Path) -> dict[str, bytes]:
 def _config(folder: Path, **changes) -> None:
     config = json.loads((folder / "config.json").read_text()) | changes
     (folder / "config.json").write_text(json.dumps(config))  # the stdlib writes NaN / Infinity literals
-
-
-@pytest.fixture(scope="module")
-def finished(houses_variant, tmp_path_factory):
-    """A store holding one finished submission (so that 'byte-identical' compares real files)."""
-    root = tmp_path_factory.mktemp("strict") / "results"
-    os.environ["DLFS_ZOO_RESULTS"], previous = str(root), os.environ["DLFS_ZOO_RESULTS"]
-    try:
-        assert zoo_main(["submit", str(houses_variant)]) == 0
-    finally:
-        os.environ["DLFS_ZOO_RESULTS"] = previous
-    return root
-
-
-@pytest.fixture
-def store(finished, monkeypatch) -> Path:
-    monkeypatch.setenv("DLFS_ZOO_RESULTS", str(finished))
-    return finished
 
 
 BAD_NUMBERS = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf"), "1e+300": 1e300}
