@@ -104,19 +104,24 @@ def houses_variant(tmp_path_factory) -> Path:
     return out / "reader-houses"
 
 
+def submitted_into(root: Path, folder: Path) -> Path:
+    """The results store at ``root`` after ``python -m zoo submit folder`` finished there (the tests' own store is
+    named again afterwards)."""
+    from zoo.__main__ import main as zoo_main
+
+    os.environ["DLFS_ZOO_RESULTS"], previous = str(root), os.environ["DLFS_ZOO_RESULTS"]
+    try:
+        assert zoo_main(["submit", str(folder)]) == 0
+    finally:
+        os.environ["DLFS_ZOO_RESULTS"] = previous
+    return root
+
+
 @pytest.fixture(scope="module")
 def finished(houses_variant, tmp_path_factory) -> Path:
     """A results store of this test module's own holding one finished submission (``houses_variant``), so that
     copies are found among real rows and 'byte-identical' compares real files."""
-    from zoo.__main__ import main as zoo_main
-
-    root = tmp_path_factory.mktemp("finished") / "results"
-    os.environ["DLFS_ZOO_RESULTS"], previous = str(root), os.environ["DLFS_ZOO_RESULTS"]
-    try:
-        assert zoo_main(["submit", str(houses_variant)]) == 0
-    finally:
-        os.environ["DLFS_ZOO_RESULTS"] = previous
-    return root
+    return submitted_into(tmp_path_factory.mktemp("finished") / "results", houses_variant)
 
 
 @pytest.fixture

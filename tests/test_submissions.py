@@ -18,7 +18,7 @@ from zoo.__main__ import main as zoo_main
 from zoo.models import sha256_file
 from zoo.submissions import Store
 
-from conftest import HUB, _reload_hf_constants
+from conftest import HUB, _reload_hf_constants, submitted_into
 
 
 @pytest.fixture(scope="session")
@@ -253,13 +253,7 @@ def _state(root: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def admitted(variant, tmp_path_factory):
     """A store that already holds the good variant (so that a duplicate can be refused)."""
-    root = tmp_path_factory.mktemp("hostile") / "results"
-    os.environ["DLFS_ZOO_RESULTS"], previous = str(root), os.environ["DLFS_ZOO_RESULTS"]
-    try:
-        assert zoo_main(["submit", str(variant)]) == 0
-    finally:
-        os.environ["DLFS_ZOO_RESULTS"] = previous
-    return root
+    return submitted_into(tmp_path_factory.mktemp("hostile") / "results", variant)
 
 
 @pytest.mark.parametrize("case", HOSTILE)
