@@ -26,6 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .morphology import sliding_max
+from .printed import without_printed_lines
+
 MAX_SIDE = 4096  # larger images are refused
 WORK_SIDE = 320  # images are analysed at about this size (area-averaged down, never up)
 GRID_SIDE = 80  # connected blobs are found on a grid of about this size
@@ -133,21 +136,6 @@ def _border(x: Tensor) -> Tensor:
     return torch.cat([x[:r].flatten(), x[-r:].flatten(), x[:, :r].flatten(), x[:, -r:].flatten()])
 
 
-def _sliding_max(x: Tensor, k: int, dim: int, fill: float) -> Tensor:
-    """The maximum over every window of k along ``dim``, centred, the ends padded with ``fill``: the van Herk /
-    Gil-Werman scheme (running maxima within blocks of k, forwards and backwards), O(1) per pixel however
-    wide the window, where a k-wide max-pool costs O(k)."""
-    x = x.movedim(dim, -1)
-    r = k // 2
-    n = x.shape[-1] + 2 * r
-    m = -(-n // k) * k
-    padded = F.pad(x, (r, r + m - n), value=fill)
-    blocks = padded.reshape(*padded.shape[:-1], m // k, k)
-    forward = blocks.cummax(-1).values.reshape(padded.shape)
-    backward = blocks.flip(-1).cummax(-1).values.flip(-1).reshape(padded.shape)
-    return torch.maximum(backward[..., : n - k + 1], forward[..., k - 1 : n]).movedim(-1, dim)
-
-
 def _closing(x: Tensor, k: int) -> Tensor:
     """Morphological closing with a k x k square (separable max, then min): removes dark lines and dots
     narrower than k and leaves steps and ramps (a shadow's edge, a gradient of light) exactly in place."""
@@ -155,8 +143,8 @@ def _closing(x: Tensor, k: int) -> Tensor:
     y = F.pad(x[None, None], (r, r, r, r), mode="replicate")[0, 0]  # the page goes on past the photo's edge,
     # and a mirror would fold a shadow near the border into a dark valley that the closing fills
     inf = float("inf")
-    y = _sliding_max(_sliding_max(y, k, 1, -inf), k, 0, -inf)
-    y = -_sliding_max(_sliding_max(-y, k, 1, -inf), k, 0, -inf)
+    y = sliding_max(sliding_max(y, k, 1, -inf), k, 0, -inf)
+    y = -sliding_max(sliding_max(-y, k, 1, -inf), k, 0, -inf)
     return y[r:-r, r:-r]
 
 
@@ -177,7 +165,41 @@ def _paper(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor]:
         if float(smooth.max()) - ground > ground - float(smooth.min()):
             lum, ground = 1 - lum, 1 - ground
         return torch.full_like(lum, ground), lum
+    level = None if k else _even_level(lum)
+    if level is not None:  # ink runs into the border (a tight crop) on an even ground
+        if level < 0.5:
+            lum, level = 1 - lum, 1 - level
+        return torch.full_like(lum, level), lum
     return _closing(lum, k or widest_closing(lum)), lum
+
+
+def _even_level(lum: Tensor) -> float | None:
+    """The ground's brightness when every pixel that is not ink sits at one level: a drawing or a scan cropped
+    so tight that the strokes run into its border, where the border cannot tell the ground. None when the
+    light varies (a photo: its paper spreads over a range of brightness) or when no level holds a fair share
+    of the picture. Light ground is tried first; a dark one (white on black) when it holds more pixels."""
+    sample = lum.flatten()[:: max(1, lum.numel() // 20000)]
+    dark, light = (float(v) for v in torch.quantile(sample, torch.tensor([0.02, 0.98])))
+    best, best_count = None, 0
+    for level in (light, dark):
+        gap = (sample - level).abs()
+        near = int((gap < 0.06).sum())
+        # a sharp peak: the strokes' soft edges spread thinly below it, a photo's paper spreads as thickly
+        below = int(((gap >= 0.06) & (gap < 0.18)).sum())
+        if near >= 0.1 * sample.numel() and near >= 1.5 * below and near > best_count and _shades_hug_ink(lum, level):
+            best, best_count = level, near
+    return best
+
+
+def _shades_hug_ink(lum: Tensor, level: float) -> bool:
+    """True when the faint shades off the ground's level lie along ink (the soft edges of strokes), not in
+    areas of their own (light falling off towards a corner, a shadow)."""
+    gap = (lum - level).abs()
+    faint = (gap >= 0.06) & (gap < 0.2)
+    reach = 2 * max(3, round(0.08 * max(lum.shape))) + 1
+    cores = (gap > 0.35).float()
+    near_ink = sliding_max(sliding_max(cores, reach, 1, 0.0), reach, 0, 0.0) > 0
+    return int((faint & ~near_ink).sum()) <= 0.2 * int(faint.sum())
 
 
 def widest_closing(lum: Tensor) -> int:
@@ -201,7 +223,10 @@ def _darkness(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor, bool]:
 
 
 def _noise_floor(dark: Tensor) -> float:
-    """Darkness that paper grain, sensor noise and JPEG reach: a few robust standard deviations."""
+    """Darkness that paper grain, sensor noise and JPEG reach: a few robust standard deviations of the paper's
+    pixels (those below a faint shade: ink can cover half of a tight crop, and would count as noise)."""
+    paper = dark[dark < 0.15]
+    dark = paper if paper.numel() >= 0.2 * dark.numel() else dark
     med = dark.median()
     return float(max(med + 4 * 1.4826 * (dark - med).abs().median(), 0.03))
 
@@ -352,7 +377,9 @@ def _stroke_width(solid: Tensor) -> float:
 
 
 def _strokes(dark: Tensor, floor: Tensor) -> Tensor:
-    """The digit's strokes from a darkness map: its blobs kept, stroke cores stretched to 1."""
+    """The digit's strokes from a darkness map: printed lines removed, its blobs kept, stroke cores stretched
+    to 1."""
+    dark = without_printed_lines(dark, floor)
     above = (dark - floor).clamp(min=0)
     if float(above.max()) <= 0:
         return torch.zeros_like(dark)
