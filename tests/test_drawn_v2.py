@@ -185,3 +185,17 @@ def test_glyphs_of_every_shape_source_fit_their_height(mnist):
     for shape in shapes:
         ink = partial(drawn._glyph, shape, 4, np.random.default_rng(2))(100.0, 8.0)
         assert 95 <= max(ink.shape) <= 112 and ink.max() > 0.9
+
+
+def test_verify_compares_the_new_columns_when_a_card_has_them():
+    """Every recomputed metric is checked: a card lacking tight or off on one drawn source does not verify."""
+    from training.__main__ import _disagreements
+
+    recomputed = {"drawn": 0.9, "drawn_chalk": 0.8, "drawn_lowres": 0.95, "tight": 0.7}
+    assert _disagreements(dict(recomputed), recomputed) == []
+    said = _disagreements({**recomputed, "drawn_chalk": 0.85}, recomputed)
+    assert said == ["drawn_chalk card 0.85 != recomputed 0.8"]
+    assert _disagreements({k: v for k, v in recomputed.items() if k != "tight"}, recomputed) == [
+        "tight card None != recomputed 0.7"
+    ]
+    assert _disagreements({"tight": [0.6, 0.7]}, {"tight": [0.6, 0.75]})  # its interval too
