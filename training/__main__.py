@@ -257,17 +257,25 @@ def _disagreements(claimed: dict[str, Any], recomputed: dict[str, Any]) -> list[
     return out
 
 
-def _other_sets(claimed: dict[str, Any], built: dict[str, dict[str, str]]) -> list[str]:
-    """Generated sets the card's numbers were not measured on: comparing them would mean nothing."""
+def _other_sets(claimed: dict[str, Any], built: dict[str, dict[str, str]], metrics: dict[str, Any]) -> list[str]:
+    """Generated sets the card's numbers were not measured on (comparing them would mean nothing), and sets
+    the card has no numbers for at all (a column added after it was written)."""
     out = []
     for name, now in built.items():
         then = claimed.get(name)
-        if then != now:
-            said = f"v{then['version']} ({then['sha256'][:12]})" if then else "an unnamed version"
+        if then == now:
+            continue
+        if then is None and name not in metrics:
+            version = now["version"]
             out.append(
-                f"the card was measured on {name} {said}, this machine built {name} v{now['version']} "
-                f"({now['sha256'][:12]}): not comparable; re-evaluate with --write on one set"
+                f"the card has no {name} column (this machine built {name} v{version}): re-evaluate with --write"
             )
+            continue
+        said = f"v{then['version']} ({then['sha256'][:12]})" if then else "an unnamed version"
+        out.append(
+            f"the card was measured on {name} {said}, this machine built {name} v{now['version']} "
+            f"({now['sha256'][:12]}): not comparable; re-evaluate with --write on one set"
+        )
     return out
 
 
@@ -332,7 +340,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         intervals = ev.intervals()
         row = {"name": name, "task": model.task, "metrics": ev.metrics, "intervals": intervals}
         if args.verify:
-            bad = _other_sets(info.get("benchmarks") or {}, ev.benchmarks)
+            bad = _other_sets(info.get("benchmarks") or {}, ev.benchmarks, claimed)
             bad = bad or _disagreements(claimed, ev.metrics) + _disagreements(info.get("intervals") or {}, intervals)
             row["verified"] = not bad
             if bad:

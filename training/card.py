@@ -64,8 +64,10 @@ def render(name: str, metrics: dict[str, float], info: dict[str, Any]) -> str:
     )
     book, intervals = entry.book, info.get("intervals") or {}
     spread = info.get("seed_summary") or {}
+    sets = info.get("benchmarks") or {}
     rows = "\n".join(
-        f"| {k} | {v:.4f} | {_interval(intervals.get(k))} | {_spread(spread.get(k))} | {book.get(k, '')} |"
+        f"| {k} | {v:.4f}{_version(k, sets)} | {_interval(intervals.get(k))} | {_spread(spread.get(k))} "
+        f"| {book.get(k, '')} |"
         for k, v in metrics.items()
     )
     notes = [*COMMON_DEPARTURES, *tasks.get(entry.task).departures, *info.get("notes", [])]
@@ -116,6 +118,15 @@ def _sets_line(info: dict[str, Any]) -> str:
     sets = info.get("benchmarks") or {}
     named = "; ".join(f"`{k}` v{v['version']} (items sha256 `{v['sha256']}`)" for k, v in sorted(sets.items()))
     return f"\n\nMeasured on {named}." if named else ""
+
+
+def _version(metric: str, sets: dict[str, Any]) -> str:
+    """ " (drawn v2)" beside a number measured on a generated set (the set's own column or one of its
+    ``<set>_<part>`` columns): numbers from two versions of a set do not compare."""
+    for name, built in sorted(sets.items()):
+        if metric == name or metric.startswith(f"{name}_"):
+            return f" ({name} v{built['version']})"
+    return ""
 
 
 def _parent_line(info: dict[str, Any]) -> str:

@@ -7,26 +7,32 @@ Shapes come from three sources, so that the set is not MNIST again:
 - stroke templates of the ways people write 1 (flag, base), 4 (open, closed), 7 (crossed, plain) and 9
   (straight or curved stem), jittered.
 
-Each shape is rendered the way it reaches the app: strokes on the sketchpad's transparent canvas, on a
-white canvas, or a phone photo of paper (grey or tinted paper, pencil or pen, uneven light and a shadow,
-sometimes the page edge, blur, sensor noise, JPEG). Everything is drawn from fixed seeds.
+Each shape is rendered the way it reaches the app (``training.scenes``). Version 1's items: strokes on the
+sketchpad's transparent canvas, on a white canvas, or a phone photo of paper (grey or tinted paper, pencil or
+pen, uneven light and a shadow, sometimes the page edge, blur, sensor noise, JPEG). Version 2 keeps every one
+of them, byte for byte, as its first ``V1_SIZE`` items, and adds ``PER_SOURCE`` items of each of
+``NEW_SOURCES``, each source drawing its shapes from all three shape sources in turn and from its own seeded
+stream: digits cropped tight to their ink, thumbnails scaled back up, lined and squared paper, a printed form
+box, a whiteboard and a chalkboard. Everything is drawn from fixed seeds.
 """
 
 from __future__ import annotations
 
-import io
 import math
+from functools import partial
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
-from . import glyphs
+from . import glyphs, scenes
+from .scenes import STYLES, as_canvas, as_photo
 
 SEED = 20261127  # the benchmark's seed, fixed before any model was scored on it
-VERSION = "1"  # bumped whenever the items change: scores on two versions do not compare
-SHA256 = "815c8c355b441c65fafaf114899fb2ccd8660e719dce96589a424a86b6a36d45"  # every item of VERSION (hash_item)
-SOURCES = ("mnist-restroked", "fonts", "templates")
-STYLES = ("transparent", "white", "photo")
+VERSION = "2"  # bumped whenever the items change: scores on two versions do not compare
+SHA256 = "7492556e0c7e86f9dba777b621d09997909fc33026332a570debcf05e4b86146"  # every item of VERSION (hash_item)
+V1_SHA256 = "815c8c355b441c65fafaf114899fb2ccd8660e719dce96589a424a86b6a36d45"  # the first V1_SIZE items
+NEW_SOURCES = tuple(scenes.SCENES)  # version 2's: tight, lowres, ruled, squared, boxed, whiteboard, chalk
+SOURCES = ("mnist-restroked", "fonts", "templates", *NEW_SOURCES)
 
 # handwriting-like faces (``family/file`` in training/fonts/) whose digits differ from MNIST's writers
 FONTS = [
@@ -181,55 +187,6 @@ def draw_font_digit(font_file: str, digit: int, size: int, height: float, width:
     return np.asarray(canvas, dtype=np.float32) / 255
 
 
-# --------------------------------------------------------------------------------------- renderings
-def as_canvas(ink: np.ndarray, transparent: bool) -> Image.Image:
-    """What the sketchpad sends (black strokes, alpha) or a drawing on a white canvas."""
-    a = (np.clip(ink, 0, 1) * 255).astype(np.uint8)
-    if transparent:
-        rgba = np.zeros((*a.shape, 4), dtype=np.uint8)
-        rgba[..., 3] = a
-        return Image.fromarray(rgba, "RGBA")
-    return Image.fromarray(255 - a, "L").convert("RGB")
-
-
-def as_photo(ink: np.ndarray, rng: np.random.Generator) -> Image.Image:
-    """A phone photo of the digit on paper: tinted grey paper, pencil or pen, uneven light with a shadow,
-    sometimes the page edge and the table, blur, sensor noise and JPEG."""
-    h, w = ink.shape
-    paper = rng.uniform(150, 240) * rng.uniform(0.9, 1.08, 3)  # grey or slightly tinted paper, per channel
-    pencil = rng.random() < 0.5
-    strength = rng.uniform(0.25, 0.6) if pencil else rng.uniform(0.7, 0.92)
-    colour = np.array([0.35, 0.35, 0.38]) if pencil else rng.choice([[0.1, 0.1, 0.15], [0.1, 0.15, 0.45]])
-    grain = rng.uniform(0.75, 1.0, ink.shape) if pencil else 1.0
-    cover = np.clip(ink * strength * grain, 0, 1)[..., None]
-    img = paper * (1 - cover) + paper * colour * cover
-    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
-    a = rng.uniform(0, 2 * math.pi)
-    light = 1 - rng.uniform(0.1, 0.45) * ((np.cos(a) * xx + np.sin(a) * yy) - (np.cos(a) + np.sin(a)) / 2 + 0.5)
-    if rng.random() < 0.6:  # a hard-edged shadow (a phone, a hand) across part of the page
-        b = rng.uniform(0, 2 * math.pi)
-        side = np.cos(b) * (xx - rng.uniform(0.2, 0.8)) + np.sin(b) * (yy - rng.uniform(0.2, 0.8))
-        shade = np.where(side > 0, rng.uniform(0.45, 0.8), 1.0)
-        penumbra = ImageFilter.GaussianBlur(rng.uniform(0.005, 0.03) * max(h, w))
-        light = light * np.asarray(Image.fromarray((shade * 255).astype(np.uint8)).filter(penumbra)) / 255
-    img = img * np.clip(light, 0.2, 1.2)[..., None]
-    if rng.random() < 0.3:  # the page ends before the photo does: a dark table along a side clear of ink
-        rows, cols = np.nonzero(ink > 0.05)
-        room = {0: cols.min(), 1: w - 1 - cols.max(), 2: rows.min(), 3: h - 1 - rows.max()} if len(rows) else {}
-        side = int(rng.integers(4))
-        edge = int(min(rng.uniform(0.03, 0.12) * w, room.get(side, 0) - 0.04 * w))
-        if edge > 2:
-            table = rng.uniform(30, 90) * np.array([1.0, 0.85, 0.7])
-            region = {0: np.s_[:, :edge], 1: np.s_[:, w - edge :], 2: np.s_[:edge, :], 3: np.s_[h - edge :, :]}
-            img[region[side]] = table
-    photo = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
-    photo = photo.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5) * max(h, w) / 500))
-    noisy = np.asarray(photo, dtype=np.float32) + rng.normal(0, rng.uniform(2, 8), (h, w, 3))
-    buf = io.BytesIO()
-    Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8), "RGB").save(buf, "JPEG", quality=int(rng.integers(40, 91)))
-    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
-
-
 def render(ink: np.ndarray, style: str, rng: np.random.Generator) -> Image.Image:
     return as_photo(ink, rng) if style == "photo" else as_canvas(ink, transparent=style == "transparent")
 
@@ -238,7 +195,9 @@ def render(ink: np.ndarray, style: str, rng: np.random.Generator) -> Image.Image
 MNIST_DIGITS = 1200  # re-stroked MNIST test digits
 PER_GLYPH = 3  # renderings of each digit in each font
 PER_TEMPLATE = 30  # jittered renderings of each template
-SIZE = MNIST_DIGITS + len(FONTS) * 10 * PER_GLYPH + sum(map(len, TEMPLATES.values())) * PER_TEMPLATE
+V1_SIZE = MNIST_DIGITS + len(FONTS) * 10 * PER_GLYPH + sum(map(len, TEMPLATES.values())) * PER_TEMPLATE
+PER_SOURCE = 282  # items of each new source: a multiple of 3 shape sources (94 of each) and near 10 per label
+SIZE = V1_SIZE + len(NEW_SOURCES) * PER_SOURCE
 
 
 def hash_item(digest, image: Image.Image, label: int, source: str, style: str) -> None:
@@ -249,8 +208,16 @@ def hash_item(digest, image: Image.Image, label: int, source: str, style: str) -
 
 
 def drawn_items(mnist_images: np.ndarray, mnist_labels: np.ndarray, seed: int = SEED):
-    """Yield the benchmark's ``SIZE`` (image, label, source, style): re-stroked MNIST test digits, every digit
-    in every font, jittered templates. ``mnist_images`` is the MNIST *test* split (N, 28, 28) uint8."""
+    """Yield the benchmark's ``SIZE`` (image, label, source, style): version 1's items, then ``PER_SOURCE`` of
+    each new source. ``mnist_images`` is the MNIST *test* split (N, 28, 28) uint8."""
+    yield from v1_items(mnist_images, mnist_labels, seed)
+    for source in NEW_SOURCES:
+        yield from source_items(source, mnist_images, mnist_labels, seed)
+
+
+def v1_items(mnist_images: np.ndarray, mnist_labels: np.ndarray, seed: int = SEED):
+    """Version 1's ``V1_SIZE`` items: re-stroked MNIST test digits, every digit in every font, jittered
+    templates, each on a transparent or white canvas or in a phone photo."""
     font_files = [str(glyphs.font_file(name)) for name in FONTS]  # checked against the manifest before any drawing
     rng = np.random.default_rng(seed)
 
@@ -286,6 +253,52 @@ def drawn_items(mnist_images: np.ndarray, mnist_labels: np.ndarray, seed: int = 
                 strokes = _affine(form, rng, jitter=0.025)
                 ink = draw_strokes(strokes, size, height, width, rng)
                 yield render(ink, style, rng), digit, SOURCES[2], style
+
+
+TEMPLATE_FORMS = [(digit, form) for digit, forms in TEMPLATES.items() for form in forms]
+
+
+def unused_mnist(mnist_images: np.ndarray, seed: int = SEED) -> np.ndarray:
+    """The MNIST test digits version 1 did not re-stroke, in an order fixed by ``[seed, 2]``: each new source
+    re-strokes its own run of them, so no digit appears twice in the set."""
+    used = np.random.default_rng(seed).choice(len(mnist_images), MNIST_DIGITS, replace=False)  # v1's first draw
+    return np.random.default_rng([seed, 2]).permutation(np.setdiff1d(np.arange(len(mnist_images)), used))
+
+
+def source_items(source: str, mnist_images: np.ndarray, mnist_labels: np.ndarray, seed: int = SEED, count=None):
+    """Yield the first ``count`` (default ``PER_SOURCE``) items (image, label, source, style) of one of
+    ``NEW_SOURCES``, from its own generator ``[seed, 2, index of the source]``. Shapes come in turn from a
+    re-stroked MNIST test digit, a font's glyph (digits 0-9 in turn) and a stroke template (each in turn)."""
+    index = NEW_SOURCES.index(source)
+    scene = scenes.SCENES[source]
+    font_files = [str(glyphs.font_file(name)) for name in FONTS]
+    mnist = unused_mnist(mnist_images, seed)[index * PER_SOURCE // 3 :]
+    rng = np.random.default_rng([seed, 2, index])
+    for k in range(PER_SOURCE if count is None else count):
+        kind, turn = k % 3, k // 3
+        if kind == 0:
+            i = mnist[turn]
+            label, shape = int(mnist_labels[i]), _affine(mnist_strokes(mnist_images[i]), rng)
+        elif kind == 1:
+            label = turn % 10
+            shape = font_files[int(rng.integers(len(font_files)))]
+        else:
+            label, form = TEMPLATE_FORMS[turn % len(TEMPLATE_FORMS)]
+            shape = _affine(form, rng, jitter=0.025)
+        image, style = scene(partial(_glyph, shape, label, rng), rng, k)
+        yield image, label, source, style
+
+
+def _glyph(shape, label: int, rng: np.random.Generator, height: float, width: float) -> np.ndarray:
+    """A shape's ink (strokes, or a font file's glyph for ``label``) ``height`` px on its longer side with a
+    ``width`` px pen, cropped to its strokes."""
+    size = int(height * 1.2 + width + 12)
+    if isinstance(shape, str):
+        ink = draw_font_digit(shape, label, size, height, width, rng)
+    else:
+        ink = draw_strokes(shape, size, height, width, rng)
+    rows, cols = np.nonzero(ink > 0.02)
+    return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
 
 
 # --------------------------------------------------------------------------------- person-like tests

@@ -1,10 +1,12 @@
-"""The digits task's two robustness test sets, made once per process (the drawn one also cached on disk).
+"""The digits task's robustness test sets, made once per process (drawn and tight also cached on disk).
 
 - **corrupted**: MNIST-C's 15 corruptions of the 10,000 MNIST test images (``training.corruptions``).
 - **drawn**: ``training.drawn.SIZE`` digits as people send them (``training.drawn``), read through the app's own
   preprocessing (``zoo.sketch.to_mnist``), so the column measures what the Digits tab does.
+- **tight**: the 10,000 MNIST test digits cropped to their ink and scaled up (``tight_crop``), as people crop a
+  photo to the digit, read through ``to_mnist`` too.
 
-The drawn set's 28x28 inputs take about a minute to make; they are cached under the data folder, keyed by
+The drawn set's 28x28 inputs take a few minutes to make; they (and tight's) are cached under the data folder, keyed by
 the sha256 of everything they depend on (the generator's and the preprocessing's source, Pillow's
 version and the shipped fonts' manifest), so a change to any of them makes a fresh set. While it is made,
 the items' own sha256 is taken: it says whether this machine built the set ``drawn.SHA256`` pins.
@@ -22,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import Tensor
 
-from . import corruptions, data, drawn, glyphs
+from . import corruptions, data, drawn, glyphs, scenes
 
 
 @cache
@@ -51,13 +54,14 @@ class DrawnSet:
     sha256: str  # of the items themselves (drawn.hash_item), before preprocessing
 
 
-def _fingerprint() -> str:
+def _fingerprint(*modules) -> str:
+    """Of the modules that make a set and read it (zoo.sketch), Pillow's version and the fonts' manifest."""
     import PIL
 
     from zoo import sketch
 
     digest = hashlib.sha256()
-    for module in (drawn, sketch):
+    for module in (*modules, sketch):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(PIL.__version__.encode())
     digest.update(glyphs.fonts_digest().encode())
@@ -80,7 +84,7 @@ def _load(path: Path) -> DrawnSet:
 def drawn_test() -> DrawnSet:
     from zoo.sketch import to_mnist
 
-    cache_file = data.data_dir() / "drawn" / f"drawn-{_fingerprint()}.npz"
+    cache_file = data.data_dir() / "drawn" / f"drawn-{_fingerprint(drawn, scenes)}.npz"
     if cache_file.is_file():
         return _load(cache_file)
     pixels, labels = data.mnist_pixels(train=False)
@@ -109,8 +113,62 @@ def drawn_test() -> DrawnSet:
             f"pinned {drawn.SHA256[:16]}...: its drawn scores do not compare with the zoo's",
             file=sys.stderr,
         )
+    _save(cache_file, arrays)
+    return _load(cache_file)
+
+
+def _save(cache_file: Path, arrays: dict[str, np.ndarray]) -> None:
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache_file.with_suffix(f".tmp-{os.getpid()}.npz")
     np.savez_compressed(tmp, **arrays)
     tmp.replace(cache_file)
+
+
+TIGHT_VERSION = "1"  # bumped whenever tight_crop changes: scores on two versions do not compare
+TIGHT_SIDE = 256  # the crop's longer side after scaling up
+
+
+def tight_crop(digit: np.ndarray) -> Image.Image:
+    """An MNIST digit (28x28 uint8, white on black) cropped to its ink's bounding box (pixels > 0), scaled up
+    bilinearly to ``TIGHT_SIDE`` px on its longer side (aspect kept) and turned black on white: a photo
+    cropped to the digit, strokes touching the frame."""
+    rows, cols = np.nonzero(digit > 0)
+    crop = digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    scale = TIGHT_SIDE / max(crop.shape)
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    return Image.fromarray(255 - crop, "L").resize(size, Image.Resampling.BILINEAR)
+
+
+@cache
+def tight_test() -> DrawnSet:
+    """The MNIST test split as ``tight_crop`` makes it, read through ``to_mnist`` (in the test split's order);
+    one source and style, "tight"."""
+    from zoo.sketch import to_mnist
+
+    cache_file = data.data_dir() / "tight" / f"tight-{TIGHT_VERSION}-{_fingerprint(sys.modules[__name__])}.npz"
+    if cache_file.is_file():
+        return _load(cache_file)
+    pixels, labels = data.mnist_pixels(train=False)
+    images = (pixels[:, 0].numpy() * 255).round().astype(np.uint8)
+    read, items, start = [], hashlib.sha256(), time.perf_counter()
+    out = np.zeros((len(images), 28, 28), np.float32)
+    for i, (digit, label) in enumerate(zip(images, labels.tolist(), strict=True)):
+        image = tight_crop(digit)
+        drawn.hash_item(items, image, label, "tight", "white")
+        seen = to_mnist(image)
+        read.append(seen is not None)
+        if seen is not None:
+            out[i] = seen
+    print(f"tight MNIST: {len(images):,} crops read in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    _save(
+        cache_file,
+        {
+            "pixels": out,
+            "labels": labels.numpy().astype(np.int64),
+            "read": np.array(read),
+            "sources": np.array(["tight"] * len(images)),
+            "styles": np.array(["white"] * len(images)),
+            "sha256": np.array(items.hexdigest()),
+        },
+    )
     return _load(cache_file)
