@@ -110,6 +110,7 @@ def test_the_gallery_is_a_png_whose_tiles_show_the_surest_misses(small_drawn, al
     out = tmp_path / "gallery.png"
     assert training_cli.main(["misses", str(always_zero), "--max", "4", "--out", str(out)]) == 0
     assert [p.name for p in tmp_path.iterdir()] == ["gallery.png"]  # no temporary file left beside it
+    assert out.stat().st_mode & 0o777 == 0o644  # the app (or a wheel) can read it
     sheet = Image.open(out)
     sheet.load()
     header = 2 * misses.PAD + 2 * misses.LINE

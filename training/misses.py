@@ -180,10 +180,11 @@ def gallery(
 
 
 def write_png(image: Image.Image, path: Path) -> None:
-    """Save atomically: a reader (the app) never sees half a picture."""
+    """Save atomically: a reader (the app) never sees half a picture; readable by all, like a checkpoint's files."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     data.atomic_write_bytes(path, buffer.getvalue())
+    path.chmod(0o644)  # the temporary file it was written as was private to its owner
 
 
 # ------------------------------------------------------------------------------------------ the command
