@@ -25,6 +25,7 @@ from . import card as cards
 from . import tasks
 from .cli import CLIError, checkpoints_folder, model_names
 from .distributed import check, join, leave, world
+from .misses import add_misses_parser
 from .notes import narrative
 from .push import add_push_parser
 from .tasks import TRAINERS, Options, cpu_latency_ms, evaluate_model
@@ -456,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     f.set_defaults(func=cmd_figures)
 
+    add_misses_parser(sub)
     add_push_parser(sub)
     return p
 

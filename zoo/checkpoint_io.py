@@ -23,6 +23,8 @@ from .models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, sha256_file
 
 CARD_NAME = "README.md"
 CHECKPOINT_FILES = [WEIGHTS_NAME, CONFIG_NAME, CARD_NAME]
+# a digits model's misses on the drawn set, beside its files (`python -m training misses NAME --into-checkpoint`)
+MISSES_NAME = "misses.png"
 
 
 def embedded_dir() -> Path:

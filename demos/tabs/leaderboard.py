@@ -1,5 +1,6 @@
-"""The Leaderboard tab: each task's ranking as people read it, the metric-against-latency plot, model cards, and
-*Try it*. The app's display of a leaderboard row (``zoo.leaderboard``'s rows) lives here, and only here.
+"""The Leaderboard tab: each task's ranking as people read it, the metric-against-latency plot, model cards, a
+digits model's misses on the drawn set, and *Try it*. The app's display of a leaderboard row (``zoo.leaderboard``'s
+rows) lives here, and only here.
 
 Public endpoint: /leaderboard.
 """
@@ -13,11 +14,12 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+from PIL import Image
 
 import zoo
 from demos.state import Zoo
 from demos.tabs import Handler, TabParts
-from zoo.checkpoint_io import embedded_dir
+from zoo.checkpoint_io import MISSES_NAME, embedded_dir
 from zoo.leaderboard import format_book, format_cell
 from zoo.sources import submitted_folder
 from zoo.submissions import cards
@@ -107,6 +109,21 @@ def model_card(z: Zoo, name: str) -> str:
     return text.strip()
 
 
+def misses_picture(z: Zoo, name: str | None) -> Image.Image | None:
+    """A digits model's misses on the drawn set, as ``python -m training misses NAME --into-checkpoint`` drew them
+    into its checkpoint folder; None for a model without that picture. Read when its row is clicked, never at
+    start-up: the app neither builds the drawn set nor runs the model over it."""
+    row = z.row(name)
+    if row is None or row.task != "digits":
+        return None
+    folder = submitted_folder(row.model) if row.origin == "submitted" else embedded_dir() / row.model
+    path = (folder or Path()) / MISSES_NAME
+    if not path.is_file():
+        return None
+    with Image.open(path) as picture:
+        return picture.convert("RGB")
+
+
 def as_markdown_block(html_text: str) -> str:
     """Sanitised HTML handed to a ``gr.Markdown`` as one raw HTML block, so that its markdown parser passes it
     through untouched: no blank line (one would end the block), newlines inside ``pre`` written as ``&#10;``."""
@@ -147,6 +164,13 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     with gr.Row():
         card_title = gr.Markdown(NO_CARD, elem_id="board-card-title")
         try_it = gr.Button("Try it", visible=False, elem_id="board-try-it")
+    misses = gr.Image(
+        label="Its misses on the drawn set: the input, what the model saw, predicted / true",
+        type="pil",
+        interactive=False,
+        visible=False,
+        elem_id="board-misses",
+    )
     card = gr.Markdown(elem_id="board-card")
 
     def leaderboard(task: str = "digits") -> dict[str, Any]:
@@ -165,14 +189,16 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         return shown, gr.ScatterPlot(board_plot(pool, task), x="CPU ms", y=primary, color="entry")
 
     def pick_row(evt: gr.SelectData):
-        """The clicked row's model: its card and a button to try it."""
+        """The clicked row's model: its card, its misses (a digits model with the picture) and a button to try it."""
         row = evt.row_value or []  # the clicked row as shown (sorted or filtered in the browser)
         name = row[1] if len(row) > 1 else None
         if pool.row(name) is None:
-            return None, NO_CARD, gr.Button(visible=False), ""
-        return name, f"### `{name}`", gr.Button(f"Try {name}", visible=True), model_card(pool, name)
+            return None, NO_CARD, gr.Button(visible=False), gr.Image(None, visible=False), ""
+        picture = misses_picture(pool, name)
+        shown = gr.Image(picture, visible=picture is not None)
+        return name, f"### `{name}`", gr.Button(f"Try {name}", visible=True), shown, model_card(pool, name)
 
     gr.api(leaderboard, api_name="leaderboard")
     gr.on([task_pick.change, search.change], show_board, [task_pick, search], [table, plot], api_visibility="private")
-    table.select(pick_row, None, [chosen, card_title, try_it, card], api_visibility="private")
+    table.select(pick_row, None, [chosen, card_title, try_it, misses, card], api_visibility="private")
     return TabParts(on_open=Handler(show_board, [task_pick, search], [table, plot]), try_it=try_it, chosen=chosen)
