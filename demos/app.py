@@ -53,9 +53,7 @@ def build(z: Zoo, worker: Worker | None = None) -> gr.Blocks:
         gr.Markdown(t("app_intro"))
         with gr.Row(equal_height=True):
             gr.Markdown(t("app_languages"), elem_id="app-languages")
-            link_box = gr.Textbox(
-                label=t("link_box"), buttons=["copy"], interactive=False, scale=2, elem_id="link-box"
-            )
+            link_box = gr.Textbox(label=t("link_box"), buttons=["copy"], interactive=False, scale=2, elem_id="link-box")
             link_btn = gr.Button(t("link_button"), scale=0, min_width=120, elem_id="link-button")
         link_note = gr.Markdown(visible=False, elem_id="link-note")
         open_tab = gr.State(TABS[0].ID)
