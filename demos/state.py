@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import gradio as gr
 import numpy as np
 
 import zoo
+from demos.i18n import refuse
 from zoo.leaderboard import Row
 from zoo.submissions import Store, Worker
 
@@ -65,7 +65,7 @@ class Zoo:
 
     def mnist_sample(self) -> tuple[np.ndarray, np.ndarray]:
         if self.samples is None:
-            raise gr.Error("no MNIST sample is shipped with this app")
+            raise refuse("no_sample")
         return self.samples
 
     def refresh(self) -> None:
@@ -97,7 +97,7 @@ class Zoo:
         if name not in names:
             # a name shaped like a path is not echoed: the answer would read as if it named a file of the server
             said = f" {name!r}" if isinstance(name, str) and "/" not in name and "\\" not in name else ""
-            raise gr.Error(f"unknown {task} model{said}; choose one of: {', '.join(names)}")
+            raise refuse("unknown_model", task=task, said=said, names=", ".join(names))
         if name in self.models:
             return self.models[name]
         with self.lock:

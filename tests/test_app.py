@@ -240,10 +240,14 @@ def test_digits_tab_says_its_default_is_the_best_on_drawn_digits():
     from demos.tabs.digits import default_digits_note
 
     board = zoo.leaderboard()
-    note = default_digits_note(Zoo(board=board))
+    from demos.i18n import TEXT
+
+    shown = default_digits_note(Zoo(board=board))  # a gr.I18n key: the page shows its text in the visitor's language
+    note, zh = TEXT["en"][shown.key], TEXT["zh-CN"][shown.key]
     top = next(r for r in board if r.task == "digits")
     assert top.model == max((r for r in board if r.task == "digits"), key=lambda r: r.metrics["drawn"]).model
     assert f"`{top.model}`" in note and f"{100 * top.metrics['drawn']:.1f} %" in note
+    assert f"`{top.model}`" in zh and f"{100 * top.metrics['drawn']:.1f} %" in zh
 
 
 def _wait_finished(client, names: set[str], timeout: float = 120) -> list[dict]:

@@ -14,6 +14,7 @@ import gradio as gr
 import torch
 
 from demos import quotas
+from demos.i18n import refuse, speaking, t
 from demos.state import Zoo
 from demos.tabs import TabParts
 from demos.widgets import model_picker
@@ -48,17 +49,14 @@ def feature_ranges(config: dict) -> list[tuple[float, float]]:
 def predict_prices(z: Zoo, names: list[str], values: tuple, model_name: str = "all") -> list[list[Any]]:
     """[model, price] per model asked for; a missing, non-finite or far-off feature becomes a gr.Error."""
     if len(values) != len(names):
-        raise gr.Error(f"{len(names)} features are needed ({', '.join(names)}), got {len(values)}")
+        raise refuse("houses_count", count=len(names), names=", ".join(names), got=len(values))
     houses = z.by_task.get("houses", [])
     chosen = houses if model_name == "all" else [z.get(model_name, "houses").config["name"]]
     for name, v, (lo, hi) in zip(names, values, feature_ranges(z.get(houses[0], "houses").config), strict=True):
         if v is None or not math.isfinite(v):
-            raise gr.Error(f"{name} must be a finite number, got {v}")
+            raise refuse("houses_finite", name=name, value=v)
         if not lo <= v <= hi:
-            raise gr.Error(
-                f"{name} must lie between {lo:.4g} and {hi:.4g} (within {SPREAD} standard deviations of the "
-                f"training data), got {v:g}"
-            )
+            raise refuse("houses_range", name=name, lo=lo, hi=hi, spread=SPREAD, value=v)
     out = []
     for name in chosen:
         model = z.get(name, "houses")
@@ -74,18 +72,19 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     medians = ref.get("feature_medians") or [0.0] * len(names)
     with gr.Row():
         feats = [
-            gr.Number(m, label=n, info=FEATURE_DOCS.get(n), min_width=100) for n, m in zip(names, medians, strict=True)
+            gr.Number(m, label=n, info=t(f"houses_{n}") if n in FEATURE_DOCS else None, min_width=100)
+            for n, m in zip(names, medians, strict=True)
         ]
     with gr.Row():
-        house_model = model_picker(["all", *houses], "Model (or all)")
-        price_btn = gr.Button("Predict", variant="primary")
-    prices = gr.Dataframe(headers=["model", "predicted MEDV ($1000s)"], label="Predictions")
+        house_model = model_picker(["all", *houses], t("houses_model"))
+        price_btn = gr.Button(t("houses_predict"), variant="primary")
+    prices = gr.Dataframe(headers=["model", "predicted MEDV ($1000s)"], label=t("houses_predictions"))
 
     def predict_price(*values: Any) -> list[list[Any]]:
         """The 13 features, the model and the request, as the inputs list them (the signature the API shows is set
         below; Gradio adds the request where the signature names it)."""
         *features, model, request = values
-        with quotas.endpoint(request):
+        with quotas.endpoint(request), speaking(request):
             return predict_prices(pool, names, tuple(features), model)
 
     # named API parameters, one per feature (crim=..., lstat=...), defaults the training medians, model last

@@ -13,27 +13,29 @@ import numpy as np
 import torch
 
 from demos import quotas
+from demos.i18n import refuse, say, speaking, t
 from demos.state import LIMIT, Zoo
-from demos.tabs import TabParts
+from demos.tabs import Handler, Link, TabParts, model_from_link
 from demos.widgets import img_html, model_picker, picture_input, read_digit, sketchpad
 
 TITLE = "Latent"
 ID = "latent"
 LATENT_DIM = 28
+SLIDER = 3  # the sliders' range, +-; a link's code lies within it
 
 
 def as_code(values: tuple | list, dim: int = LATENT_DIM) -> torch.Tensor:
     """One code as a (1, dim) tensor; anything but dim finite numbers within +-10 becomes a gr.Error."""
     if len(values) != dim:
-        raise gr.Error(f"a latent vector has {dim} values, got {len(values)}")
+        raise refuse("latent_length", dim=dim, got=len(values))
     try:
         v = torch.tensor([float(x) for x in values], dtype=torch.float32)
     except (TypeError, ValueError):
-        raise gr.Error("latent values must be numbers") from None
+        raise refuse("latent_numbers") from None
     if not torch.isfinite(v).all():
-        raise gr.Error("latent values must be finite numbers (no NaN or infinity)")
+        raise refuse("latent_finite")
     if v.abs().max() > 10:
-        raise gr.Error("latent values must lie between -10 and 10")
+        raise refuse("latent_range")
     return v[None]
 
 
@@ -46,7 +48,7 @@ def decoded_pixels(z: Zoo, model_name: str, values: tuple | list) -> torch.Tenso
 
 def decode_html(z: Zoo, model_name: str, values: tuple | list) -> str:
     """The decoded digit as an inline image."""
-    return img_html(decoded_pixels(z, model_name, values).numpy(), 224, "decoded digit")
+    return img_html(decoded_pixels(z, model_name, values).numpy(), 224, say("latent_decoded_alt"))
 
 
 @torch.inference_mode()
@@ -55,7 +57,7 @@ def encode(z: Zoo, model_name: str, image: Any) -> list[float]:
     model = z.get(model_name, "latent")
     digit = read_digit(image)
     if digit is None:
-        raise gr.Error("draw a digit to encode first")
+        raise refuse("latent_draw_first")
     return [round(float(v), 3) for v in model.encode(model.to_input(digit))[0]]
 
 
@@ -72,19 +74,26 @@ def encode_note(z: Zoo, model_name: str) -> str:
     """How *Encode my drawing* finds a code with this model: computed by its encoder, or searched for."""
     model = z.get(model_name, "latent")
     if model.has_encoder:
-        return f"`{model_name}` has an encoder: *Encode my drawing* computes the code in one pass."
-    note = (
-        f"`{model_name}` is a GAN and has no encoder: *Encode my drawing* **searches** for the code whose "
-        f"decoding looks most like your drawing ({model.config.get('search_steps', 200)} gradient steps), "
-        "so it takes a moment and finds the nearest digit the generator can make, not your exact strokes."
-    )
+        return say("latent_has_encoder", model=model_name)
+    note = say("latent_searched", model=model_name, steps=model.config.get("search_steps", 200))
     if classes := model.config.get("classes"):
-        note += (
-            f" It is class-conditional: **z0 picks the digit** ({classes} equally likely bins of N(0, 1), "
-            "0 at the bottom, 9 at the top) and the other values its style, so an interpolation walks through "
-            "the digits in between."
-        )
+        note += say("latent_conditional", classes=classes)
     return note
+
+
+def code_from_link(text: str | None, notes: list[str]) -> list[Any]:
+    """The sliders' updates for a link's ``code`` (LATENT_DIM numbers within +-SLIDER, commas between): set when
+    it is one, else left at their defaults with a note."""
+    if text is None:
+        return [gr.skip()] * LATENT_DIM
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != LATENT_DIM or not all(abs(v) <= SLIDER for v in values):  # NaN fails the comparison too
+        notes.append(say("link_bad_code", dim=LATENT_DIM))
+        return [gr.skip()] * LATENT_DIM
+    return values
 
 
 def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
@@ -92,36 +101,33 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     latents = pool.by_task.get("latent", [])
     with gr.Row():
         with gr.Column(scale=2):
-            latent_model = model_picker(latents, "Decoder")
-            gr.Markdown(
-                "The book autoencoder's codes lie in [-1, 1] (Tanh outputs), so most of the cube "
-                "decodes to noise; the VAE's codes follow N(0, 1) and decode to digits, blurred; the DCGAN "
-                "(the book's named fix) was trained against a discriminator so that any N(0, 1) code decodes "
-                "to a sharp digit."
-            )
+            latent_model = model_picker(latents, t("latent_decoder"), elem_id="latent-model")
+            gr.Markdown(t("latent_intro"))
             note = gr.Markdown(elem_id="latent-encoder-note")
             sliders = []
             for r in range(4):
                 with gr.Row():
                     for c in range(7):
                         i = r * 7 + c
-                        sliders.append(gr.Slider(-3, 3, 0, step=0.01, label=f"z{i}", min_width=80, elem_id=f"z{i}"))
+                        sliders.append(
+                            gr.Slider(-SLIDER, SLIDER, 0, step=0.01, label=f"z{i}", min_width=80, elem_id=f"z{i}")
+                        )
             with gr.Row():
-                rand = gr.Button("Random code")
-                zero = gr.Button("Zero")
-                from_test = gr.Button("Random MNIST test digit")
-                enc_btn = gr.Button("Encode my drawing")
+                rand = gr.Button(t("latent_random"))
+                zero = gr.Button(t("latent_zero"))
+                from_test = gr.Button(t("latent_test_digit"))
+                enc_btn = gr.Button(t("latent_encode"))
         with gr.Column(scale=1):
-            gr.Markdown("**Decoded**")
+            gr.Markdown(t("latent_decoded"))
             decoded = gr.HTML(elem_id="latent-image")
-            latent_pad = sketchpad("Draw a digit to encode", 280, 14, "latent-pad")
-            latent_upload = picture_input("…or upload a picture to encode", 120)
+            latent_pad = sketchpad(t("latent_pad"), 280, 14, "latent-pad")
+            latent_upload = picture_input(t("latent_upload"), 120)
     with gr.Row():
-        a_digit = gr.Dropdown([str(i) for i in range(10)], value="3", label="Interpolate from digit")
-        b_digit = gr.Dropdown([str(i) for i in range(10)], value="8", label="to digit")
-        t = gr.Slider(0, 1, 0.5, step=0.01, label="t")
+        a_digit = gr.Dropdown([str(i) for i in range(10)], value="3", label=t("latent_from"))
+        b_digit = gr.Dropdown([str(i) for i in range(10)], value="8", label=t("latent_to"))
+        along = gr.Slider(0, 1, 0.5, step=0.01, label="t")
         with gr.Column():
-            gr.Markdown("**Interpolation**")
+            gr.Markdown(t("latent_interpolation"))
             interp = gr.HTML(elem_id="latent-interp")
 
     def show_code(decoder: str, *code: float) -> str:
@@ -137,9 +143,9 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             code: 28 numbers between -10 and 10 (the VAE and the GAN draw theirs from N(0, 1)).
             model: a latent model of the zoo (ranked best first).
         """
-        if not isinstance(code, list):
-            raise gr.Error(f"code must be a list of {LATENT_DIM} numbers")
-        with quotas.endpoint(request):
+        with quotas.endpoint(request), speaking(request):
+            if not isinstance(code, list):
+                raise refuse("latent_list", dim=LATENT_DIM)
             return [[round(float(v), 4) for v in row] for row in decoded_pixels(pool, model, code)]
 
     def encode_digit(
@@ -151,12 +157,13 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             image: a drawing or photo of one digit.
             model: a latent model of the zoo (ranked best first).
         """
-        with quotas.endpoint(request):
+        with quotas.endpoint(request), speaking(request):
             return encode(pool, model, image)
 
-    def encode_sketch(image: Any, model: str) -> list[float]:
+    def encode_sketch(image: Any, model: str, request: gr.Request | None = None) -> list[float]:
         """The code of the pad's drawing."""
-        return encode(pool, model, image)
+        with speaking(request):
+            return encode(pool, model, image)
 
     @torch.inference_mode()
     def random_code(decoder: str) -> list[float]:
@@ -178,9 +185,10 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         za, zb = (torch.tensor(sample_code(pool, decoder, int(d))) for d in (a, b))
         return decode_html(pool, decoder, ((1 - t_) * za + t_ * zb).tolist())
 
-    def encoder_note(decoder: str) -> str:
+    def encoder_note(decoder: str, request: gr.Request | None = None) -> str:
         """How this decoder finds the code of a drawing."""
-        return encode_note(pool, decoder)
+        with speaking(request):
+            return encode_note(pool, decoder)
 
     gr.on(
         [demo.load, *[s.input for s in sliders], latent_model.change],
@@ -206,12 +214,30 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             show_code, [latent_model, *sliders], decoded, api_visibility="private"
         )
     gr.on(
-        [demo.load, t.input, a_digit.change, b_digit.change, latent_model.change],
+        [demo.load, along.input, a_digit.change, b_digit.change, latent_model.change],
         interpolate,
-        [latent_model, a_digit, b_digit, t],
+        [latent_model, a_digit, b_digit, along],
         interp,
         api_visibility="private",
         trigger_mode="always_last",
         show_progress="hidden",
     )
-    return TabParts(picker=latent_model)
+
+    def open_link(query: dict[str, str], notes: list[str]) -> list[Any]:
+        """A link's decoder and code (``?tab=latent&model=NAME&code=z0,z1,...``)."""
+        model = model_from_link(query, notes, ID, pool.current().by_task.get(ID, []))
+        return [model, *code_from_link(query.get("code"), notes)]
+
+    def write_link(decoder: str, *code: float) -> dict[str, str]:
+        """The decoder and the sliders' code, as a link's keys."""
+        return {"model": decoder, "code": ",".join(f"{float(v):g}" for v in code)}
+
+    link = Link(
+        keys=("model", "code"),
+        outputs=[latent_model, *sliders],
+        opens=open_link,
+        inputs=[latent_model, *sliders],
+        writes=write_link,
+        then=Handler(show_code, [latent_model, *sliders], [decoded]),
+    )
+    return TabParts(picker=latent_model, link=link)

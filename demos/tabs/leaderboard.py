@@ -17,8 +17,9 @@ import pandas as pd
 from PIL import Image
 
 import zoo
+from demos.i18n import refuse, say, speaking, summary, t
 from demos.state import Zoo
-from demos.tabs import Handler, TabParts
+from demos.tabs import Handler, Link, TabParts, link_to, shown
 from zoo.checkpoint_io import MISSES_NAME, embedded_dir
 from zoo.leaderboard import format_book, format_cell
 from zoo.sources import submitted_folder
@@ -26,7 +27,6 @@ from zoo.submissions import cards
 
 TITLE = "Leaderboard"
 ID = "leaderboard"
-NO_CARD = "Select a row to read its model card."
 
 
 def score(z: Zoo, name: str | None, metric: str) -> float | None:
@@ -38,7 +38,7 @@ def score(z: Zoo, name: str | None, metric: str) -> float | None:
 def known_task(task: str) -> None:
     """Refuse a task the zoo does not have, naming the ones it has."""
     if task not in zoo.TASKS:
-        raise gr.Error(f"unknown task {task!r}; tasks: {', '.join(zoo.TASKS)}")
+        raise refuse("board_unknown_task", task=repr(task), tasks=", ".join(zoo.TASKS))
 
 
 def board_table(z: Zoo, task: str) -> dict[str, Any]:
@@ -95,14 +95,14 @@ def model_card(z: Zoo, name: str) -> str:
     the HTML that the gate's allow-list keeps (``zoo.submissions.cards``), the same rendering the gate compared."""
     row = z.row(name)
     if row is None:
-        raise gr.Error(f"unknown model {name!r}")
+        raise refuse("board_unknown_model", name=repr(name))
     submitted = row.origin == "submitted"
     path = (submitted_folder(name) or Path()) / "README.md" if submitted else embedded_dir() / name / "README.md"
-    text = path.read_text(encoding="utf-8") if path.is_file() else f"# {name}\n\nNo card shipped with this model."
+    text = path.read_text(encoding="utf-8") if path.is_file() else f"# {name}\n\n{say('board_no_card_shipped')}"
     if submitted:
         link = row.source_url if (row.source_url or "").startswith("https://") else None
         where = f'<a href="{html.escape(link)}">{html.escape(row.source)}</a>' if link else html.escape(row.source)
-        note = f"<p><em>Submitted ({where}); evaluated by this project's code.</em></p>\n"
+        note = f"<p><em>{say('board_submitted_note', where=where)}</em></p>\n"
         return as_markdown_block(cards.sanitise(note) + cards.card_html(text))
     if text.startswith("---"):
         text = text.split("---", 2)[-1]
@@ -134,19 +134,16 @@ def as_markdown_block(html_text: str) -> str:
 
 def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     """The task and filter above the ranking and its plot; a clicked row shows its card and a *Try it* button."""
-    gr.Markdown(
-        "Ranked per task by metrics the project recomputes on the real test sets "
-        "(`python -m training evaluate --verify`); '=' marks a rank shared with the row above (their 95 % "
-        "intervals overlap). Submitted models (the Submit tab) are ranked beside the zoo's: the *from* column "
-        "says which. Click a column to sort, a row to read its model card."
-    )
+    gr.Markdown(t("board_intro"))
     with gr.Row():
-        task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label="Task", scale=1, elem_id="board-task")
-        search = gr.Textbox(label="Filter models", placeholder="e.g. cnn, book, char", scale=2, elem_id="board-filter")
+        task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label=t("board_task"), scale=1, elem_id="board-task")
+        search = gr.Textbox(
+            label=t("board_filter"), placeholder=t("board_filter_example"), scale=2, elem_id="board-filter"
+        )
     table = gr.Dataframe(
         headers=board_headers("digits"),
         value=readable_board(pool, "digits"),
-        label="Ranking",
+        label=t("board_ranking"),
         elem_id="leaderboard-table",
         interactive=False,
         wrap=True,
@@ -157,15 +154,15 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         y=zoo.TASKS["digits"].primary,
         color="entry",
         tooltip=["model", "params"],
-        label="The trade-off: primary metric against CPU latency per input",
+        label=t("board_plot"),
         elem_id="leaderboard-plot",
     )
     chosen = gr.State(None)
     with gr.Row():
-        card_title = gr.Markdown(NO_CARD, elem_id="board-card-title")
-        try_it = gr.Button("Try it", visible=False, elem_id="board-try-it")
+        card_title = gr.Markdown(t("board_no_card"), elem_id="board-card-title")
+        try_it = gr.Button(t("board_try"), visible=False, elem_id="board-try-it")
     misses = gr.Image(
-        label="Its misses on the drawn set: the input, what the model saw, predicted / true",
+        label=t("board_misses"),
         type="pil",
         interactive=False,
         visible=False,
@@ -188,17 +185,38 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         shown = gr.Dataframe(value=readable_board(pool.current(), task, query), headers=board_headers(task))
         return shown, gr.ScatterPlot(board_plot(pool, task), x="CPU ms", y=primary, color="entry")
 
-    def pick_row(evt: gr.SelectData):
-        """The clicked row's model: its card, its misses (a digits model with the picture) and a button to try it."""
+    def pick_row(evt: gr.SelectData, request: gr.Request | None = None):
+        """The clicked row's model: its summary (a zoo entry's), a link that opens it, its misses (a digits model
+        with the picture), its card and a button to try it (which opens the same link)."""
         row = evt.row_value or []  # the clicked row as shown (sorted or filtered in the browser)
         name = row[1] if len(row) > 1 else None
-        if pool.row(name) is None:
-            return None, NO_CARD, gr.Button(visible=False), gr.Image(None, visible=False), ""
-        picture = misses_picture(pool, name)
-        shown = gr.Image(picture, visible=picture is not None)
-        return name, f"### `{name}`", gr.Button(f"Try {name}", visible=True), shown, model_card(pool, name)
+        with speaking(request):
+            found = pool.row(name)
+            if found is None:
+                return None, say("board_no_card"), gr.Button(visible=False), gr.Image(None, visible=False), ""
+            entry = zoo.ENTRIES.get(name)
+            about = f"\n\n{summary(name, entry.summary)}" if entry is not None and found.origin == "zoo" else ""
+            title = f"### `{name}`{about}\n\n[{say('board_try_model', model=name)}]({link_to(found.task, model=name)})"
+            picture = misses_picture(pool, name)
+            gallery = gr.Image(picture, visible=picture is not None)
+            button = gr.Button(say("board_try_model", model=name), visible=True)
+            return name, title, button, gallery, model_card(pool, name)
+
+    def open_link(query: dict[str, str], notes: list[str]) -> list[Any]:
+        """A link's task (``?tab=leaderboard&task=TASK``)."""
+        task = query.get("task")
+        if task is None or task in zoo.TASKS:
+            return [gr.skip() if task is None else task]
+        notes.append(say("link_unknown_task", value=shown(task), allowed=", ".join(zoo.TASKS)))
+        return [gr.skip()]
+
+    def write_link(task: str) -> dict[str, str]:
+        """The task shown, as a link's key."""
+        return {"task": task}
 
     gr.api(leaderboard, api_name="leaderboard")
     gr.on([task_pick.change, search.change], show_board, [task_pick, search], [table, plot], api_visibility="private")
     table.select(pick_row, None, [chosen, card_title, try_it, misses, card], api_visibility="private")
-    return TabParts(on_open=Handler(show_board, [task_pick, search], [table, plot]), try_it=try_it, chosen=chosen)
+    link = Link(keys=("task",), outputs=[task_pick], opens=open_link, inputs=[task_pick], writes=write_link)
+    opened = Handler(show_board, [task_pick, search], [table, plot])
+    return TabParts(on_open=opened, try_it=try_it, chosen=chosen, link=link)

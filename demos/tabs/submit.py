@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from demos import quotas
+from demos.i18n import refuse, say, speaking, t
 from demos.state import Zoo
 from demos.tabs import Handler, TabParts
 from zoo.hub import HUB_FILES
@@ -25,14 +26,6 @@ from zoo.submissions.gates import MAX_BYTES
 
 TITLE = "Submit"
 ID = "submit"
-SUBMIT_INTRO = """Rank your own model beside the book's. Give a Hub model (`ORG/NAME`, optionally `@REVISION`) or
-upload its three files. The gates answer at once, reading only JSON, the weights' safetensors header and the card
-(no code of yours runs): a zoo architecture with its constructor arguments in `config.json`; `model.safetensors`
-with the sha256 the config declares and the shapes the config builds (at most 100 MB, finite numbers); a
-`README.md` with a license and at least 200 characters on how it was trained; a name of your own. Then the
-project's own evaluation runs (the test splits and metrics of the zoo's entries), one submission at a time, and the
-row appears in the Leaderboard tab. Variants of the zoo's recipes:
-`python -m training train RECIPE --name NEW-NAME`."""
 SUBMISSION_HEADERS = ["model", "task", "status", "detail", "source", "submitted"]
 HUB_NAME = re.compile(r"(hf:)?[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}(@[\w./-]{1,128})?")
 
@@ -44,11 +37,11 @@ def uploaded(files: list[str], into: Path) -> Path:
     wanted = set(HUB_FILES)
     if set(names) != wanted or len(files) != len(wanted):
         got = ", ".join(sorted(names)) or "nothing"
-        raise gr.Error(f"upload exactly {', '.join(sorted(wanted))} (got {got})")
+        raise refuse("submit_upload_exactly", wanted=", ".join(sorted(wanted)), got=got)
     for name, path in names.items():
         size = os.stat(path).st_size
         if size > MAX_BYTES[name]:
-            raise gr.Error(f"{name} is {size:,} bytes; at most {MAX_BYTES[name]:,} bytes are taken")
+            raise refuse("submit_file_too_big", name=name, size=size, most=MAX_BYTES[name])
     for name, path in names.items():
         shutil.copyfile(path, into / name)
     return into
@@ -60,12 +53,9 @@ def admit(worker: Worker, hub_source: str, files: list[str] | None, name: str, c
     cannot slip past the count) and given back when they refuse."""
     hub_source, name = (hub_source or "").strip(), (name or "").strip() or None
     if bool(hub_source) == bool(files):
-        raise gr.Error("give a Hub model (ORG/NAME) or upload the three files: one of the two")
+        raise refuse("submit_one_of_two")
     if hub_source and not HUB_NAME.fullmatch(hub_source):  # refused without echoing it (it may look like a path)
-        raise gr.Error(
-            "that Hub model name was not understood: a Hub source is hf:ORG/NAME or hf:ORG/NAME@REVISION (the "
-            "hf: is optional), ORG and NAME made of letters, digits, '-', '_' and '.'"
-        )
+        raise refuse("submit_hub_name")
     with quotas.SUBMISSIONS.slot(client), tempfile.TemporaryDirectory(prefix="dlfs-submit-") as tmp:
         try:
             if hub_source:
@@ -78,10 +68,7 @@ def admit(worker: Worker, hub_source: str, files: list[str] | None, name: str, c
         except SubmissionError as e:
             raise gr.Error(str(e)) from None
     position = worker.enqueue(key)
-    return (
-        f"**{checked.name}** passed the gates ({checked.params:,} parameters, a {checked.task} model). "
-        f"Queued for evaluation at position {position}; the table below follows it."
-    )
+    return say("submit_passed", name=checked.name, params=checked.params, task=checked.task, position=position)
 
 
 def submission_rows(worker: Worker) -> list[list[str]]:
@@ -106,22 +93,22 @@ def submission_rows(worker: Worker) -> list[list[str]]:
 def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     """The Hub name or the three files, a name, the verdict, and the queue's table (polled while it moves)."""
     worker = pool.worker
-    gr.Markdown(SUBMIT_INTRO)
+    gr.Markdown(t("submit_intro"))
     with gr.Row():
-        hub_source = gr.Textbox("", label="A Hub model: ORG/NAME or ORG/NAME@REVISION", elem_id="submit-hub")
+        hub_source = gr.Textbox("", label=t("submit_hub"), elem_id="submit-hub")
         files = gr.File(
-            label="…or upload config.json, model.safetensors and README.md",
+            label=t("submit_files"),
             file_count="multiple",
             type="filepath",
             elem_id="submit-files",
         )
-    name = gr.Textbox("", label="Name on the leaderboard (optional: config.json's name)", elem_id="submit-name")
-    button = gr.Button("Submit", variant="primary", elem_id="submit-button")
+    name = gr.Textbox("", label=t("submit_name"), elem_id="submit-name")
+    button = gr.Button(t("submit_button"), variant="primary", elem_id="submit-button")
     verdict = gr.Markdown(elem_id="submit-verdict")
     table = gr.Dataframe(
         headers=SUBMISSION_HEADERS,
         value=submission_rows(worker),
-        label="Submissions, newest first",
+        label=t("submit_table"),
         interactive=False,
         wrap=True,
         elem_id="submissions-table",
@@ -138,7 +125,7 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             files: config.json, model.safetensors and README.md of the checkpoint (or leave empty and give hub_source).
             name: the name to rank it under (default: config.json's name); lowercase letters, digits and '-'.
         """
-        with quotas.endpoint(request):
+        with quotas.endpoint(request), speaking(request):
             return admit(worker, hub_source, files, name, quotas.client_id(request))
 
     def submissions() -> list[dict[str, Any]]:
