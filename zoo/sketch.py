@@ -154,9 +154,8 @@ def _paper(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor]:
     Even surroundings (a drawing, a scan, MNIST's own arrays): the border's brightness, and the image is
     turned when what differs most from it is lighter (white on black, as MNIST) rather than darker.
     Uneven light (a photo): a closing wider than any stroke, and the ink is taken to be darker than the
-    paper. Which side is ink cannot be told from local structure (a marker's fat strokes and the paper
-    inside an 8 look alike); people photograph pen and pencil on paper, and a photo of chalk on a board is
-    the case this gets wrong."""
+    paper, unless the picture is mostly dark and its thin structures are lighter than their surroundings
+    (chalk on a board)."""
     ring = _border(lum)
     lo, hi = torch.quantile(ring, torch.tensor([0.05, 0.95]))
     if hi - lo < 0.05:  # a drawing's or a scan's ground; light that falls off by more is a photo's
@@ -167,28 +166,36 @@ def _paper(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor]:
         return torch.full_like(lum, ground), lum
     level = None if k else _even_level(lum)
     if level is not None:  # ink runs into the border (a tight crop) on an even ground
-        if level < 0.5:
-            lum, level = 1 - lum, 1 - level
         return torch.full_like(lum, level), lum
+    if float(lum.median()) < 0.4 and _light_strokes(lum):
+        lum = 1 - lum
     return _closing(lum, k or widest_closing(lum)), lum
+
+
+def _light_strokes(lum: Tensor) -> bool:
+    """True when a dark picture's extremes are light ones (chalk, a light pen on a dark board): its lightest
+    pixels stand much further above its median than its darkest sink below it. A dim photo of paper has
+    dark ink as its extremes, however deep the shadow."""
+    sample = lum.flatten()[:: max(1, lum.numel() // 20000)]
+    low, mid, high = (float(v) for v in torch.quantile(sample, torch.tensor([0.005, 0.5, 0.995])))
+    sparse = float((sample > (mid + high) / 2).float().mean()) < 0.12  # strokes, not the lit half of a page
+    return sparse and high - mid > 2 * (mid - low)
 
 
 def _even_level(lum: Tensor) -> float | None:
     """The ground's brightness when every pixel that is not ink sits at one level: a drawing or a scan cropped
     so tight that the strokes run into its border, where the border cannot tell the ground. None when the
     light varies (a photo: its paper spreads over a range of brightness) or when no level holds a fair share
-    of the picture. Light ground is tried first; a dark one (white on black) when it holds more pixels."""
+    of the picture. Only a light ground: a dark band in a photo (the table) is one even level too."""
     sample = lum.flatten()[:: max(1, lum.numel() // 20000)]
-    dark, light = (float(v) for v in torch.quantile(sample, torch.tensor([0.02, 0.98])))
-    best, best_count = None, 0
-    for level in (light, dark):
-        gap = (sample - level).abs()
-        near = int((gap < 0.06).sum())
-        # a sharp peak: the strokes' soft edges spread thinly below it, a photo's paper spreads as thickly
-        below = int(((gap >= 0.06) & (gap < 0.18)).sum())
-        if near >= 0.1 * sample.numel() and near >= 1.5 * below and near > best_count and _shades_hug_ink(lum, level):
-            best, best_count = level, near
-    return best
+    level = float(torch.quantile(sample, 0.98))
+    gap = (sample - level).abs()
+    near = int((gap < 0.06).sum())
+    # a sharp peak: the strokes' soft edges spread thinly below it, a photo's paper spreads as thickly
+    below = int(((gap >= 0.06) & (gap < 0.18)).sum())
+    if near >= 0.1 * sample.numel() and near >= 1.5 * below and _shades_hug_ink(lum, level):
+        return level
+    return None
 
 
 def _shades_hug_ink(lum: Tensor, level: float) -> bool:
