@@ -227,9 +227,10 @@ ENTRIES: dict[str, Entry] = _register(
         architecture="MNISTModernCNN",
         kwargs=dict(width=32, drop_prob=0.25, normalize=MNIST_NORMALIZE, rescale_input=True),
         summary="The modern CNN trained for people's digits: MNIST plus print-face digits and continental 1s and 7s "
-        "(flagged, crossed), augmented with distortion, stroke width, blur, lost resolution, uneven light, noise and "
-        "clutter; each input stretched to its range.",
-        recipe=Recipe(trainer="robust_cnn", epochs=8, batch_size=128, lr=3e-3),
+        "(flagged, crossed), and those shapes drawn as people send them (tight crops, thumbnails, ruled and squared "
+        "paper, form boxes, chalk) and read by the app's own preprocessing; augmented with distortion, stroke width, "
+        "blur, lost resolution, uneven light, noise and clutter; each input stretched to its range.",
+        recipe=Recipe(trainer="robust_cnn", epochs=6, batch_size=128, lr=3e-3),
     ),
     # -------------------------------------------------------------------------------------------- text
     Entry(

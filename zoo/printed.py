@@ -39,21 +39,24 @@ def _runs(rows: Tensor) -> list[tuple[int, int]]:
 
 
 def _row_lines(mask: Tensor, share: float) -> tuple[list[tuple[int, int]], Tensor, float]:
-    """Thin horizontal lines of ``mask`` that fill at least ``share`` of their row, on the slant that finds
-    most: their bands of rows, the thickened mask and the slant (the bands and the mask on that slant)."""
+    """Thin horizontal lines of ``mask`` that fill at least ``share`` of their row, on the slant where they
+    fill their rows most: their bands of rows, the thickened mask and the slant (bands and mask on it)."""
     h, w = mask.shape
     tolerance = max(1, h // 160)  # a line drawn at a slight angle steps by a row now and then
     thin = 2 * tolerance + max(2, round(0.03 * h))  # a printed line is a few pixels thick; a stroke's band is not
     best: tuple[list[tuple[int, int]], Tensor, float] = ([], mask, 0.0)
+    best_score = 0.0
     for slant in SLANTS:
         m = _shear(mask, slant)
         thick = m.clone()
         for d in range(1, tolerance + 1):
             thick[d:] |= m[:-d]
             thick[:-d] |= m[d:]
-        bands = [(a, b) for a, b in _runs(thick.float().mean(1) >= share) if b - a + 1 <= thin]
-        if len(bands) > len(best[0]):
-            best = (bands, thick, slant)
+        fill = thick.float().mean(1)
+        bands = [(a, b) for a, b in _runs(fill >= share) if b - a + 1 <= thin]
+        score = float(m.float().mean(1).max())  # on the true slant, the strongest line fills its row most
+        if score > best_score:
+            best, best_score = (bands, thick, slant), score
     return best
 
 
@@ -113,6 +116,6 @@ def without_printed_lines(dark: Tensor, floor: Tensor | float) -> Tensor:
     lines = printed_lines(ink)
     if not lines.any():
         return dark
-    reach = max(2, round(0.015 * max(dark.shape)))  # a printed line is a few pixels thick at most
+    reach = max(1, max(dark.shape) // 160) * 2 + max(2, round(0.03 * max(dark.shape)))  # the widest band of a line
     erase = lines & ~_carried_across(ink, lines, reach)
     return torch.where(erase, torch.zeros_like(dark), dark)

@@ -178,7 +178,7 @@ def _light_strokes(lum: Tensor) -> bool:
     dark ink as its extremes, however deep the shadow."""
     sample = lum.flatten()[:: max(1, lum.numel() // 20000)]
     low, mid, high = (float(v) for v in torch.quantile(sample, torch.tensor([0.005, 0.5, 0.995])))
-    sparse = float((sample > (mid + high) / 2).float().mean()) < 0.12  # strokes, not the lit half of a page
+    sparse = float((sample > (mid + high) / 2).float().mean()) < 0.2  # strokes, not the lit half of a page
     return sparse and high - mid > 2 * (mid - low)
 
 
@@ -345,13 +345,13 @@ def ink_map(image) -> np.ndarray:
         # one dark colour edge to edge: a canvas filled with ink (blank canvases are transparent or light)
         raise SketchError("the canvas is almost all ink; clear it and draw one digit")
     dark, floor, uneven = _darkness(lum)
-    ink = _strokes(dark, floor)
+    ink = _strokes(dark, floor, uneven)
     if uneven and float(ink.max()) > 0:
         k = _closing_for(ink)
         if k < widest_closing(lum):
             # a closing as wide as a quarter of the photo also fills the paper's own valleys (where a shadow's
             # edge meets a gradient of light) and makes them ink: read again with one sized to the strokes
-            narrow = _strokes(*_darkness(lum, k)[:2])
+            narrow = _strokes(*_darkness(lum, k))
             ink = narrow if float(narrow.max()) > 0 else ink
     if (ink > 0.5).float().mean() > 0.85:
         raise SketchError("the canvas is almost all ink; clear it and draw one digit")
@@ -383,16 +383,17 @@ def _stroke_width(solid: Tensor) -> float:
     return 2 * int(solid.sum()) / max(edge, 1)
 
 
-def _strokes(dark: Tensor, floor: Tensor) -> Tensor:
+def _strokes(dark: Tensor, floor: Tensor, uneven: bool) -> Tensor:
     """The digit's strokes from a darkness map: printed lines removed, its blobs kept, stroke cores stretched
     to 1."""
     dark = without_printed_lines(dark, floor)
     above = (dark - floor).clamp(min=0)
     if float(above.max()) <= 0:
         return torch.zeros_like(dark)
-    # blobs with a fiftieth of their ink along the border are page, table and shadow; if what is left is no
-    # more than a faint shade, the digit itself runs into the border (a tight crop): every blob counts then
-    for edge_share in (0.02, None):
+    # under uneven light (a photo), blobs with a fiftieth of their ink along the border are page, table and
+    # shadow; if what is left is no more than a faint shade, the digit itself runs into the border (a tight
+    # crop): every blob counts then. On an even ground there is no page edge or shadow to drop.
+    for edge_share in (0.02, None) if uneven else (None,):
         keep = _digit_mask(above, 0.12, edge_share=edge_share, min_side=0.06)  # faint pencil counts too
         inked = (keep > 0) & (dark > floor)
         strokes = dark[inked]

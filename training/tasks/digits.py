@@ -13,6 +13,7 @@ from zoo.models import DigitsModel, PyTorchModel
 from .. import data, drawn
 from ..augment import augment, continental_digits, printed_digits
 from ..evaluate import Evaluation, mnist_test
+from ..people import people_digits
 from ..recipes import Options, book_sgd, register_trainer, trainer_for
 from ..trainer import EVAL_BATCH
 from .base import Task, register
@@ -188,21 +189,26 @@ def train_modern_cnn(e: Entry, o: Options):
 
 
 CONTINENTAL = 3000  # flagged 1s and as many crossed 7s
+PEOPLE = 16000  # training shapes drawn as people send them and read through the app's preprocessing
 
 
 @register_trainer("robust_cnn")
 def train_robust_cnn(e: Entry, o: Options):
-    """MNIST's training split plus print-face digits (``augment.printed_digits``) and continental 1s and 7s
-    (``augment.continental_digits``: flagged 1s, crossed 7s), augmented every epoch (``training.augment``) and
-    then put through the model's own ``preprocess``."""
+    """MNIST's training split plus print-face digits (``augment.printed_digits``), continental 1s and 7s
+    (``augment.continental_digits``: flagged 1s, crossed 7s) and those shapes drawn as people send them and
+    read through the app's preprocessing (``training.people``), augmented every epoch (``training.augment``)
+    and then put through the model's own ``preprocess``."""
     model = e.build()
     Xtr, ytr = data.mnist_pixels(train=True)
     if o.train_limit:
         Xtr, ytr = Xtr[: o.train_limit], ytr[: o.train_limit]
     Xp, yp = printed_digits(seed=o.seed)
     Xc, yc = continental_digits(Xtr, ytr, CONTINENTAL, seed=o.seed)
-    # print faces three times (about 5 % of a batch), continental 1s and 7s once (about 9 %)
-    Xtr, ytr = torch.cat([Xtr, Xp, Xp, Xp, Xc]), torch.cat([ytr, yp, yp, yp, yc])
+    shapes, labels = torch.cat([Xtr, Xp, Xc]), torch.cat([ytr, yp, yc])
+    Xh, yh = people_digits(shapes, labels, min(PEOPLE, len(shapes) // 4), seed=o.seed)
+    # print faces three times (about 5 % of a batch), continental 1s and 7s once (about 8 %), the same shapes
+    # as people send them, read by the app's preprocessing (about 22 %)
+    Xtr, ytr = torch.cat([Xtr, Xp, Xp, Xp, Xc, Xh]), torch.cat([ytr, yp, yp, yp, yc, yh])
     Xte, yte = data.mnist_pixels(train=False)
 
     def augmented(batch: Tensor, gen: torch.Generator) -> Tensor:

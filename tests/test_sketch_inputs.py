@@ -1,0 +1,155 @@
+"""The preprocessing reads digits as people send them: tight crops, thumbnails scaled up, digits on ruled and
+squared paper or in a form's box, chalk on a board (issue #30). Each picture is compared with the same
+digit read from a clean, loosely framed canvas."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+
+from zoo.printed import printed_lines
+from zoo.sketch import to_mnist
+
+
+def _digits() -> tuple[np.ndarray, np.ndarray]:
+    from demos.state import ASSETS
+
+    with np.load(ASSETS / "mnist_sample.npz") as f:
+        return f["images"], f["labels"]
+
+
+def _crop(digit: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    ys, xs = np.nonzero(digit > 0)
+    crop = digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    return np.pad(crop, int(round(margin * max(crop.shape))))
+
+
+def _sized(ink: np.ndarray, side: int, resample=Image.Resampling.BILINEAR) -> np.ndarray:
+    h, w = ink.shape
+    s = side / max(h, w)
+    return np.asarray(Image.fromarray(ink).resize((max(1, round(w * s)), max(1, round(h * s))), resample))
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two 28x28 digits, allowing a shift of a pixel (centring rounds differently)."""
+    shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    return max(np.corrcoef(np.roll(a, s, (0, 1)).ravel(), b.ravel())[0, 1] for s in shifts)
+
+
+def _loose(ink: np.ndarray) -> np.ndarray:
+    """The reference: the same ink, loosely framed on a white canvas."""
+    return to_mnist(Image.fromarray(255 - np.pad(ink, max(ink.shape) // 3)).convert("RGB"))
+
+
+def _widened(out: np.ndarray) -> np.ndarray:
+    """A 28x28 digit with its strokes widened by a pixel on each side: compares shapes, not stroke widths."""
+    return F.max_pool2d(torch.from_numpy(out)[None, None], 3, 1, 1)[0, 0].numpy()
+
+
+def _pieces(out: np.ndarray) -> int:
+    """Connected pieces of a 28x28 digit's ink (8-connected)."""
+    from zoo.sketch import _components
+
+    labels = _components(torch.from_numpy(out > 0.3))
+    return len(torch.unique(labels[labels >= 0]))
+
+
+@pytest.mark.parametrize("label", [0, 2, 6, 8, 9])
+def test_a_tight_crop_keeps_the_strokes_that_touch_its_frame(label):
+    """A digit cropped to its ink (strokes on all four edges), black on white at 256 px: read as the same
+    digit framed loosely. Before, the strokes along the frame were taken for the page's edge: a 0 became
+    an arch or nothing at all."""
+    images, labels = _digits()
+    digit = images[int(np.flatnonzero(labels == label)[0])]
+    ink = _sized(_crop(digit), 256)
+    tight = to_mnist(Image.fromarray(255 - ink).convert("RGB"))
+    assert tight is not None and _overlap(tight, _loose(ink)) > 0.85
+
+
+@pytest.mark.parametrize("resample", ["NEAREST", "BILINEAR", "BICUBIC"])
+def test_a_12_px_digit_scaled_up_comes_out_as_whole_strokes(resample):
+    """A thumbnail (the digit 12 px tall) scaled up to 240 px: its soft or blocky strokes come out as one
+    piece in the same shape as the thumbnail itself read loosely, not broken into specks or one blob."""
+    images, labels = _digits()
+    for label in (0, 3, 7):
+        digit = images[int(np.flatnonzero(labels == label)[0])]
+        small = _sized(_crop(digit, 0.1), 12, Image.Resampling.BOX)
+        big = _sized(small, 240, getattr(Image.Resampling, resample))
+        out = to_mnist(Image.fromarray(255 - big).convert("RGB"))
+        reference = to_mnist(Image.fromarray(255 - _sized(_crop(digit, 0.1), 240)).convert("RGB"))
+        assert out is not None and _pieces(out) == 1, (label, resample)
+        assert _overlap(out, reference) > 0.75, (label, resample)
+
+
+def _straight_digit(label: int, side: int = 400) -> np.ndarray:
+    """A 1, 4 or 7 made of straight strokes (what line removal must not take), ink on a (side, side) canvas."""
+    strokes = {
+        1: [[(0.5, 0.22), (0.5, 0.78)]],
+        4: [[(0.58, 0.22), (0.3, 0.6), (0.7, 0.6)], [(0.58, 0.4), (0.58, 0.78)]],
+        7: [[(0.32, 0.24), (0.68, 0.24), (0.45, 0.78)]],
+    }[label]
+    img = Image.new("L", (side, side), 0)
+    draw = ImageDraw.Draw(img)
+    for stroke in strokes:
+        draw.line([(x * side, y * side) for x, y in stroke], fill=255, width=side // 25, joint="curve")
+    return np.asarray(img)
+
+
+def _paper_with(kind: str, side: int = 400) -> Image.Image:
+    """White paper with pale blue ruled lines, a squared grid, or a dark form box around the middle."""
+    paper = Image.new("RGB", (side, side), (250, 250, 245))
+    draw = ImageDraw.Draw(paper)
+    step = side // 12
+    if kind in ("ruled", "squared"):
+        for y in range(step // 2, side, step):
+            draw.line([(0, y), (side, y)], fill=(150, 180, 225), width=2)
+    if kind == "squared":
+        for x in range(step // 2, side, step):
+            draw.line([(x, 0), (x, side)], fill=(150, 180, 225), width=2)
+    if kind == "box":
+        draw.rectangle([side * 0.12, side * 0.12, side * 0.88, side * 0.88], outline=(30, 30, 30), width=4)
+    return paper
+
+
+@pytest.mark.parametrize("kind", ["ruled", "squared", "box"])
+@pytest.mark.parametrize("label", [1, 4, 7])
+def test_printed_lines_go_and_straight_strokes_stay(kind, label):
+    """Ruled and squared paper's lines and a form's box are removed; the digit's own straight strokes (a 1's
+    stem, a 4's and a 7's bars), crossing those lines, stay whole."""
+    ink = _straight_digit(label)
+    paper = np.asarray(_paper_with(kind), dtype=np.float32)
+    picture = paper * (1 - ink[..., None] / 255) + 20 * ink[..., None] / 255
+    out = to_mnist(Image.fromarray(picture.astype(np.uint8)))
+    clean = to_mnist(Image.fromarray(255 - ink).convert("RGB"))
+    assert out is not None and _pieces(out) == 1  # no stroke cut where a line crossed it
+    assert _overlap(_widened(out), _widened(clean)) > 0.9  # the same strokes (their width may differ a little)
+    near = F.max_pool2d(torch.from_numpy(clean > 0.05)[None, None].float(), 5, 1, 2)[0, 0].numpy() > 0
+    assert out[~near].max() < 0.15  # nothing of the lines left away from the digit
+
+
+@pytest.mark.parametrize("label", [1, 4, 7])
+def test_a_digit_alone_has_no_printed_lines(label):
+    """A digit's straight strokes, even in a tight crop where a 1's stem or a 7's bar runs edge to edge, are
+    never taken for printed lines: those come at least three at a time, or as a box's closed four sides."""
+    ink = _straight_digit(label) > 0
+    ys, xs = np.nonzero(ink)
+    tight = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    for mask in (ink, tight):
+        assert not printed_lines(torch.from_numpy(mask)).any()
+
+
+def test_chalk_on_a_dark_board_is_read_light_on_dark():
+    """Light, grainy strokes on an uneven dark board (a photo of chalk): the strokes are the digit, not the
+    board between them."""
+    images, labels = _digits()
+    digit = images[int(np.flatnonzero(labels == 2)[0])]
+    ink = _sized(_crop(digit, 0.4), 360).astype(np.float32) / 255
+    h, w = ink.shape
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    board = np.array([40.0, 62.0, 50.0]) * (0.8 + 0.4 * xx)[..., None]
+    grain = rng.uniform(0.6, 1.0, ink.shape)[..., None]
+    img = board * (1 - ink[..., None] * grain) + 225 * ink[..., None] * grain + rng.normal(0, 4, (h, w, 3))
+    out = to_mnist(Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)))
+    assert out is not None and _overlap(out, _loose((ink * 255).astype(np.uint8))) > 0.8
