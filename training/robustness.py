@@ -15,6 +15,7 @@ the items' own sha256 is taken: it says whether this machine built the set ``dra
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import sys
 import time
@@ -26,6 +27,8 @@ import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor
+
+from zoo.sketch import to_mnist
 
 from . import corruptions, data, drawn, glyphs, scenes
 
@@ -80,25 +83,44 @@ def _load(path: Path) -> DrawnSet:
         )
 
 
+def _read(image: Image.Image) -> np.ndarray | None:
+    """One picture through the app's preprocessing, in a worker (one torch thread: the workers share the cores)."""
+    torch.set_num_threads(1)
+    return to_mnist(image)
+
+
+def _read_all(images, count: int, what: str) -> list[np.ndarray | None]:
+    """Every picture of an iterable read by ``to_mnist`` in worker processes, in order, with progress."""
+    out, start = [], time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(max(1, min(4, os.cpu_count() or 1))) as pool:
+        for i, seen in enumerate(pool.imap(_read, images, chunksize=8), 1):
+            out.append(seen)
+            if i % 1000 == 0 or i == count:
+                rate = i / (time.perf_counter() - start)
+                print(f"{what}: {i:,}/{count:,} made and read ({rate:.0f} images/s)", file=sys.stderr)
+    return out
+
+
 @cache
 def drawn_test() -> DrawnSet:
-    from zoo.sketch import to_mnist
-
     cache_file = data.data_dir() / "drawn" / f"drawn-{_fingerprint(drawn, scenes)}.npz"
     if cache_file.is_file():
         return _load(cache_file)
     pixels, labels = data.mnist_pixels(train=False)
     images = (pixels[:, 0].numpy() * 255).round().astype(np.uint8)
-    rows, start, items = [], time.perf_counter(), hashlib.sha256()
-    for i, (image, label, source, style) in enumerate(drawn.drawn_items(images, labels.numpy()), 1):
-        drawn.hash_item(items, image, label, source, style)
-        digit = to_mnist(image)
-        rows.append(
-            (np.zeros((28, 28), np.float32) if digit is None else digit, label, digit is not None, source, style)
-        )
-        if i % 500 == 0:
-            rate = i / (time.perf_counter() - start)
-            print(f"drawn digits: {i:,} made and read ({rate:.0f} images/s)", file=sys.stderr)
+    meta, items = [], hashlib.sha256()
+
+    def pictures():  # made here in order (one generator), read in the workers
+        for image, label, source, style in drawn.drawn_items(images, labels.numpy()):
+            drawn.hash_item(items, image, label, source, style)
+            meta.append((label, source, style))
+            yield image
+
+    seen = _read_all(pictures(), drawn.SIZE, "drawn digits")
+    rows = [
+        (np.zeros((28, 28), np.float32) if digit is None else digit, label, digit is not None, source, style)
+        for digit, (label, source, style) in zip(seen, meta, strict=True)
+    ]
     arrays = {
         "pixels": np.stack([r[0] for r in rows]),
         "labels": np.array([r[1] for r in rows], dtype=np.int64),
@@ -143,23 +165,23 @@ def tight_crop(digit: np.ndarray) -> Image.Image:
 def tight_test() -> DrawnSet:
     """The MNIST test split as ``tight_crop`` makes it, read through ``to_mnist`` (in the test split's order);
     one source and style, "tight"."""
-    from zoo.sketch import to_mnist
 
     cache_file = data.data_dir() / "tight" / f"tight-{TIGHT_VERSION}-{_fingerprint(sys.modules[__name__])}.npz"
     if cache_file.is_file():
         return _load(cache_file)
     pixels, labels = data.mnist_pixels(train=False)
     images = (pixels[:, 0].numpy() * 255).round().astype(np.uint8)
-    read, items, start = [], hashlib.sha256(), time.perf_counter()
-    out = np.zeros((len(images), 28, 28), np.float32)
-    for i, (digit, label) in enumerate(zip(images, labels.tolist(), strict=True)):
-        image = tight_crop(digit)
-        drawn.hash_item(items, image, label, "tight", "white")
-        seen = to_mnist(image)
-        read.append(seen is not None)
-        if seen is not None:
-            out[i] = seen
-    print(f"tight MNIST: {len(images):,} crops read in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    items = hashlib.sha256()
+
+    def pictures():
+        for digit, label in zip(images, labels.tolist(), strict=True):
+            image = tight_crop(digit)
+            drawn.hash_item(items, image, label, "tight", "white")
+            yield image
+
+    seen = _read_all(pictures(), len(images), "tight MNIST")
+    read = [digit is not None for digit in seen]
+    out = np.stack([np.zeros((28, 28), np.float32) if digit is None else digit for digit in seen])
     _save(
         cache_file,
         {
