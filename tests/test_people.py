@@ -44,9 +44,9 @@ def test_people_digits_are_read_by_the_app_and_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("DLFS_ZOO_DATA", str(tmp_path))
     shapes, labels = _shapes()
     pixels, got = people.people_digits(shapes, labels, 6, seed=3)
-    assert pixels.shape == (6, 1, 28, 28) and got.shape == (6,)
+    assert 5 <= len(pixels) <= 6 and pixels.shape[1:] == (1, 28, 28) and got.shape == (len(pixels),)
     assert set(got.tolist()) <= set(labels.tolist())
-    assert (pixels.amax((1, 2, 3)) > 0.5).float().mean() >= 0.8  # nearly all read as a digit
+    assert (pixels.amax((1, 2, 3)) > 0.5).all()  # every one kept was read as a digit
     (cache,) = (tmp_path / "people").glob("people-*.npz")
     again, got_again = people.people_digits(shapes, labels, 6, seed=3)
     assert torch.equal(again, pixels) and torch.equal(got_again, got)

@@ -132,12 +132,15 @@ def picture(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
 
 
-def _read(args: tuple[np.ndarray, int, int]) -> np.ndarray:
-    """One shape drawn as a picture and read by the app's preprocessing (blank counts as an empty digit)."""
+def _read(args: tuple[np.ndarray, int, int]) -> np.ndarray | None:
+    """One shape drawn as a picture and read by the app's preprocessing; None when the app would answer with
+    no digit (a blank read, or a refusal such as a picture that is almost all ink)."""
     digit, seed, index = args
     torch.set_num_threads(1)
-    seen = sketch.to_mnist(picture(digit, np.random.default_rng([seed, 7, index])))
-    return np.zeros((28, 28), np.float32) if seen is None else seen
+    try:
+        return sketch.to_mnist(picture(digit, np.random.default_rng([seed, 7, index])))
+    except sketch.SketchError:
+        return None
 
 
 def _fingerprint(seed: int, count: int) -> str:
@@ -149,7 +152,8 @@ def _fingerprint(seed: int, count: int) -> str:
 
 def people_digits(shapes: Tensor, labels: Tensor, count: int, seed: int) -> tuple[Tensor, Tensor]:
     """``count`` of the shapes (N, 1, 28, 28) in [0, 1], chosen with the seed, as the app reads them when
-    people send them: (count, 1, 28, 28) pixels and their labels. Cached on disk."""
+    people send them: (n, 1, 28, 28) pixels and their labels, n <= count (pictures the app reads as no digit
+    are left out). Cached on disk."""
     pick = torch.randperm(len(shapes), generator=torch.Generator().manual_seed(seed))[:count]
     chosen, chosen_labels = shapes[pick], labels[pick]
     cache = data.data_dir() / "people" / f"people-{_fingerprint(seed, count)}.npz"
@@ -165,9 +169,11 @@ def people_digits(shapes: Tensor, labels: Tensor, count: int, seed: int) -> tupl
             if i % 2000 == 0 or i == count:
                 rate = i / (time.perf_counter() - start)
                 print(f"people's digits: {i:,}/{count:,} drawn and read ({rate:.0f} images/s)", file=sys.stderr)
-    pixels = torch.from_numpy(np.stack(out)[:, None])
-    _save(cache, pixels.numpy(), chosen_labels.numpy())
-    return pixels, chosen_labels
+    read = [i for i, seen in enumerate(out) if seen is not None]  # what the app reads as no digit teaches nothing
+    pixels = torch.from_numpy(np.stack([out[i] for i in read])[:, None])
+    kept = chosen_labels[torch.tensor(read, dtype=torch.long)]
+    _save(cache, pixels.numpy(), kept.numpy())
+    return pixels, kept
 
 
 def _save(path: Path, pixels: np.ndarray, labels: np.ndarray) -> None:
