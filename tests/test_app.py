@@ -156,7 +156,7 @@ def test_leaderboard_and_houses(client):
     import zoo
 
     table = client.predict(task="digits", api_name="/leaderboard")
-    assert table["headers"][:6] == ["rank", "model", "drawn", "corrupted", "accuracy", "loss"]
+    assert table["headers"][:7] == ["rank", "model", "drawn", "tight", "corrupted", "accuracy", "loss"]
     rows = table["data"]
     best_drawn = max(zoo.leaderboard("digits"), key=lambda r: r.metrics["drawn"]).model
     assert rows[0][1] == best_drawn and rows[0][0] == 1 and len(rows) >= 5

@@ -39,13 +39,13 @@ TASKS: dict[str, Task] = {
     for t in (
         Task(
             name="digits",
-            metrics=("drawn", "corrupted", "accuracy", "loss"),  # ranked first by what the app is sent
+            metrics=("drawn", "tight", "corrupted", "accuracy", "loss"),  # ranked first by what the app is sent
             lower_is_better=frozenset({"loss"}),
             dataset="mnist",
             dataset_name="MNIST",
             split="test",
             task_type="image-classification",
-            percent=frozenset({"drawn", "corrupted", "accuracy"}),
+            percent=frozenset({"drawn", "tight", "corrupted", "accuracy"}),
         ),
         Task(
             name="text",
