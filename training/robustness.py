@@ -89,10 +89,15 @@ def _read(image: Image.Image) -> np.ndarray | None:
     return to_mnist(image)
 
 
-def _read_all(images, count: int, what: str) -> list[np.ndarray | None]:
+def workers() -> int:
+    """Processes that read the sets' pictures: one per core, at most four."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def read_all(images, count: int, what: str) -> list[np.ndarray | None]:
     """Every picture of an iterable read by ``to_mnist`` in worker processes, in order, with progress."""
     out, start = [], time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(max(1, min(4, os.cpu_count() or 1))) as pool:
+    with multiprocessing.get_context("fork").Pool(workers()) as pool:
         for i, seen in enumerate(pool.imap(_read, images, chunksize=8), 1):
             out.append(seen)
             if i % 1000 == 0 or i == count:
@@ -116,7 +121,7 @@ def drawn_test() -> DrawnSet:
             meta.append((label, source, style))
             yield image
 
-    seen = _read_all(pictures(), drawn.SIZE, "drawn digits")
+    seen = read_all(pictures(), drawn.SIZE, "drawn digits")
     rows = [
         (np.zeros((28, 28), np.float32) if digit is None else digit, label, digit is not None, source, style)
         for digit, (label, source, style) in zip(seen, meta, strict=True)
@@ -179,7 +184,7 @@ def tight_test() -> DrawnSet:
             drawn.hash_item(items, image, label, "tight", "white")
             yield image
 
-    seen = _read_all(pictures(), len(images), "tight MNIST")
+    seen = read_all(pictures(), len(images), "tight MNIST")
     read = [digit is not None for digit in seen]
     out = np.stack([np.zeros((28, 28), np.float32) if digit is None else digit for digit in seen])
     _save(
