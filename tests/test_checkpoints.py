@@ -70,6 +70,7 @@ def test_new_families_meet_their_targets(evaluated):
 
 
 def test_digits_cards_carry_the_robustness_columns_with_intervals(evaluated):
+    from training import drawn
     from training.corruptions import CORRUPTIONS
     from zoo.catalog import ENTRIES, TASKS
 
@@ -83,7 +84,10 @@ def test_digits_cards_carry_the_robustness_columns_with_intervals(evaluated):
             assert lo <= claimed[metric] <= hi, (name, metric)
         if e.task == "digits":
             assert {f"corrupted_{c}" for c in CORRUPTIONS} <= set(claimed) and {"drawn", "corrupted"} <= set(claimed)
-            assert evaluated[name]["metrics"]["drawn"] == pytest.approx(claimed["drawn"], abs=1e-6)
+            assert {f"drawn_{s.replace('-', '_')}" for s in drawn.SOURCES} <= set(claimed), name  # every source
+            assert info["benchmarks"]["drawn"]["version"] == drawn.VERSION, name  # scored on this version
+            for metric in ("drawn", "tight"):
+                assert evaluated[name]["metrics"][metric] == pytest.approx(claimed[metric], abs=1e-6)
 
 
 def test_fast_recipes_record_five_seeds_and_ship_the_declared_one():

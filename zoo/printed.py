@@ -11,6 +11,7 @@ removed line, the ink on both sides of the line carries across it, so a digit is
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 ACROSS = 0.85  # ruled and squared paper: a line fills this share of its row (or column)
@@ -23,7 +24,7 @@ def _shear(mask: Tensor, slant: float, inverse: bool = False) -> Tensor:
     if slant == 0.0:
         return mask
     h, w = mask.shape
-    shift = torch.round(slant * (torch.arange(w) - w / 2)).long()
+    shift = _shifts(w, slant)
     rows = torch.arange(h)[:, None] + (shift if not inverse else -shift)[None, :]
     inside = (rows >= 0) & (rows < h)
     return torch.where(inside, mask.gather(0, rows.clamp(0, h - 1)), torch.zeros_like(mask))
@@ -38,26 +39,45 @@ def _runs(rows: Tensor) -> list[tuple[int, int]]:
     return list(zip(starts, ends, strict=True))
 
 
-def _row_lines(mask: Tensor, share: float) -> tuple[list[tuple[int, int]], Tensor, float]:
-    """Thin horizontal lines of ``mask`` that fill at least ``share`` of their row, on the slant where they
-    fill their rows most: their bands of rows, the thickened mask and the slant (bands and mask on it)."""
+def _shifts(w: int, slant: float) -> Tensor:
+    return torch.round(slant * (torch.arange(w) - w / 2)).long()
+
+
+def _best_slant(mask: Tensor) -> tuple[float, Tensor]:
+    """The slant on which the strongest line fills its row most (the level one first among equals), and the
+    ink in each row on it: counted from the ink's coordinates, without shearing the picture."""
+    h, w = mask.shape
+    ys, xs = torch.nonzero(mask, as_tuple=True)
+    best, best_counts = 0.0, torch.zeros(h, dtype=torch.long)
+    for slant in SLANTS:
+        rows = ys - _shifts(w, slant)[xs]  # where each ink pixel lands in the sheared copy
+        counts = torch.bincount(rows[(rows >= 0) & (rows < h)], minlength=h)
+        if int(counts.max()) > int(best_counts.max()):
+            best, best_counts = slant, counts
+    return best, best_counts
+
+
+def _may_hold(counts: Tensor, length: int, share: float) -> bool:
+    """False when no row, thickened by the tolerance, can fill ``share`` of ``length``: the ink of its rows
+    together falls short (so the exact count need not be made)."""
+    reach = 2 * max(1, len(counts) // 160) + 1
+    window = F.avg_pool1d(counts[None, None].float(), reach, 1, reach // 2, count_include_pad=True)[0, 0]
+    return bool((window * reach >= share * length).any())
+
+
+def _row_lines(mask: Tensor, share: float, slant: float) -> tuple[list[tuple[int, int]], Tensor]:
+    """Thin horizontal lines of ``mask`` on this slant that fill at least ``share`` of their row: their bands
+    of rows and the thickened mask (both on the slant)."""
     h, w = mask.shape
     tolerance = max(1, h // 160)  # a line drawn at a slight angle steps by a row now and then
     thin = 2 * tolerance + max(2, round(0.03 * h))  # a printed line is a few pixels thick; a stroke's band is not
-    best: tuple[list[tuple[int, int]], Tensor, float] = ([], mask, 0.0)
-    best_score = 0.0
-    for slant in SLANTS:
-        m = _shear(mask, slant)
-        thick = m.clone()
-        for d in range(1, tolerance + 1):
-            thick[d:] |= m[:-d]
-            thick[:-d] |= m[d:]
-        fill = thick.float().mean(1)
-        bands = [(a, b) for a, b in _runs(fill >= share) if b - a + 1 <= thin]
-        score = float(m.float().mean(1).max())  # on the true slant, the strongest line fills its row most
-        if score > best_score:
-            best, best_score = (bands, thick, slant), score
-    return best
+    m = _shear(mask, slant)
+    thick = m.clone()
+    for d in range(1, tolerance + 1):
+        thick[d:] |= m[:-d]
+        thick[:-d] |= m[d:]
+    fill = thick.float().mean(1)
+    return [(a, b) for a, b in _runs(fill >= share) if b - a + 1 <= thin], thick
 
 
 def _pixels(mask: Tensor, bands: list[tuple[int, int]], slant: float) -> Tensor:
@@ -73,12 +93,16 @@ def printed_lines(mask: Tensor) -> Tensor:
     in one direction (ruled or squared paper; then a single one across the other way, a margin line, too),
     or the outermost two thin rows and columns when they close into a rectangle (a form's box)."""
     columns = mask.T.contiguous()
-    row_bands, _, row_slant = _row_lines(mask, ACROSS)
-    col_bands, _, col_slant = _row_lines(columns, ACROSS)
+    (row_slant, row_counts), (col_slant, col_counts) = _best_slant(mask), _best_slant(columns)
+    rows_may, cols_may = _may_hold(row_counts, mask.shape[1], BOX), _may_hold(col_counts, mask.shape[0], BOX)
+    if not (rows_may or cols_may):  # nothing straight fills even a box's share of a row or a column
+        return torch.zeros_like(mask)
+    row_bands, _ = _row_lines(mask, ACROSS, row_slant)
+    col_bands, _ = _row_lines(columns, ACROSS, col_slant)
     if len(row_bands) >= 3 or len(col_bands) >= 3:
         return _pixels(mask, row_bands, row_slant) | _pixels(columns, col_bands, col_slant).T
-    row_bands, row_thick, row_slant = _row_lines(mask, BOX)
-    col_bands, col_thick, col_slant = _row_lines(columns, BOX)
+    row_bands, row_thick = _row_lines(mask, BOX, row_slant)
+    col_bands, col_thick = _row_lines(columns, BOX, col_slant)
     if len(row_bands) < 2 or len(col_bands) < 2:
         return torch.zeros_like(mask)
     rows, cols = [row_bands[0], row_bands[-1]], [col_bands[0], col_bands[-1]]
