@@ -58,13 +58,14 @@ class DrawnSet:
 
 
 def _fingerprint(*modules) -> str:
-    """Of the modules that make a set and read it (zoo.sketch), Pillow's version and the fonts' manifest."""
+    """Of the modules that make a set and read it (zoo.sketch and what it calls), Pillow's version and the
+    fonts' manifest."""
     import PIL
 
-    from zoo import sketch
+    from zoo import morphology, printed, sketch
 
     digest = hashlib.sha256()
-    for module in (*modules, sketch):
+    for module in (*modules, sketch, printed, morphology):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(PIL.__version__.encode())
     digest.update(glyphs.fonts_digest().encode())
