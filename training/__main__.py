@@ -163,6 +163,8 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     }
     if classifier is not None:
         info["sample_classifier"] = classifier.config["name"]
+    if ev.benchmarks:  # which version of each generated set the numbers were measured on
+        info["benchmarks"] = ev.benchmarks
     if entry.name not in ENTRIES:
         info["parent"] = entry.parent
         info["overrides"] = {k: getattr(o, k) for k in OVERRIDABLE if getattr(args, k, None) is not None}
