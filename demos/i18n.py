@@ -12,6 +12,7 @@ API names and the API's descriptions (handlers' docstrings) stay English.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
@@ -85,7 +86,10 @@ def speaking(request: gr.Request | None) -> Iterator[str]:
     try:
         yield LOCALE.get()
     finally:
-        LOCALE.reset(token)
+        # a streaming handler may be resumed in another context (Gradio steps generators from threads), where
+        # the token cannot be reset: that context's value dies with it
+        with contextlib.suppress(ValueError):
+            LOCALE.reset(token)
 
 
 def say(key: str, **values: object) -> str:

@@ -49,7 +49,7 @@ def test_csv_is_timm_like_and_markdown_has_a_table_per_task():
     assert [r["model"] for r in table] == ["a", "h"] and table[0]["rank"] == "1"
     assert table[0]["accuracy"] == "0.9" and table[1]["accuracy"] == ""
     md = to_markdown(rows)
-    assert "**digits**" in md and "**houses**" in md and "| 1 | `a` |  |  | 90.00 % |" in md
+    assert "**digits**" in md and "**houses**" in md and "| 1 | `a` |  |  |  | 90.00 % |" in md
 
 
 def test_overlapping_intervals_share_a_rank_and_seed_means_decide_the_order():
