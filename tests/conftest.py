@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -15,6 +16,19 @@ HUB = ROOT / "zoo" / "checkpoints"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # submissions made by the tests (and the app they start) go to a store of their own, never the user's
 os.environ["DLFS_ZOO_RESULTS"] = tempfile.mkdtemp(prefix="dlfs-results-")
+
+
+CHROMIUM = os.environ.get("DLFS_ZOO_CHROMIUM", "/usr/bin/chromium")
+
+
+def require_chromium() -> None:
+    """Browser tests need Debian's chromium: failed under CI (never skipped there), skipped elsewhere."""
+    if Path(CHROMIUM).exists() or shutil.which(CHROMIUM):
+        return
+    message = f"chromium not found at {CHROMIUM} (apt-get install chromium)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture

@@ -5,17 +5,14 @@ Screenshots go to test-artifacts/. Under CI=true a missing browser is a failure,
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from bench.app_process import ROOT, RunningApp
 
+from conftest import CHROMIUM, require_chromium
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("DLFS_ZOO_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 FLAGS = [
     "--headless",
@@ -29,11 +26,7 @@ FLAGS = [
 
 @pytest.fixture(scope="module")
 def page():
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        message = f"chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)

@@ -6,19 +6,17 @@ Screenshots go to test-artifacts/. Under CI=true a missing browser is a failure,
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
-from pathlib import Path
 
 import pytest
 
 from bench.app_process import ROOT, RunningApp
 from demos.i18n_text import EN, ZH
 
+from conftest import CHROMIUM, require_chromium
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("DLFS_ZOO_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
@@ -26,11 +24,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
 @pytest.fixture(scope="module")
 def browser():
     """One app and one browser for the module; each test opens its own context (locale, phone)."""
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        message = f"chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
