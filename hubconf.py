@@ -109,7 +109,9 @@ def gan(pretrained: bool = True, variant: str = "dcgan-28", **kwargs):
     """A DCGAN generator for MNIST: any 28-d N(0, I) code decodes to a digit (the book's named fix for 7-5).
 
     Variants: {variants}.
-    Class-conditional: the code's first value picks the digit (ten equally likely bins of N(0, 1)).
+    ``dcgan-28`` is class-conditional (trained with MNIST's labels): the code's first value picks the digit
+    (ten equally likely bins of N(0, 1)). ``dcgan-28-unconditional`` never saw a label: its bins are shapes
+    it chose itself (InfoGAN), not digits in order.
     No encoder: ``model.encode(images)`` searches for the codes (gradient descent on the reconstruction).
 
     >>> model = torch.hub.load("dlfs-zoo/dlfs-zoo", "gan")

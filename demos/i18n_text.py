@@ -79,6 +79,11 @@ EN: dict[str, str] = {
     "latent_conditional": " It is class-conditional: **z0 picks the digit** ({classes} equally likely bins of N(0, 1), "
     "0 at the bottom, 9 at the top) and the other values its style, so an interpolation walks through the digits in "
     "between.",
+    "latent_bins": " It learned without labels: **z0's bin picks one of {classes} shapes** ({classes} equally likely "
+    "bins of N(0, 1)) that the generator was pushed to keep apart, and which digit each bin became is its own choice, "
+    "not 0 to 9 in order.",
+    "latent_saw_labels": " `{model}` was trained with the digits' labels.",
+    "latent_no_labels": " `{model}` never saw a label: it learned from the digits alone.",
     "latent_length": "a latent vector has {dim} values, got {got}",
     "latent_numbers": "latent values must be numbers",
     "latent_finite": "latent values must be finite numbers (no NaN or infinity)",
@@ -228,6 +233,10 @@ ZH: dict[str, str] = {
     "latent_conditional": "它是类别条件模型：**z0 决定数字**（把 N(0, 1) 分"
     "成 {classes} 个等概率区间，0 在最下，9 在最上），"
     "其余的值决定书写风格，所以插值会经过中间的数字。",
+    "latent_bins": "它在没有标签的情况下学习：**z0 所在的区间决定 {classes} 种形状之一**（N(0, 1) 的 {classes} 个"
+    "等概率区间），训练促使生成器让这些形状彼此不同；每个区间成为哪个数字由它自己决定，并不是按 0 到 9 的顺序。",
+    "latent_saw_labels": "`{model}` 训练时用到了数字的标签。",
+    "latent_no_labels": "`{model}` 从未见过标签：它只从数字图像本身学习。",
     "latent_length": "潜向量应有 {dim} 个值，收到 {got} 个",
     "latent_numbers": "潜向量的值必须是数",
     "latent_finite": "潜向量的值必须是有限的数（不能是 NaN 或无穷大）",
@@ -334,4 +343,7 @@ SUMMARIES_ZH: dict[str, str] = {  # zoo.catalog's summaries, in Chinese, by entr
     "码 -> 7x7 -> 14x14 -> 28x28 转置卷积，批归一化），"
     "与卷积判别器对抗训练，类别条件：编码的第一个坐标决定数字（N(0, 1) "
     "的十个等概率区间）。没有编码器：编码靠搜索得到。",
+    "dcgan-28-unconditional": "第 7 章所要的解码器，像自编码器一样在没有标签的情况下学成：与 `dcgan-28` 相同的生成器"
+    "和判别器，但从未见过任何数字的标签。编码的第一个坐标仍落在十个区间之一，却没有人告诉它哪个区间是哪个数字："
+    "判别器要猜出每张生成图来自哪个区间（InfoGAN），于是生成器让每个区间各有自己的形状。没有编码器：编码靠搜索得到。",
 }

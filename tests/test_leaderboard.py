@@ -129,6 +129,7 @@ def test_a_row_is_typed_and_its_json_keeps_the_keys_and_their_order():
         "seeds",
         "seed_summary",
         "tied",
+        "saw_labels",
         "origin",
         "source",
         "source_url",

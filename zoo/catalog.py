@@ -28,6 +28,7 @@ class Task:
     split: str
     task_type: str
     percent: frozenset[str] = frozenset()  # metrics that are shares, shown as percentages
+    labels_column: bool = False  # its models may learn without labels: the tables say which saw them
 
     @property
     def primary(self) -> str:
@@ -65,6 +66,7 @@ TASKS: dict[str, Task] = {
             split="test",
             task_type="image-to-image",
             percent=frozenset({"sample_confident"}),
+            labels_column=True,  # chapter 7 asks for codes learned without labels, as the autoencoder's were
         ),
         Task(
             name="houses",
@@ -100,6 +102,7 @@ class Recipe:
     all_plays: bool = False  # text: train on every play but the validation span, not only the first 1 MB
     notes: tuple[str, ...] = ()  # what the card should say about this recipe
     weights_dtype: str = "float32"  # "bfloat16": the checkpoint stores weights rounded to bf16 (half the file)
+    labels: bool = True  # trained on the dataset's labels; False: learned without them (the latent tables say so)
     extra: dict[str, Any] = field(default_factory=dict)  # the trainer's own hyperparameters (a GAN's loss, ...)
 
 
@@ -330,7 +333,7 @@ ENTRIES: dict[str, Entry] = _register(
         architecture="Autoencoder",
         kwargs=dict(hidden_dim=28, input_scale=AUTOENCODER_SCALE),
         summary="The book's convolutional autoencoder, 28-d Tanh codes, one epoch of SGD.",
-        recipe=Recipe(trainer="autoencoder", epochs=1, batch_size=60, lr=0.01, seeds=5),
+        recipe=Recipe(trainer="autoencoder", epochs=1, batch_size=60, lr=0.01, seeds=5, labels=False),
         book={"mse": 0.0693},
     ),
     Entry(
@@ -345,6 +348,7 @@ ENTRIES: dict[str, Entry] = _register(
             epochs=8,
             batch_size=128,
             lr=1e-3,
+            labels=False,
             notes=(
                 "A beta-VAE (beta = 4, in config.json): beta 4 was kept over 1 and 0.1 because its random samples "
                 "score higher on the digit judge and look like digits (Figure 7-5).",
@@ -370,6 +374,30 @@ ENTRIES: dict[str, Entry] = _register(
                 "'Encode my drawing' searches for the code (GAN inversion: Adam on the code, a quarter of "
                 "`search_steps` from one start per digit with the first coordinate held in that digit's bin, the "
                 "rest from the best two, the best kept), so it is slower than an encoder and only approximate.",
+            ),
+        ),
+    ),
+    Entry(
+        name="dcgan-28-unconditional",
+        task="latent",
+        family="gan",
+        architecture="DCGAN",
+        kwargs=dict(hidden_dim=28, width=96, search_steps=200, classes=10, input_scale=AUTOENCODER_SCALE),
+        summary="Chapter 7's decoder learned without labels, as the autoencoder was: `dcgan-28`'s generator and "
+        "discriminator, never shown a digit's label. The code's first coordinate still falls in one of ten bins, "
+        "but no one tells it which digit a bin is: the discriminator guesses each fake's bin (InfoGAN), so the "
+        "generator gives every bin a shape of its own. No encoder: codes are searched.",
+        recipe=Recipe(
+            trainer="dcgan",
+            epochs=7,
+            batch_size=16,
+            lr=8e-4,
+            labels=False,
+            extra={"d_width": 48, "loss": "hinge", "spectral_norm": True, "autocast": "bfloat16", "info": 1.0},
+            notes=(
+                "'Encode my drawing' searches for the code (GAN inversion: Adam on the code, a quarter of "
+                "`search_steps` from one start per bin with the first coordinate held in that bin, the rest from "
+                "the best two, the best kept), so it is slower than an encoder and only approximate.",
             ),
         ),
     ),
@@ -420,6 +448,13 @@ def variant(parent: str, name: str) -> Entry:
         raise ValueError(f"{name!r} is a dlfs-zoo entry's name; pick a name of your own for the variant")
     summary = f"A variant of `{base.name}`: {base.summary}"
     return dataclasses.replace(base, name=name, summary=summary, parent=base.name, book={})
+
+
+def saw_labels(name: str) -> bool | None:
+    """Whether the zoo's entry ``name`` was trained on the dataset's labels; None for a model not declared here
+    (a submission says nothing of how it was trained)."""
+    e = ENTRIES.get(name)
+    return None if e is None else e.recipe.labels
 
 
 def family_entries(family: str) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import hub
-from .catalog import ENTRIES, TASKS
+from .catalog import ENTRIES, TASKS, saw_labels
 from .checkpoint_io import CARD_NAME, embedded_dir
 from .config import first_non_finite
 from .models import CONFIG_NAME, WEIGHTS_NAME, sha256_file
@@ -44,6 +44,7 @@ class Row:
     seeds: list[int] = field(default_factory=list)
     seed_summary: dict[str, dict[str, float]] = field(default_factory=dict)  # metric -> mean and std over seeds
     tied: bool = False  # shares its rank with the row above (their primary metric's intervals overlap)
+    saw_labels: bool | None = None  # trained on the dataset's labels (None: not known, a submission)
     origin: str = "zoo"
     source: str | None = None
     source_url: str | None = None
@@ -82,6 +83,7 @@ def _row(name: str, config: dict, card_text: str, weights_sha: str | None) -> Ro
         intervals=info.get("intervals") or {},  # 95 % bootstrap interval per metric, over test items
         seeds=[r["seed"] for r in info.get("seed_runs") or []],
         seed_summary=info.get("seed_summary") or {},  # metric -> mean and std over the seeds
+        saw_labels=saw_labels(name),
     )
 
 
@@ -198,7 +200,7 @@ def to_csv(rows: list[Row]) -> str:
     cols = ["task", "rank", "tied", "model"]
     for k in metric_cols:
         cols += [k, f"{k}_lo", f"{k}_hi", f"{k}_seed_mean", f"{k}_seed_std"]
-    cols += ["seeds", "params", "size_bytes", "latency_ms", "verified", "origin", "source"]
+    cols += ["seeds", "params", "size_bytes", "latency_ms", "verified", "saw_labels", "origin", "source"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
@@ -214,7 +216,7 @@ def to_csv(rows: list[Row]) -> str:
                 _g(summary.get("mean")),
                 _g(summary.get("std")),
             ]
-        cells += [" ".join(map(str, r.seeds)), r.params, r.size_bytes, r.latency_ms, r.verified]
+        cells += [" ".join(map(str, r.seeds)), r.params, r.size_bytes, r.latency_ms, r.verified, format_labels(r)]
         cells += [r.origin, r.source_url or r.source or ""]
         w.writerow(cells)
     return buf.getvalue()
@@ -260,6 +262,16 @@ def format_book(r: Row) -> str:
     return ", ".join(f"{k} {format_value(k, v, r.task)}" for k, v in (r.book or {}).items())
 
 
+def format_labels(r: Row) -> str:
+    """Whether a model saw the dataset's labels in training: "yes", "no", or "" where that is not known."""
+    return "" if r.saw_labels is None else "yes" if r.saw_labels else "no"
+
+
+def labels_column(task: str | None) -> list[str]:
+    """The "saw labels" column's header, for a task whose models may learn without labels (``Task.labels_column``)."""
+    return ["saw labels"] if task in TASKS and TASKS[task].labels_column else []
+
+
 def format_origin(r: Row) -> str:
     """Where a row came from: the zoo's own entries, or a submission with its source linked."""
     if r.origin != "submitted":
@@ -275,7 +287,8 @@ def to_markdown(rows: list[Row]) -> str:
         mine = [r for r in rows if r.task == task_name]
         if not mine:
             continue
-        head = ["rank", "model", *task.metrics, "book", "params", "CPU ms", "verified", "from"]
+        head = ["rank", "model", *task.metrics, *labels_column(task_name), "book", "params", "CPU ms", "verified"]
+        head.append("from")
         lines = [
             f"**{task_name}** ({task.dataset_name}, {task.split} split; ranked by {task.primary})",
             "",
@@ -285,6 +298,7 @@ def to_markdown(rows: list[Row]) -> str:
         for r in mine:
             cells = [f"={r.rank}" if r.tied else str(r.rank), f"`{r.model}`"]
             cells += [format_cell(r, k) for k in task.metrics]
+            cells += [format_labels(r) for _ in labels_column(task_name)]
             cells += [format_book(r), f"{r.params:,}" if r.params else ""]
             cells += [f"{r.latency_ms:.2f}" if r.latency_ms else ""]
             cells += ["yes" if r.verified else "no", format_origin(r)]

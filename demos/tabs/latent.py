@@ -17,6 +17,7 @@ from demos.i18n import refuse, say, speaking, t
 from demos.state import LIMIT, Zoo
 from demos.tabs import Handler, Link, TabParts, model_from_link
 from demos.widgets import img_html, model_picker, picture_input, read_digit, sketchpad
+from zoo.catalog import saw_labels
 
 TITLE = "Latent"
 ID = "latent"
@@ -73,12 +74,14 @@ def sample_code(z: Zoo, model_name: str, digit: int) -> list[float]:
 def encode_note(z: Zoo, model_name: str) -> str:
     """How *Encode my drawing* finds a code with this model: computed by its encoder, or searched for."""
     model = z.get(model_name, "latent")
+    labelled = saw_labels(model_name)  # None for a model the zoo did not train: nothing said
+    labels = "" if labelled is None else say("latent_saw_labels" if labelled else "latent_no_labels", model=model_name)
     if model.has_encoder:
-        return say("latent_has_encoder", model=model_name)
+        return say("latent_has_encoder", model=model_name) + labels
     note = say("latent_searched", model=model_name, steps=model.config.get("search_steps", 200))
     if classes := model.config.get("classes"):
-        note += say("latent_conditional", classes=classes)
-    return note
+        note += say("latent_bins" if labelled is False else "latent_conditional", classes=classes)
+    return note + labels
 
 
 def code_from_link(text: str | None, notes: list[str]) -> list[Any]:

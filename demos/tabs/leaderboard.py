@@ -21,7 +21,7 @@ from demos.i18n import refuse, say, speaking, summary, t
 from demos.state import Zoo
 from demos.tabs import Handler, Link, TabParts, link_to, shown
 from zoo.checkpoint_io import MISSES_NAME, embedded_dir
-from zoo.leaderboard import format_book, format_cell
+from zoo.leaderboard import format_book, format_cell, format_labels, labels_column
 from zoo.sources import submitted_folder
 from zoo.submissions import cards
 
@@ -45,13 +45,14 @@ def board_table(z: Zoo, task: str) -> dict[str, Any]:
     """A task's ranking as numbers, for programs: the /leaderboard endpoint."""
     known_task(task)
     metrics = list(zoo.TASKS[task].metrics)
+    labels = labels_column(task)
     rows = [
-        [r.rank, r.model, *[r.metrics.get(m) for m in metrics], r.params, r.latency_ms]
-        + ["yes" if r.verified else "no", r.origin, r.source_url or r.source]
+        [r.rank, r.model, *[r.metrics.get(m) for m in metrics], *[format_labels(r) for _ in labels], r.params]
+        + [r.latency_ms, "yes" if r.verified else "no", r.origin, r.source_url or r.source]
         for r in z.board
         if r.task == task
     ]
-    headers = ["rank", "model", *metrics, "params", "CPU ms", "verified", "from", "source"]
+    headers = ["rank", "model", *metrics, *labels, "params", "CPU ms", "verified", "from", "source"]
     return {"headers": headers, "data": rows}
 
 
@@ -69,13 +70,25 @@ def readable_board(z: Zoo, task: str, query: str = "") -> list[list[str]]:
         size = f"{r.params:,}" if r.params else ""
         latency = f"{r.latency_ms:.2f}" if r.latency_ms else ""
         origin = "zoo" if r.origin == "zoo" else f"submitted ({r.source})"
-        rows.append([rank, r.model, *metrics, format_book(r), size, latency, "yes" if r.verified else "no", origin])
+        labels = [format_labels(r) for _ in labels_column(task)]  # which latent models saw the digits' labels
+        rows.append([rank, r.model, *metrics, *labels, format_book(r), size, latency, "yes" if r.verified else "no"])
+        rows[-1].append(origin)
     return rows
 
 
 def board_headers(task: str) -> list[str]:
     """The columns of readable_board."""
-    return ["rank", "model", *zoo.TASKS[task].metrics, "book", "params", "CPU ms", "verified", "from"]
+    return [
+        "rank",
+        "model",
+        *zoo.TASKS[task].metrics,
+        *labels_column(task),
+        "book",
+        "params",
+        "CPU ms",
+        "verified",
+        "from",
+    ]
 
 
 def board_plot(z: Zoo, task: str) -> pd.DataFrame:

@@ -178,10 +178,11 @@ class Discriminator(nn.Module):
     everywhere but the discriminator's input), one logit. With ``spectral_norm`` every layer's weight is
     divided by its largest singular value (Miyato et al. 2018) and the batch norm goes. With ``classes`` it
     also asks "is this a real one of *that* class?": the projection discriminator (Miyato & Koyama 2018) adds
-    the inner product of a learned class embedding with the features. Used in training only; the checkpoint
-    keeps the generator."""
+    the inner product of a learned class embedding with the features. With ``guesses`` (and no labels) it
+    also guesses which of that many bins a generated digit's code came from (InfoGAN's Q head, Chen et al.
+    2016). Used in training only; the checkpoint keeps the generator."""
 
-    def __init__(self, width: int = 64, spectral_norm: bool = False, classes: int = 0) -> None:
+    def __init__(self, width: int = 64, spectral_norm: bool = False, classes: int = 0, guesses: int = 0) -> None:
         super().__init__()
         sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
         features = 2 * width * 7 * 7
@@ -195,11 +196,20 @@ class Discriminator(nn.Module):
         )
         self.head = sn(nn.Linear(features, 1))
         self.embed = sn(nn.Embedding(classes, features)) if classes else None
+        self.guess = nn.Linear(features, guesses) if guesses else None
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
-        h = self.net(x)
+        return self.score(self.net(x), y)
+
+    def score(self, h: Tensor, y: Tensor | None = None) -> Tensor:
+        """The real-or-generated logit from the features ``h`` (and the class ``y`` when conditional)."""
         logit = self.head(h).squeeze(1)
         return logit if self.embed is None else logit + (self.embed(y) * h).sum(1)
+
+    def guess_loss(self, h: Tensor, bins: Tensor) -> Tensor:
+        """How badly the Q head guesses the bins the codes of generated digits (features ``h``) fell in: the
+        mutual-information term of InfoGAN (0 without a Q head)."""
+        return torch.zeros(()) if self.guess is None else F.cross_entropy(self.guess(h.float()), bins)
 
 
 def gan_losses(kind: str, smooth: float = 0.9) -> tuple[Callable, Callable]:
@@ -228,7 +238,11 @@ def train_dcgan(e: Entry, o: Options):
     ``autocast`` ("bfloat16": both networks' forward passes under bf16 autocast, twice the steps per second on
     a CPU with AMX; weights, optimisers and losses stay float32). A class-conditional generator (``classes``
     in the entry's kwargs) trains on MNIST's labels against a projection discriminator: real digits come with
-    their label, generated ones with the class their code asked for."""
+    their label, generated ones with the class their code asked for. A recipe with ``labels=False`` never
+    reads them: its generator's bins are then InfoGAN's categorical code (Chen et al. 2016), the
+    discriminator unconditional with a Q head that guesses each generated digit's bin, and both players also
+    minimise that guess's cross-entropy (weighted by ``extra.info``, 1 by default), so the generator makes
+    each bin a shape of its own and jumps between them where a continuous map would pass through non-digits."""
     hp = {"loss": "bce", "smooth": 0.9, "spectral_norm": False, "betas": (0.5, 0.999), "ema": 0.999} | e.recipe.extra
     device = pick_device(o.device)
     if hp.get("autocast") not in (None, "bfloat16"):
@@ -236,9 +250,13 @@ def train_dcgan(e: Entry, o: Options):
     mixed = partial(torch.autocast, device.type, torch.bfloat16, enabled=hp.get("autocast") is not None)
     model = e.build()
     pixels, labels = data.mnist_pixels(train=True)
-    X, Y = model.to_input(pixels[: o.train_limit]), labels[: o.train_limit]
+    X = model.to_input(pixels[: o.train_limit])
+    Y = labels[: o.train_limit] if e.recipe.labels else torch.zeros(len(X), dtype=torch.long)  # never read
+    conditional = model.classes if e.recipe.labels else 0
+    info = float(hp.get("info", 1.0)) if model.classes and not e.recipe.labels else 0.0
     G = model.decoder.to(device)
-    D = Discriminator(hp.get("d_width", e.kwargs.get("width", 64)), hp["spectral_norm"], model.classes).to(device)
+    d_width = hp.get("d_width", e.kwargs.get("width", 64))
+    D = Discriminator(d_width, hp["spectral_norm"], conditional, model.classes if info else 0).to(device)
     average = swa_utils.AveragedModel(G, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(hp["ema"]))
     opt_g = optim.Adam(G.parameters(), lr=o.lr, betas=tuple(hp["betas"]))
     opt_d = optim.Adam(D.parameters(), lr=hp.get("lr_d", o.lr), betas=tuple(hp["betas"]))
@@ -259,14 +277,16 @@ def train_dcgan(e: Entry, o: Options):
             fake_y = G.class_of(z)  # the class each code asks for (all 0 and unused when unconditional)
             with mixed():
                 fake = G(z)
-                real_logits, fake_logits = D(real, real_y), D(fake.detach(), fake_y)
-            loss_d = d_loss(real_logits.float(), fake_logits.float())
+                h = D.net(fake.detach())
+                real_logits, fake_logits = D(real, real_y), D.score(h, fake_y)
+            loss_d = d_loss(real_logits.float(), fake_logits.float()) + info * D.guess_loss(h, fake_y).to(device)
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
             with mixed():
-                fake_logits = D(fake, fake_y)
-            loss_g = g_loss(fake_logits.float())
+                h = D.net(fake)
+                fake_logits = D.score(h, fake_y)
+            loss_g = g_loss(fake_logits.float()) + info * D.guess_loss(h, fake_y).to(device)
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
