@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 from safetensors.torch import load_file
 
+from training.answers import answers_row
 from zoo.checkpoint_io import embedded_dir
-from zoo.submissions import copies
+from zoo.submissions import answers, copies
 
 ROWS = (100, 10_000)
 MODELS = ("house-prices-book", "mnist-cnn-modern", "char-transformer-large")  # 196, 468k and 2.7M parameters
@@ -83,6 +84,42 @@ def section() -> list[str]:
                     assert not copies.candidates(copies.load(path, nowhere), fp)
 
                 out.append(f"| `{name}` | {params:,} | {n:,} | {timed(whole):.2f} | {timed(lookup):.2f} |")
+    return out + ["", *answers_section()]
+
+
+def answers_section() -> list[str]:
+    """The check by answers (``zoo.submissions.answers``): the answers computed once per submission (in the
+    evaluation's child process), then compared with every row of an index of 100 or 10,000 rows."""
+    out = [
+        "The check by answers (`zoo.submissions.answers`) runs before the evaluation: the model answers its task's"
+        " pinned inputs in a child process (`python -m training answers`, which also sketches the zoo's shipped"
+        " checkpoints of the task the first time a store sees them), then its 256-float sketch is compared with"
+        " every row of the store's index of the same task, vectorised. Answers: one run after a warm-up; index:"
+        " median of 5 runs, reading `answers.npz` included.",
+        "",
+        "| submission | answers computed, s | index rows | index read + compare, ms |",
+        "|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in MODELS:
+            answers_row(embedded_dir() / name)  # warm-up: the task's data read once, as in the child process
+            start = time.perf_counter()
+            row = answers_row(embedded_dir() / name)
+            seconds = time.perf_counter() - start
+            mine = answers.from_row(row)
+            rng = np.random.default_rng(0)
+            for n in ROWS:
+                path = Path(tmp) / f"answers-{name}-{n}.npz"
+                far = mine.sketch * rng.uniform(0.5, 1.5, (n, answers.DIM))  # every row far from the submission
+                index = answers.Index(
+                    np.array([f"row-{i:05d}" for i in range(n)]), np.full(n, "x"), np.full(n, mine.signature), far
+                )
+                answers.save(path, index)
+
+                def compare(path=path, mine=mine) -> None:
+                    assert answers.check_answers(mine, [answers.load(path)])[0]
+
+                out.append(f"| `{name}` | {seconds:.2f} | {n:,} | {timed(compare):.2f} |")
     return out
 
 

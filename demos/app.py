@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from demos import quotas
-from demos.i18n import I18N, LANG_JS, say, speaking, t
+from demos.i18n import I18N, LANG_JS, say, speak_per_event, speaking, t
 from demos.state import LIMIT, Zoo
 from demos.tabs import Tab, TabParts, digits, figures, houses, latent, leaderboard, link_to, submit, text
 from demos.tabs import shown as shown_value
@@ -140,7 +140,7 @@ def create_app(source: str | None = None) -> gr.Blocks:
     # Gradio's queue is first come, first served, per event, with no notion of a client: at most LIMIT runs of an
     # event at once, QUEUE_SIZE waiting in all; one client's share is capped in the handlers (demos.quotas)
     demo.queue(default_concurrency_limit=LIMIT, max_size=quotas.QUEUE_SIZE)
-    return demo
+    return speak_per_event(demo)
 
 
 def launch(demo: gr.Blocks, **kwargs: Any) -> None:

@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 import gradio as gr
 
@@ -90,6 +91,20 @@ def speaking(request: gr.Request | None) -> Iterator[str]:
         # the token cannot be reset: that context's value dies with it
         with contextlib.suppress(ValueError):
             LOCALE.reset(token)
+
+
+def speak_per_event(demo: gr.Blocks) -> gr.Blocks:
+    """Every event of ``demo`` runs in its request's language from the decoding of its inputs on, so that a
+    picture refused before any handler runs (``demos.pictures``) or a cap's refusal is said in the page's language."""
+    process = demo.process_api
+
+    async def process_speaking(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        request = kwargs.get("request")
+        with speaking(request[0] if isinstance(request, list) and request else request or None):
+            return await process(*args, **kwargs)
+
+    demo.process_api = process_speaking
+    return demo
 
 
 def say(key: str, **values: object) -> str:

@@ -56,6 +56,22 @@ EN: dict[str, str] = {
     "digits_flag_saved": "Saved, thank you: a {right} that `{model}` read as {predicted}.",
     "digits_flag_pick": "choose the right digit (0-9) before saving the drawing",
     "digits_flag_nothing": "draw a digit first: there is nothing to save",
+    # pictures measured before they are decoded (demos.pictures)
+    "picture_allowed": "pictures of up to {pixels:.1f} megapixels ({side} x {side}) and {mb:g} MB are read",
+    "picture_megapixels": "the picture has {size:.1f} megapixels; {allowed}",
+    "picture_over": "the picture has more than {size:.1f} megapixels; {allowed}",
+    "picture_pixels": "the picture is {w} x {h} pixels ({size:.1f} megapixels); {allowed}",
+    "picture_bytes": "the file is {mb:.1f} MB; {allowed}",
+    "picture_unreadable": "that file is not a picture this app can read; send a {readable} file",
+    "picture_data_url": "that data URL is not base64; send a {readable} file",
+    # zoo.sketch's refusals (SketchError.code)
+    "sketch_no_image": "no image: draw a digit or upload a picture of one",
+    "sketch_not_image": "that is not an image; draw a digit or upload a PNG, JPEG, GIF, WebP or BMP picture",
+    "sketch_shape": "an image must be H x W, H x W x 3 or H x W x 4; got shape {shape}",
+    "sketch_too_small": "the image is {w}x{h}; draw on a canvas of at least 8x8 pixels",
+    "sketch_too_large": "the image is {w}x{h}; the largest side allowed is {most} pixels",
+    "sketch_non_finite": "the image has NaN or infinite pixels",
+    "sketch_all_ink": "the canvas is almost all ink; clear it and draw one digit",
     # latent
     "latent_decoder": "Decoder",
     "latent_intro": "The book autoencoder's codes lie in [-1, 1] (Tanh outputs), so most of the cube decodes to "
@@ -212,6 +228,20 @@ ZH: dict[str, str] = {
     "digits_flag_saved": "已保存，谢谢：一个 {right}，`{model}` 认成了 {predicted}。",
     "digits_flag_pick": "保存手写图之前，请先选择正确的数字（0-9）",
     "digits_flag_nothing": "请先写一个数字：现在没有可保存的内容",
+    "picture_allowed": "可读取的图片最多 {pixels:.1f} 百万像素（{side} x {side}）、{mb:g} MB",
+    "picture_megapixels": "这张图片有 {size:.1f} 百万像素；{allowed}",
+    "picture_over": "这张图片超过 {size:.1f} 百万像素；{allowed}",
+    "picture_pixels": "这张图片为 {w} x {h} 像素（{size:.1f} 百万像素）；{allowed}",
+    "picture_bytes": "文件大小为 {mb:.1f} MB；{allowed}",
+    "picture_unreadable": "本应用无法读取这个文件；请发送 {readable} 图片",
+    "picture_data_url": "这个 data URL 不是 base64 编码；请发送 {readable} 图片",
+    "sketch_no_image": "没有图像：请写一个数字，或上传一张数字的图片",
+    "sketch_not_image": "这不是图像；请写一个数字，或上传 PNG、JPEG、GIF、WebP 或 BMP 图片",
+    "sketch_shape": "图像的形状必须是 H x W、H x W x 3 或 H x W x 4；收到的是 {shape}",
+    "sketch_too_small": "图像为 {w}x{h}；请在至少 8x8 像素的画布上书写",
+    "sketch_too_large": "图像为 {w}x{h}；最长边最多 {most} 像素",
+    "sketch_non_finite": "图像含有 NaN 或无穷大的像素",
+    "sketch_all_ink": "画布几乎全是墨迹；请清空后只写一个数字",
     "latent_decoder": "解码器",
     "latent_intro": "书中自编码器的编码位于 [-1, 1]（Tanh 的输出），因此这个立方体的大部分解码出来都是噪声；VAE 的编码"
     "服从 N(0, 1)，解码出来是数字，但较模糊；DCGAN（书中点名的改进方法）与判别器对抗训练，任何 N(0, 1) 的编码都能"

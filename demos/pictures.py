@@ -21,6 +21,8 @@ from typing import Any
 import gradio as gr
 from PIL import Image, UnidentifiedImageError
 
+from demos.i18n import refuse, say
+
 MAX_PIXELS = int(os.environ.get("DLFS_ZOO_MAX_PIXELS", 4096 * 4096))  # width x height of one picture
 MAX_PICTURE_MB = float(os.environ.get("DLFS_ZOO_MAX_PICTURE_MB", 20))  # the file itself
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -36,25 +38,25 @@ def _opened(data: bytes | Path) -> tuple[int, int]:
                 return im.size
     except Image.DecompressionBombError as e:  # Pillow's own refusal, past twice its limit: its count, in words
         found = re.search(r"\((\d+) pixels\)", str(e))
-        size = f"{int(found[1]) / 1e6:.1f}" if found else f"more than {2 * MAX_PIXELS / 1e6:.1f}"
-        raise gr.Error(f"the picture has {size} megapixels; {_allowed()}") from None
+        if found:
+            raise refuse("picture_megapixels", size=int(found[1]) / 1e6, allowed=_allowed()) from None
+        raise refuse("picture_over", size=2 * MAX_PIXELS / 1e6, allowed=_allowed()) from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise gr.Error(f"that file is not a picture this app can read; send a {READABLE} file") from None
+        raise refuse("picture_unreadable", readable=READABLE) from None
 
 
 def _allowed() -> str:
-    side = int(MAX_PIXELS**0.5)
-    return f"pictures of up to {MAX_PIXELS / 1e6:.1f} megapixels ({side} x {side}) and {MAX_PICTURE_MB:g} MB are read"
+    return say("picture_allowed", pixels=MAX_PIXELS / 1e6, side=int(MAX_PIXELS**0.5), mb=MAX_PICTURE_MB)
 
 
 def check(data: bytes | Path) -> None:
     """Refuse a picture that is too large in bytes or in pixels, before it is decoded."""
     size = len(data) if isinstance(data, bytes) else data.stat().st_size
     if size > MAX_PICTURE_MB * 2**20:
-        raise gr.Error(f"the file is {size / 2**20:.1f} MB; {_allowed()}")
+        raise refuse("picture_bytes", mb=size / 2**20, allowed=_allowed())
     w, h = _opened(data)
     if w * h > MAX_PIXELS:
-        raise gr.Error(f"the picture is {w} x {h} pixels ({w * h / 1e6:.1f} megapixels); {_allowed()}")
+        raise refuse("picture_pixels", w=w, h=h, size=w * h / 1e6, allowed=_allowed())
 
 
 def _check_payload(file: Any) -> None:
@@ -67,7 +69,7 @@ def _check_payload(file: Any) -> None:
         try:
             return check(base64.b64decode(url.split(",", 1)[-1], validate=False))
         except binascii.Error:
-            raise gr.Error(f"that data URL is not base64; send a {READABLE} file") from None
+            raise refuse("picture_data_url", readable=READABLE) from None
     if path:
         check(Path(path))
 

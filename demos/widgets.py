@@ -11,6 +11,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
+from demos.i18n import refuse
 from demos.pictures import measured
 from zoo.sketch import SketchError, to_mnist
 
@@ -71,5 +72,5 @@ def read_digit(image: Any) -> np.ndarray | None:
     """The drawing as a 28x28 MNIST digit (None when blank); unreadable images become a gr.Error."""
     try:
         return to_mnist(image)
-    except SketchError as e:
-        raise gr.Error(str(e)) from None
+    except SketchError as e:  # said in the reader's language when zoo.sketch named the sentence
+        raise (refuse(f"sketch_{e.code}", **e.values) if e.code else gr.Error(str(e))) from None

@@ -16,8 +16,9 @@ from safetensors.torch import load_file, save_file
 
 import zoo
 from zoo.__main__ import main as zoo_main
+from zoo.catalog import ENTRIES
 from zoo.models import sha256_file
-from zoo.submissions import Store, check, copies
+from zoo.submissions import Store, answers, check, copies
 
 from conftest import HUB
 
@@ -138,3 +139,55 @@ def test_a_near_copy_admitted_while_its_original_was_pending_fails_before_it_is_
     record = store.evaluate(keys[1], timeout=120)
     assert record["status"] == "failed" and "a copy of reader-first" in record["reason"]
     assert [r["model"] for r in store.results()] == ["reader-first"]
+
+
+def _hidden_units_reordered(folder: Path, name: str) -> Path:
+    """The same function under other weights: dense1's 13 units permuted, dense2 reading them in that order."""
+    state = load_file(folder / "model.safetensors")
+    order = torch.randperm(13, generator=torch.Generator().manual_seed(3))
+    state["dense1.linear.weight"] = state["dense1.linear.weight"][order].contiguous()
+    state["dense1.linear.bias"] = state["dense1.linear.bias"][order].contiguous()
+    state["dense2.linear.weight"] = state["dense2.linear.weight"][:, order].contiguous()
+    save_file(state, folder / "model.safetensors")
+    return _respell(folder, name, lambda t: t)
+
+
+def test_a_copy_with_its_hidden_units_reordered_is_named_by_its_answers(tmp_path):
+    """Far from every row by its weights, the same model by what it computes: failed before it is ranked,
+    naming the row it copies; the store keeps no result and no answers for it."""
+    store = Store(tmp_path / "results")
+    folder = _hidden_units_reordered(shutil.copytree(HUB / "house-prices-book", tmp_path / "s"), "reader-reordered")
+    book = load_file(HUB / "house-prices-book" / "model.safetensors")
+    assert copies.distance(load_file(folder / "model.safetensors"), book) > 0.5  # the weights' gate lets it in
+    key = store.admit(check(folder, store=store), folder)
+    record = store.evaluate(key, timeout=600)
+    assert record["status"] == "failed"
+    assert record["reason"].startswith("this model's answers on the benchmark are a copy of house-prices-book's")
+    assert store.results() == [] and answers.load(store.root / answers.INDEX_NAME).names.size == 0
+    zoo_rows = answers.load(store.root / answers.ZOO_INDEX_NAME)  # every shipped houses model, sketched once
+    houses = sorted(e.name for e in ENTRIES.values() if e.task == "houses" and (HUB / e.name).is_dir())
+    assert sorted(zoo_rows.names.tolist()) == houses
+
+
+def test_a_model_of_its_own_is_ranked_and_its_answers_kept(houses_variant, tmp_path):
+    """Trained on its own (another seed of the book's recipe): its answers are far from every row; finished,
+    and its answers indexed so that a copy of it is caught next."""
+    store = Store(tmp_path / "results")
+    first = _respell(shutil.copytree(houses_variant, tmp_path / "a"), "reader-own", lambda t: t)
+    assert store.evaluate(store.admit(check(first, store=store), first), timeout=600)["status"] == "finished"
+    assert answers.load(store.root / answers.INDEX_NAME).names.tolist() == ["reader-own"]
+    second = _hidden_units_reordered(shutil.copytree(first, tmp_path / "b"), "reader-own-reordered")
+    record = store.evaluate(store.admit(check(second, store=store), second), timeout=600)
+    assert record["status"] == "failed" and "a copy of reader-own's" in record["reason"]
+
+
+def test_answers_sketches_separate_copies_from_models_by_orders_of_magnitude():
+    """The sketch's estimate of a relative distance: a 1e-6 perturbation reads far below the threshold, two
+    unrelated answer vectors far above it, over the lengths the tasks use."""
+    rng = np.random.default_rng(0)
+    for n in (102, 100_000, 200_704):
+        a = rng.normal(-3, 2, n)
+        near = answers.sketch(a + 1e-6 * np.linalg.norm(a) / np.sqrt(n) * rng.normal(size=n))
+        other = answers.sketch(a + 0.05 * np.linalg.norm(a) / np.sqrt(n) * rng.normal(size=n))
+        assert answers.distances(near[None], answers.sketch(a))[0] < answers.THRESHOLD / 100
+        assert answers.distances(other[None], answers.sketch(a))[0] > answers.THRESHOLD * 10

@@ -24,9 +24,9 @@ TRACE = re.compile(r"Traceback|File \"")
 CLASS_NAME = re.compile(r"\b[A-Z][a-zA-Z]+(Error|Exception)\b")
 
 
-def assert_a_sentence(message: str) -> None:
-    """The rule every refusal a visitor sees follows."""
-    assert len(message) >= 20, message
+def assert_a_sentence(message: str, shortest: int = 20) -> None:
+    """The rule every refusal a visitor sees follows (a sentence in Chinese takes fewer characters)."""
+    assert len(message) >= shortest, message
     for pattern in (PATH, TRACE, CLASS_NAME):
         assert not pattern.search(message), f"{pattern.pattern!r} in: {message}"
 
@@ -137,3 +137,23 @@ def test_a_hub_failure_is_said_in_words(error):
     message = hub_error(error, "fetch org/model")
     assert_a_sentence(message)
     assert "cannot reach the Hub" in message and "check the network" in message
+
+
+CHINESE = [  # a reader whose browser asks for Chinese reads each refusal in Chinese, however early it comes
+    ("picture-before-decoding", "/classify_digit", lambda t: dict(image=picture(png_bomb(t, 5000))), "百万像素"),
+    ("blank-canvas", "/encode_digit", lambda t: dict(image=picture(_blank(t))), "数字"),
+    ("not-a-picture", "/classify_digit", lambda t: dict(image=picture(_text(t))), "图片"),
+]
+
+
+@pytest.mark.parametrize("case", CHINESE, ids=[c[0] for c in CHINESE])
+def test_a_refusal_is_said_in_the_readers_language(case, app, tmp_path):
+    """The picture's size is refused before any handler runs: the event, not the handler, takes the language."""
+    from gradio_client import Client
+
+    _, api, arguments, words = case
+    chinese = Client(app.url, verbose=False, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    with pytest.raises(AppError) as info:
+        chinese.predict(**arguments(tmp_path), api_name=api)
+    assert words in str(info.value), str(info.value)
+    assert_a_sentence(str(info.value), shortest=8)

@@ -23,6 +23,7 @@ from zoo.models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, migrate_config, 
 
 from . import card as cards
 from . import tasks
+from .answers import add_answers_parser
 from .cli import CLIError, checkpoints_folder, model_names
 from .distributed import check, join, leave, world
 from .misses import add_misses_parser
@@ -460,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_figures)
 
     add_misses_parser(sub)
+    add_answers_parser(sub)
     add_push_parser(sub)
     return p
 

@@ -389,7 +389,7 @@ ENTRIES: dict[str, Entry] = _register(
         "generator gives every bin a shape of its own. No encoder: codes are searched.",
         recipe=Recipe(
             trainer="dcgan",
-            epochs=7,
+            epochs=8,
             batch_size=16,
             lr=8e-4,
             labels=False,

@@ -38,36 +38,45 @@ _LUMA = (0.299, 0.587, 0.114)
 
 
 class SketchError(ValueError):
-    """The image cannot be read as a digit; the message says why and what is allowed."""
+    """The image cannot be read as a digit; the message says why and what is allowed. ``code`` and ``values``
+    name the sentence, so that an app can say it in its reader's language."""
+
+    def __init__(self, message: str, code: str = "", **values: object) -> None:
+        super().__init__(message)
+        self.code, self.values = code, values
 
 
 def _as_array(image) -> np.ndarray:
     if isinstance(image, dict):  # a gr.ImageEditor / Sketchpad value
         image = image.get("composite") if image.get("composite") is not None else image.get("background")
     if image is None:
-        raise SketchError("no image: draw a digit or upload a picture of one")
+        raise SketchError("no image: draw a digit or upload a picture of one", "no_image")
     if hasattr(image, "convert") and hasattr(image, "mode"):  # PIL
         image = np.asarray(image.convert("RGBA") if image.mode in ("P", "LA", "PA") else image)
     try:
         arr = np.asarray(image)
     except Exception as e:  # noqa: BLE001
-        raise SketchError(f"not an image: {type(image).__name__}") from e
+        raise SketchError(f"not an image: {type(image).__name__}", "not_image") from e
     if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise SketchError(f"not an image: an array of {arr.dtype}")
+        raise SketchError(f"not an image: an array of {arr.dtype}", "not_image")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
-        raise SketchError(f"an image must be H x W, H x W x 3 or H x W x 4; got shape {arr.shape}")
+        raise SketchError(
+            f"an image must be H x W, H x W x 3 or H x W x 4; got shape {arr.shape}", "shape", shape=arr.shape
+        )
     h, w = arr.shape[:2]
     if h < 8 or w < 8:
-        raise SketchError(f"the image is {w}x{h}; draw on a canvas of at least 8x8 pixels")
+        raise SketchError(f"the image is {w}x{h}; draw on a canvas of at least 8x8 pixels", "too_small", w=w, h=h)
     if max(h, w) > MAX_SIDE:
-        raise SketchError(f"the image is {w}x{h}; the largest side allowed is {MAX_SIDE} pixels")
+        raise SketchError(
+            f"the image is {w}x{h}; the largest side allowed is {MAX_SIDE} pixels", "too_large", w=w, h=h, most=MAX_SIDE
+        )
     if arr.dtype.kind == "b":
         return arr.astype(np.uint8) * np.uint8(255)
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
-            raise SketchError("the image has NaN or infinite pixels")
+            raise SketchError("the image has NaN or infinite pixels", "non_finite")
         return arr.astype(np.float32) * np.float32(255.0 if arr.max() <= 1.0 else 1.0)  # [0, 1] or [0, 255]
     return arr if arr.dtype == np.uint8 else arr.astype(np.float32)
 
@@ -343,7 +352,7 @@ def ink_map(image) -> np.ndarray:
     lum = plane
     if float(lum.max() - lum.min()) < 0.2 and float(lum.mean()) < 0.25:
         # one dark colour edge to edge: a canvas filled with ink (blank canvases are transparent or light)
-        raise SketchError("the canvas is almost all ink; clear it and draw one digit")
+        raise SketchError("the canvas is almost all ink; clear it and draw one digit", "all_ink")
     dark, floor, uneven = _darkness(lum)
     ink = _strokes(dark, floor, uneven)
     if uneven and float(ink.max()) > 0:
@@ -354,7 +363,7 @@ def ink_map(image) -> np.ndarray:
             narrow = _strokes(*_darkness(lum, k))
             ink = narrow if float(narrow.max()) > 0 else ink
     if (ink > 0.5).float().mean() > 0.85:
-        raise SketchError("the canvas is almost all ink; clear it and draw one digit")
+        raise SketchError("the canvas is almost all ink; clear it and draw one digit", "all_ink")
     return ink.numpy()
 
 

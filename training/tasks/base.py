@@ -38,6 +38,11 @@ class Task:
         """One input of the shape the model reads."""
         raise NotImplementedError
 
+    def answers(self, model: PyTorchModel) -> Tensor:
+        """The model's outputs on the task's pinned inputs, flattened: what a copy of it would answer too
+        (``zoo.submissions.answers``), however its weights were rearranged."""
+        raise NotImplementedError
+
     def latency_call(self, model: PyTorchModel) -> Callable[[], Any]:
         """What one use of the model runs, timed for the card's CPU latency: by default one forward pass."""
         return partial(model, self.example_input(model))

@@ -98,6 +98,10 @@ class Digits(Task):
     def evaluate(self, model: DigitsModel, *, robustness: bool = True, **_) -> Evaluation:
         return eval_digits(model, robustness)
 
+    def answers(self, model: DigitsModel) -> Tensor:
+        """Log-probabilities of the ten classes for the 10,000 MNIST test digits."""
+        return digits_probs(model, mnist_test()[0]).clamp_min(1e-12).log().flatten()
+
     def example_input(self, model: DigitsModel) -> Tensor:
         return torch.zeros(1, 1, 28, 28)
 

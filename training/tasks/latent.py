@@ -127,6 +127,12 @@ class Latent(Task):
     def evaluate(self, model: LatentModel, *, classifier: DigitsModel | None = None, **_) -> Evaluation:
         return eval_latent(model, classifier)
 
+    @torch.inference_mode()
+    def answers(self, model: LatentModel) -> Tensor:
+        """The pixels decoded from 256 fixed random codes of the model's prior."""
+        codes = model.eval().sample_codes(256, generator=torch.Generator().manual_seed(0))
+        return model.to_pixels(model.decode(codes)).flatten()
+
     def example_input(self, model: LatentModel) -> Tensor:
         return torch.zeros(1, 1, 28, 28)
 

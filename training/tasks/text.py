@@ -62,6 +62,13 @@ class Text(Task):
     def evaluate(self, model: TextModel, *, text_file: str | None = None, **_) -> Evaluation:
         return eval_text(model, text_file)
 
+    @torch.inference_mode()
+    def answers(self, model: TextModel) -> Tensor:
+        """Next-character log-probabilities over the first 1,024 characters of the held-out Shakespeare."""
+        ids = data.encode_text(_text_val(None)[:1025], model.vocab)
+        logits, _ = model.eval().run(ids[None, :-1], None)
+        return F.log_softmax(logits.float(), -1).flatten()
+
     def example_input(self, model: TextModel) -> Tensor:
         """One sequence of the training length (the book LSTM reads it one-hot)."""
         if hasattr(model, "lstm") and hasattr(model, "sequence_length"):

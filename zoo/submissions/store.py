@@ -28,10 +28,10 @@ import torch
 from safetensors.torch import load_file
 
 from .. import hub
-from ..checkpoint_io import CARD_NAME, atomic_write_text, replace_dir
+from ..checkpoint_io import CARD_NAME, atomic_write_text, embedded_dir, replace_dir
 from ..config import first_non_finite, show_number, strict_dumps
 from ..models import CONFIG_NAME, WEIGHTS_NAME
-from . import copies
+from . import answers, copies
 from .gates import Checked, SubmissionError, check_unique, require
 
 TIMEOUT_S = 900  # one evaluation
@@ -173,6 +173,7 @@ class Store:
                 require(
                     copies.check_copy(request["architecture"], load_file(folder / WEIGHTS_NAME), self.copy_indexes())
                 )
+                mine = self._check_answers(request, folder, timeout, progress)
                 row = _run(command, timeout, progress)
                 if bad := first_non_finite({k: row.get(k) for k in ("metrics", "intervals", "cpu_latency_ms")}):
                     where, value = bad
@@ -208,7 +209,32 @@ class Store:
                     result[optional] = row[optional]
             self._write("results", key, result)
             self._index_finished(request["model"], request["architecture"])
+            index = answers.load(self.root / answers.INDEX_NAME)
+            answers.save(self.root / answers.INDEX_NAME, index.add({request["model"]: (request["sha256"], mine)}))
             return self.update(key, status="finished", finished_at=result["evaluated_at"])
+
+    def _check_answers(
+        self, request: dict[str, Any], folder: Path, timeout: float, progress: Callable[[str], None] | None
+    ) -> answers.Answers:
+        """Refuse a copy by its answers on the benchmark (``zoo.submissions.answers``); the submission's answers.
+        One child process sketches the submission and every shipped checkpoint of its task not sketched before."""
+        zoo_path = self.root / answers.ZOO_INDEX_NAME
+        zoo_index = answers.load(zoo_path)
+        known = dict(zip(zoo_index.names.tolist(), zoo_index.keys.tolist(), strict=True))
+        shipped = []
+        for config in sorted(embedded_dir().glob(f"*/{CONFIG_NAME}")):
+            meta = json.loads(config.read_text(encoding="utf-8"))
+            if meta.get("task") == request["task"] and known.get(config.parent.name) != meta.get("weights_sha256"):
+                shipped.append(config.parent)
+        command = [sys.executable, "-m", "training", "answers", str(folder), *map(str, shipped)]
+        rows = _rows(command, timeout, progress)
+        mine = answers.from_row(rows[0])
+        if len(rows) > 1:
+            zoo_index = zoo_index.add({r["name"]: (r["sha256"], answers.from_row(r)) for r in rows[1:]})
+            answers.save(zoo_path, zoo_index)
+        stored = answers.load(self.root / answers.INDEX_NAME)
+        require(answers.check_answers(mine, [zoo_index, stored], own_name=request["model"]))
+        return mine
 
     def push(self, key: str, repo_id: str) -> str:
         """Commit the request and result files to a Hub dataset repo (``requests/``, ``results/``); its URL."""
@@ -224,7 +250,12 @@ class Store:
 
 
 def _run(command: list[str], timeout: float, progress: Callable[[str], None] | None) -> dict[str, Any]:
-    """The evaluation child process: its stderr lines go to ``progress``, its stdout is one JSON row."""
+    """The evaluation child process: its stderr lines go to ``progress``, its stdout's last line is the row."""
+    return _rows(command, timeout, progress)[-1]
+
+
+def _rows(command: list[str], timeout: float, progress: Callable[[str], None] | None) -> list[dict[str, Any]]:
+    """A child process of ``python -m training``: its stderr lines go to ``progress``, its stdout is JSON lines."""
     here = str(Path(__file__).resolve().parents[2])  # the checkout (or site-packages) that holds training/
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -249,9 +280,12 @@ def _run(command: list[str], timeout: float, progress: Callable[[str], None] | N
         last = (errors.strip().splitlines() or ["no message"])[-1].removeprefix("error: ")
         raise SubmissionError(f"the evaluation failed (exit {proc.returncode}): {last[-300:]}")
     try:
-        return json.loads(text.strip().splitlines()[-1])
-    except (json.JSONDecodeError, IndexError):
-        raise SubmissionError("the evaluation printed no result") from None
+        rows = [json.loads(line) for line in text.strip().splitlines() if line.startswith("{")]
+    except json.JSONDecodeError:
+        rows = []
+    if not rows:
+        raise SubmissionError("the evaluation printed no result")
+    return rows
 
 
 def _version() -> str:
