@@ -154,11 +154,6 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         elem_id="submissions-table",
     )
     timer = gr.Timer(2.0, active=False)
-    with gr.Accordion(t("withdraw_title"), open=False, visible=quotas.login_required(), elem_id="submit-withdraw"):
-        gr.Markdown(t("withdraw_text"))
-        mine = gr.Dropdown([], value=None, label=t("withdraw_pick_label"), elem_id="withdraw-model")
-        withdraw_btn = gr.Button(t("withdraw_button"), variant="stop", elem_id="withdraw-button")
-        withdraw_note = gr.Markdown(elem_id="withdraw-note")
 
     def submit_model(
         hub_source: str = "",
@@ -178,17 +173,6 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             user = quotas.signed_in(profile, "submit")  # Gradio injects the profile of the session's sign-in
             return admit(worker, hub_source, files, name, quotas.client_id(request, user), user)
 
-    def withdraw_model(
-        name: str | None, request: gr.Request | None = None, profile: gr.OAuthProfile | None = None
-    ) -> str:
-        """Take one of the signed-in user's own ranked models off the leaderboard (its result is kept)."""
-        with quotas.endpoint(request), speaking(request):
-            return withdraw_own(worker, name, quotas.signed_in(profile, "withdraw"))
-
-    def show_own(profile: gr.OAuthProfile | None = None) -> gr.Dropdown:
-        """The signed-in user's ranked models, to pick one to withdraw (none without a sign-in)."""
-        return own_choices(worker, getattr(profile, "username", None))
-
     def submissions() -> list[dict[str, Any]]:
         """Every submission, newest first, with its status (pending, running, finished or failed with the reason)
         and its position in the evaluation queue."""
@@ -204,16 +188,37 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     )
     timer.tick(show_queue, None, [table, timer], api_visibility="private")
     gr.api(submissions, api_name="submissions")
-    if quotas.login_required():  # programs have no sign-in session: withdrawing is the page's (and the CLI's)
-        withdraw_btn.click(withdraw_model, [mine], withdraw_note, api_visibility="private").then(
-            show_own, None, mine, api_visibility="private"
-        ).then(show_queue, None, [table, timer], api_visibility="private")
-        demo.load(show_own, None, mine, api_visibility="private")
+    shown = Handler(show_queue, [], [table, timer])
+    return TabParts(on_open=withdrawal(worker, demo, shown) if quotas.login_required() else shown)
+
+
+def withdrawal(worker: Worker, demo: gr.Blocks, shown: Handler) -> Handler:
+    """Where a login is required: a signed-in user's ranked models and a button to withdraw one (private: programs
+    have no sign-in session; the operator has the CLI). Returns the tab's on-open handler: ``shown`` (the queue)
+    and the user's models."""
+    with gr.Accordion(t("withdraw_title"), open=False, elem_id="submit-withdraw"):
+        gr.Markdown(t("withdraw_text"))
+        mine = gr.Dropdown([], value=None, label=t("withdraw_pick_label"), elem_id="withdraw-model")
+        button = gr.Button(t("withdraw_button"), variant="stop", elem_id="withdraw-button")
+        note = gr.Markdown(elem_id="withdraw-note")
+
+    def withdraw_model(
+        name: str | None, request: gr.Request | None = None, profile: gr.OAuthProfile | None = None
+    ) -> str:
+        """Take one of the signed-in user's own ranked models off the leaderboard (its result is kept)."""
+        with quotas.endpoint(request), speaking(request):
+            return withdraw_own(worker, name, quotas.signed_in(profile, "withdraw"))
+
+    def show_own(profile: gr.OAuthProfile | None = None) -> gr.Dropdown:
+        """The signed-in user's ranked models, to pick one to withdraw (none without a sign-in)."""
+        return own_choices(worker, getattr(profile, "username", None))
 
     def show_queue_and_own(profile: gr.OAuthProfile | None = None):
         """On opening the tab: the queue, and the signed-in user's models that may be withdrawn."""
-        return (*show_queue(), show_own(profile))
+        return (*shown.fn(), show_own(profile))
 
-    if quotas.login_required():
-        return TabParts(on_open=Handler(show_queue_and_own, [], [table, timer, mine]))
-    return TabParts(on_open=Handler(show_queue, [], [table, timer]))
+    button.click(withdraw_model, [mine], note, api_visibility="private").then(
+        show_own, None, mine, api_visibility="private"
+    ).then(*shown, api_visibility="private")
+    demo.load(show_own, None, mine, api_visibility="private")
+    return Handler(show_queue_and_own, [], [*shown.outputs, mine])
