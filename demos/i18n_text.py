@@ -168,8 +168,8 @@ EN: dict[str, str] = {
     "(the hf: is optional), ORG and NAME made of letters, digits, '-', '_' and '.'",
     "submit_passed": "**{name}** passed the gates ({params:,} parameters, a {task} model). Queued for evaluation at "
     "position {position}; the table below follows it.",
-    "submit_login_note": "Submitting (and flagging a drawing) needs a Hugging Face sign-in here: your name is "
-    "recorded on each submission, at most a few per week.",
+    "submit_login_note": "Submitting (and saving a drawing) needs a Hugging Face sign-in here: your user name is "
+    "recorded on each submission, at most {limit} in any {days} days.",
     "submit_user_quota": "You have submitted {used} models in the last {days} days, the most this Space takes from one "
     "user ({limit}); the next slot frees at {when} UTC.",
     "login_to_submit": "sign in with Hugging Face (the button at the top of the Submit tab) to submit a model here",
@@ -330,7 +330,7 @@ ZH: dict[str, str] = {
     "submit_passed": "**{name}** 通过了关卡（{params:,} 个参数，{task} "
     "模型）。已排入评估队列第 {position} 位；下表会跟踪它的进度。",
     "submit_login_note": "在这里提交模型（以及保存手写图）需要先用 Hugging Face 登录：每次提交都会记录你的用户名，"
-    "每周最多几次。",
+    "任意 {days} 天内最多 {limit} 次。",
     "submit_user_quota": "你在最近 {days} 天里已提交 {used} 个模型，达到本 Space 对每位用户的上限（{limit} 个）；"
     "下一个名额在 UTC {when} 空出。",
     "login_to_submit": "请先用 Hugging Face 登录（提交页顶部的按钮），再在这里提交模型",

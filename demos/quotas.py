@@ -159,9 +159,12 @@ def login_required() -> bool:
 
 
 def login_button() -> gr.LoginButton | None:
-    """Sign in with Hugging Face, where a login is required (and only there: off a Space, Gradio's stand-in for
-    the sign-in reads the machine's own Hub login, and the app must start without one)."""
-    return gr.LoginButton(elem_classes="dlfs-login") if login_required() else None
+    """Sign in with Hugging Face, where a login is required and the app runs on a Space (Gradio's own test:
+    ``SYSTEM=spaces``). Nowhere else: off a Space, Gradio stands in for the sign-in with the machine's own Hub
+    login and refuses to build the app without one, so with ``DLFS_ZOO_REQUIRE_LOGIN=1`` off a Space there is
+    no button, nobody is signed in, and submitting and flagging are closed (a read-only copy of the app)."""
+    on_space = os.environ.get("SYSTEM") == "spaces" and bool(os.environ.get("SPACE_ID"))
+    return gr.LoginButton(elem_classes="dlfs-login") if login_required() and on_space else None
 
 
 def signed_in(profile: gr.OAuthProfile | None, action: str) -> str | None:

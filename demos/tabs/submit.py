@@ -133,7 +133,8 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     if quotas.login_required():
         with gr.Row(equal_height=True):
             quotas.login_button()
-            gr.Markdown(t("submit_login_note"))
+            limit, days = moderation.user_quota()
+            gr.Markdown(t("submit_login_note", limit=limit, days=days))
     with gr.Row():
         hub_source = gr.Textbox("", label=t("submit_hub"), elem_id="submit-hub")
         files = gr.File(
