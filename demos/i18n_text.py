@@ -184,6 +184,21 @@ EN: dict[str, str] = {
     "(the hf: is optional), ORG and NAME made of letters, digits, '-', '_' and '.'",
     "submit_passed": "**{name}** passed the gates ({params:,} parameters, a {task} model). Queued for evaluation at "
     "position {position}; the table below follows it.",
+    "submit_login_note": "Submitting (and saving a drawing) needs a Hugging Face sign-in here: your user name is "
+    "recorded on each submission, at most {limit} in any {days} days.",
+    "submit_user_quota": "You have submitted {used} models in the last {days} days, the most this Space takes from one "
+    "user ({limit}); the next slot frees at {when} UTC.",
+    "login_to_submit": "sign in with Hugging Face (the button at the top of the Submit tab) to submit a model here",
+    "login_to_flag": "sign in with Hugging Face (the button above) to save a drawing here",
+    "login_to_withdraw": "sign in with Hugging Face to withdraw a model you submitted; where the app has no sign-in, "
+    "its operator withdraws it (python -m zoo moderate withdraw NAME --by USER)",
+    "withdraw_title": "Withdraw a model you submitted",
+    "withdraw_text": "Its row leaves the leaderboard; its result is kept, marked withdrawn, and its name and weights "
+    "stay taken.",
+    "withdraw_pick_label": "Your ranked models",
+    "withdraw_button": "Withdraw",
+    "withdraw_pick": "pick one of your ranked models to withdraw",
+    "withdraw_done": "**{name}** is withdrawn: it is no longer on the leaderboard (its result is kept).",
 }
 
 ZH: dict[str, str] = {
@@ -344,6 +359,20 @@ ZH: dict[str, str] = {
     "ORG 和 NAME 由字母、数字、'-'、'_' 和 '.' 组成",
     "submit_passed": "**{name}** 通过了关卡（{params:,} 个参数，{task} "
     "模型）。已排入评估队列第 {position} 位；下表会跟踪它的进度。",
+    "submit_login_note": "在这里提交模型（以及保存手写图）需要先用 Hugging Face 登录：每次提交都会记录你的用户名，"
+    "任意 {days} 天内最多 {limit} 次。",
+    "submit_user_quota": "你在最近 {days} 天里已提交 {used} 个模型，达到本 Space 对每位用户的上限（{limit} 个）；"
+    "下一个名额在 UTC {when} 空出。",
+    "login_to_submit": "请先用 Hugging Face 登录（提交页顶部的按钮），再在这里提交模型",
+    "login_to_flag": "请先用 Hugging Face 登录（上方的按钮），再在这里保存手写图",
+    "login_to_withdraw": "请先用 Hugging Face 登录，才能撤回你提交的模型；在没有登录功能的应用上，"
+    "由运营者撤回（python -m zoo moderate withdraw NAME --by USER）",
+    "withdraw_title": "撤回你提交的模型",
+    "withdraw_text": "它的行会从排行榜上移除；结果会保留并标记为已撤回，它的名字和权重仍被占用。",
+    "withdraw_pick_label": "你已上榜的模型",
+    "withdraw_button": "撤回",
+    "withdraw_pick": "请选择一个你已上榜的模型再撤回",
+    "withdraw_done": "**{name}** 已撤回：它不再出现在排行榜上（结果已保留）。",
 }
 
 SUMMARIES_ZH: dict[str, str] = {  # zoo.catalog's summaries, in Chinese, by entry name

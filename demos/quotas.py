@@ -2,9 +2,14 @@
 requests may run at once. In memory (a restart forgets them), thread-safe, and keyed by a hash of who the client
 is, so no address is kept.
 
-Who a client is (``client_id``): the logged-in username when the Space has a login, else its address: behind a
-proxy (on a Space, or with ``DLFS_ZOO_PROXIED=1``) the first hop of ``X-Forwarded-For``, the address the proxy
-saw; else the address of the connection itself.
+Who a client is (``client_id``): the signed-in user when there is one, else its address: behind a proxy (on a
+Space, or with ``DLFS_ZOO_PROXIED=1``) the first hop of ``X-Forwarded-For``, the address the proxy saw; else the
+address of the connection itself.
+
+On a Space (``SPACE_ID``), or wherever ``DLFS_ZOO_REQUIRE_LOGIN=1``, submitting and flagging need a user signed in
+with Hugging Face (``login_required``, ``signed_in``: the README's ``hf_oauth: true`` and a ``gr.LoginButton``),
+and each user has ``USER_QUOTA``: submissions per 7 days, counted from the requests recorded under their name in
+the results store (``zoo.submissions.moderation``), so that a restart forgets nothing. Locally, no login.
 
 Why a cap on requests in flight, in the handlers: Gradio's queue (6.31, ``gradio/queueing.py``) is one FIFO per
 event with no notion of a client, so 50 requests sent at once by one client sit ahead of everyone else's. Gradio
@@ -26,9 +31,12 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import gradio as gr
+
+from demos.i18n import refuse
+from zoo.submissions import Store, moderation
 
 log = logging.getLogger("demos")
 _SALT = os.urandom(16)  # per process: the hashes cannot be matched against a list of addresses
@@ -42,8 +50,11 @@ def _int_env(name: str, default: int) -> int:
         return default
 
 
-def client_id(request: gr.Request | None) -> str:
-    """Who sent the request, hashed: the username, else the address (see the module's docstring)."""
+def client_id(request: gr.Request | None, user: str | None = None) -> str:
+    """Who sent the request, hashed: the signed-in ``user``, else the username, else the address (see the module's
+    docstring)."""
+    if user:
+        return hashlib.sha256(_SALT + f"hf:{user}".encode()).hexdigest()[:24]
     if request is None:  # called from Python, not over HTTP: one local caller
         return "local"
     who = f"user:{request.username}" if getattr(request, "username", None) else ""
@@ -138,10 +149,74 @@ class InFlight:
                     del self.running[client]
 
 
+def login_required() -> bool:
+    """Whether submitting and flagging need a signed-in user: on a Space (``SPACE_ID`` set), or wherever
+    ``DLFS_ZOO_REQUIRE_LOGIN=1``; ``DLFS_ZOO_REQUIRE_LOGIN=0`` turns it off (a Space for testing)."""
+    chosen = os.environ.get("DLFS_ZOO_REQUIRE_LOGIN", "").strip()
+    if chosen in ("0", "1"):
+        return chosen == "1"
+    return bool(os.environ.get("SPACE_ID"))
+
+
+def login_button() -> gr.LoginButton | None:
+    """Sign in with Hugging Face, where a login is required and the app runs on a Space (Gradio's own test:
+    ``SYSTEM=spaces``). Nowhere else: off a Space, Gradio stands in for the sign-in with the machine's own Hub
+    login and refuses to build the app without one, so with ``DLFS_ZOO_REQUIRE_LOGIN=1`` off a Space there is
+    no button, nobody is signed in, and submitting and flagging are closed (a read-only copy of the app)."""
+    on_space = os.environ.get("SYSTEM") == "spaces" and bool(os.environ.get("SPACE_ID"))
+    return gr.LoginButton(elem_classes="dlfs-login") if login_required() and on_space else None
+
+
+def signed_in(profile: gr.OAuthProfile | None, action: str) -> str | None:
+    """The signed-in user's name (Gradio injects ``profile`` into a handler that declares it); where a login is
+    required and nobody is signed in, refused with a sentence saying to sign in (``action``: submit, flag,
+    withdraw: the text ``login_to_ACTION``). None where no login is required and nobody is signed in."""
+    user = getattr(profile, "username", None) or None
+    if user is None and (login_required() or action == "withdraw"):
+        raise refuse(f"login_to_{action}")
+    return user
+
+
+class UserQuota:
+    """At most ``DLFS_ZOO_USER_QUOTA`` submissions per signed-in user in any ``DLFS_ZOO_USER_QUOTA_DAYS`` days
+    (5 in 7 by default, as the Open LLM Leaderboard): those recorded under the user's name in the results store,
+    plus the user's submissions still passing the gates in this process (so that a burst cannot slip past the
+    count). A refusal names the limit and when the next slot frees; a submission the gates refuse is never
+    recorded, so it does not count."""
+
+    def __init__(self) -> None:
+        self.passing: dict[str, int] = defaultdict(int)
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def slot(self, store: Store, user: str | None) -> Iterator[None]:
+        if not user:  # a local, anonymous submission: the caps per visitor only
+            yield
+            return
+        limit, days = moderation.user_quota()
+        with self.lock:
+            times = moderation.recorded_times(store.requests(), user, days)  # oldest first
+            used = len(times) + self.passing[user]
+            if used >= limit:
+                oldest = used - limit  # the submission whose leaving the window frees the next slot
+                frees = times[oldest] + timedelta(days=days) if oldest < len(times) else datetime.now(UTC)
+                when = f"{frees:%Y-%m-%d %H:%M}"
+                raise refuse("submit_user_quota", used=used, limit=limit, days=days, when=when)
+            self.passing[user] += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.passing[user] -= 1
+                if not self.passing[user]:
+                    del self.passing[user]
+
+
 SUBMISSIONS = Window(
     "submissions", _int_env("DLFS_ZOO_SUBMISSIONS_PER_DAY", 5), 24 * 3600, "24 hours"
 )  # admitted submissions per client (each costs an evaluation)
 FLAGS = Window("flagged drawings", _int_env("DLFS_ZOO_FLAGS_PER_HOUR", 30), 3600, "hour")  # per client
+USER_QUOTA = UserQuota()  # submissions per signed-in user (the counts are the results store's requests)
 IN_FLIGHT = InFlight(max(1, _int_env("DLFS_ZOO_IN_FLIGHT", 2)))  # one client's requests running at once
 # for the app as a whole (demos.app): each uploaded file (Gradio refuses a larger one before any handler runs;
 # the default takes a submission's 100 MB of weights), the queue's length, how long uploads stay in the cache

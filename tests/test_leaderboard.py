@@ -133,6 +133,8 @@ def test_a_row_is_typed_and_its_json_keeps_the_keys_and_their_order():
         "origin",
         "source",
         "source_url",
+        "note",
+        "link",
     ]
     assert json.loads(json.dumps(row.to_dict()))["metrics"] == {"accuracy": 0.9}
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     ss = sub.add_parser("submissions", help="the submissions in the results store ($DLFS_ZOO_RESULTS) and their state")
     ss.add_argument("--json", action="store_true", help="print the request records as JSON")
     ss.set_defaults(func=cmd_submissions)
+
+    # moderation: flags, the do-not-submit list, withdrawals (zoo.submissions.moderation holds the subcommands)
+    submissions.moderation.add_cli(sub)
     return p
 
 

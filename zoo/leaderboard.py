@@ -21,6 +21,7 @@ from .catalog import ENTRIES, TASKS, saw_labels
 from .checkpoint_io import CARD_NAME, embedded_dir
 from .config import first_non_finite
 from .models import CONFIG_NAME, WEIGHTS_NAME, sha256_file
+from .submissions import moderation
 from .submissions.store import Store
 
 
@@ -48,6 +49,8 @@ class Row:
     origin: str = "zoo"
     source: str | None = None
     source_url: str | None = None
+    note: str | None = None  # moderation: why the row is flagged (``zoo.submissions.moderation``)
+    link: str | None = None  # moderation: where to read more
 
     def to_dict(self) -> dict[str, Any]:
         """The row as JSON takes it (``python -m zoo leaderboard --json``)."""
@@ -187,6 +190,7 @@ def leaderboard(
         raise ValueError(f"source must be 'embedded', 'hf' or an existing folder, got {source!r}")
     if submissions:
         rows += submitted_rows()
+        rows = moderation.apply(rows, Store().root)  # withdrawn submissions dropped, flagged rows noted
     rows = [r for r in rows if first_non_finite(r.to_dict()) is None]  # never ranked, and the JSON stays strict
     ranked = rank(rows)
     return [r for r in ranked if task is None or r.task == task]
@@ -302,6 +306,7 @@ def to_markdown(rows: list[Row]) -> str:
             cells += [format_book(r), f"{r.params:,}" if r.params else ""]
             cells += [f"{r.latency_ms:.2f}" if r.latency_ms else ""]
             cells += ["yes" if r.verified else "no", format_origin(r)]
+            cells[-1] += f" {moderation.flag_text(r.note, r.link)}" if r.note else ""  # a flagged row's note
             lines.append("| " + " | ".join(cells) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"

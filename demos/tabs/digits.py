@@ -99,6 +99,7 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             compare = model_picker(["none", *digits], t("digits_compare"), elem_id="digit-compare")
             with gr.Accordion(t("digits_flag_title"), open=False, elem_id="digit-flag"):
                 gr.Markdown(t("digits_flag_text"))
+                quotas.login_button()  # where flagging needs a signed-in user (on a Space), else nothing
                 right = gr.Dropdown([str(d) for d in range(10)], value=None, label=t("digits_right_digit"))
                 flag_btn = gr.Button(t("digits_flag_save"), elem_id="digit-flag-save")
                 flag_note = gr.Markdown(elem_id="digit-flag-note")
@@ -133,6 +134,7 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         right_digit: str | None = None,
         model: str = digits[0] if digits else "",
         request: gr.Request | None = None,
+        profile: gr.OAuthProfile | None = None,
     ) -> str:
         """Keep a drawing a model read wrong, with the right digit, in the project's dataset of people's drawings.
 
@@ -142,15 +144,22 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             model: the digits model that read it wrong.
         """
         with quotas.endpoint(request), speaking(request):
-            return flag(pool, image, right_digit, model, quotas.client_id(request))
+            user = quotas.signed_in(profile, "flag")  # on a Space, a signed-in user (the name is not stored)
+            return flag(pool, image, right_digit, model, quotas.client_id(request, user))
 
     def flag_drawing(
-        drawing: Any, picture: Any, right_digit: str | None, model: str, request: gr.Request | None = None
+        drawing: Any,
+        picture: Any,
+        right_digit: str | None,
+        model: str,
+        request: gr.Request | None = None,
+        profile: gr.OAuthProfile | None = None,
     ) -> str:
         """Flag what the person gave: the drawing, or else the uploaded picture."""
         given = drawing if drawing is not None else picture
         with quotas.endpoint(request), speaking(request):
-            return flag(pool, given, right_digit, model, quotas.client_id(request))
+            user = quotas.signed_in(profile, "flag")
+            return flag(pool, given, right_digit, model, quotas.client_id(request, user))
 
     gr.on(
         [pad.change, digit_model.change],

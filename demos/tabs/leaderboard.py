@@ -23,7 +23,7 @@ from demos.tabs import Handler, Link, TabParts, link_to, shown
 from zoo.checkpoint_io import MISSES_NAME, embedded_dir
 from zoo.leaderboard import format_book, format_cell, format_labels, labels_column
 from zoo.sources import submitted_folder
-from zoo.submissions import cards
+from zoo.submissions import cards, moderation
 
 TITLE = "Leaderboard"
 ID = "leaderboard"
@@ -49,10 +49,11 @@ def board_table(z: Zoo, task: str) -> dict[str, Any]:
     rows = [
         [r.rank, r.model, *[r.metrics.get(m) for m in metrics], *[format_labels(r) for _ in labels], r.params]
         + [r.latency_ms, "yes" if r.verified else "no", r.origin, r.source_url or r.source]
+        + [r.note, r.link]  # moderation: a flagged row's note and link
         for r in z.board
         if r.task == task
     ]
-    headers = ["rank", "model", *metrics, *labels, "params", "CPU ms", "verified", "from", "source"]
+    headers = ["rank", "model", *metrics, *labels, "params", "CPU ms", "verified", "from", "source", "note", "link"]
     return {"headers": headers, "data": rows}
 
 
@@ -72,7 +73,7 @@ def readable_board(z: Zoo, task: str, query: str = "") -> list[list[str]]:
         origin = "zoo" if r.origin == "zoo" else f"submitted ({r.source})"
         labels = [format_labels(r) for _ in labels_column(task)]  # which latent models saw the digits' labels
         rows.append([rank, r.model, *metrics, *labels, format_book(r), size, latency, "yes" if r.verified else "no"])
-        rows[-1].append(origin)
+        rows[-1].append(origin + (f" {moderation.flag_text(r.note, r.link, markdown=False)}" if r.note else ""))
     return rows
 
 

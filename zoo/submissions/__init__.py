@@ -6,8 +6,9 @@
 
 One module per idea: ``gates`` (the checks at the door, each with its verdict and one message), ``copies`` (the
 weights of an existing row, within a small distance, named), ``store`` (the results store and the evaluation it
-runs), ``worker`` (the app's queue). Here: ``fetch`` (a folder, or a Hub repo
-at one commit), ``check`` (every gate, cheapest first) and ``submit`` (fetch, check, admit, evaluate, push).
+runs), ``worker`` (the app's queue), ``moderation`` (flags, the do-not-submit list, withdrawals, the quota per
+user). Here: ``fetch`` (a folder, or a Hub repo at one commit), ``check`` (every gate, cheapest first) and
+``submit`` (fetch, check, admit, evaluate, push).
 The leaderboard's rows of finished submissions are ``zoo.leaderboard.submitted_rows``.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from .. import hub
 from ..models import ARCHITECTURES, CONFIG_NAME, WEIGHTS_NAME, sha256_file
-from . import copies
+from . import copies, moderation
 from .gates import (
     CARD_NAME,
     DTYPES,
@@ -63,6 +64,7 @@ __all__ = [
     "Worker",
     "check",
     "copies",
+    "moderation",
     "fetch",
     "read_header",
     "results_dir",
@@ -88,6 +90,8 @@ def check(
     header = read_header(folder / WEIGHTS_NAME)
     actual = sha256_file(folder / WEIGHTS_NAME)
     require(check_sha256(config.get("weights_sha256"), actual))
+    store = store or Store()
+    require(moderation.check_allowed(store.root, name, actual, source))  # the do-not-submit list
     skeleton = build_on_meta(cls, config, header)
     require(check_tensors(skeleton, header))
     params = sum(t.numel() for t in skeleton.state_dict().values())
@@ -95,7 +99,6 @@ def check(
     require(check_finite(model))
     require(check_card(folder / CARD_NAME))
     require(check_card_numbers(folder / CARD_NAME))
-    store = store or Store()
     store.refuse_duplicate(name, actual)
     require(copies.check_copy(cls.__name__, model.state_dict(), store.copy_indexes()))
     return Checked(name, cls.task, cls.__name__, actual, params, source or f"folder:{folder.resolve()}", **where)
@@ -126,6 +129,7 @@ def submit(
 ) -> dict[str, Any]:
     """Gates, admission, evaluation (and ``push``) of one submission; returns its request record."""
     store = store or Store()
+    require(moderation.check_allowed(store.root, "", "", source))  # a blocked Hub repo: refused before its download
     with tempfile.TemporaryDirectory(prefix="dlfs-submit-") as tmp:
         folder, where = fetch(source, Path(tmp))
         checked = check(folder, name, store, **where)

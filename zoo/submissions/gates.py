@@ -51,6 +51,7 @@ class Checked:
     source: str  # "folder:/abs/path", "hf:org/name" or "upload"
     revision: str | None = None
     source_url: str | None = None
+    submitter: str | None = None  # the signed-in user who sent it (the app on a Space); None: a local submission
 
 
 def require(verdict: Verdict) -> None:
