@@ -56,6 +56,19 @@ EN: dict[str, str] = {
     "digits_flag_saved": "Saved, thank you: a {right} that `{model}` read as {predicted}.",
     "digits_flag_pick": "choose the right digit (0-9) before saving the drawing",
     "digits_flag_nothing": "draw a digit first: there is nothing to save",
+    # caps per visitor (demos.quotas)
+    "quota_submissions": "You have sent {count} submissions in the last 24 hours, the most this Space takes from one "
+    "visitor; the next slot frees at {when}.",
+    "quota_flags": "You have sent {count} flagged drawings in the last hour, the most this Space takes from one "
+    "visitor; the next slot frees at {when}.",
+    "quota_in_flight": "You have {count} requests running already, the most this Space runs at once for one visitor; "
+    "send the next when one of them has answered (in a few seconds).",
+    "endpoint_failed": "the app could not answer this request with these inputs; nothing was saved. Check each value "
+    "against the endpoint's description (the app's 'Use via API' page) and try again.",
+    "when": "{clock} UTC (in {delay})",
+    "delay_h": "{n} h",
+    "delay_min": "{n} min",
+    "delay_s": "{n} s",
     # pictures measured before they are decoded (demos.pictures)
     "picture_allowed": "pictures of up to {pixels:.1f} megapixels ({side} x {side}) and {mb:g} MB are read",
     "picture_megapixels": "the picture has {size:.1f} megapixels; {allowed}",
@@ -243,6 +256,17 @@ ZH: dict[str, str] = {
     "digits_flag_saved": "已保存，谢谢：一个 {right}，`{model}` 认成了 {predicted}。",
     "digits_flag_pick": "保存手写图之前，请先选择正确的数字（0-9）",
     "digits_flag_nothing": "请先写一个数字：现在没有可保存的内容",
+    "quota_submissions": "你在过去 24 小时内已提交 {count} 次，这是本 Space 对每位访客的上限；"
+    "下一个名额在 {when} 空出。",
+    "quota_flags": "你在过去一小时内已标记 {count} 张图，这是本 Space 对每位访客的上限；下一个名额在 {when} 空出。",
+    "quota_in_flight": "你已有 {count} 个请求正在运行，这是本 Space 为每位访客同时运行的上限；"
+    "请等其中一个返回后再发送（几秒钟）。",
+    "endpoint_failed": "应用无法用这些输入回答这个请求；没有保存任何内容。"
+    "请对照接口说明（应用的“Use via API”页面）检查每个值后重试。",
+    "when": "{clock} UTC（{delay}后）",
+    "delay_h": "{n} 小时",
+    "delay_min": "{n} 分钟",
+    "delay_s": "{n} 秒",
     "picture_allowed": "可读取的图片最多 {pixels:.1f} 百万像素（{side} x {side}）、{mb:g} MB",
     "picture_megapixels": "这张图片有 {size:.1f} 百万像素；{allowed}",
     "picture_over": "这张图片超过 {size:.1f} 百万像素；{allowed}",

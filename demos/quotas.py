@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 
 import gradio as gr
 
-from demos.i18n import refuse
+from demos.i18n import refuse, say
 from zoo.submissions import Store, moderation
 
 log = logging.getLogger("demos")
@@ -71,10 +71,11 @@ def _when(t: float) -> str:
     wait = max(1, math.ceil(t - time.time()))
     hours, minutes = divmod(math.ceil(wait / 60), 60)
     if wait < 60:
-        delay = f"{wait} s"
+        delay = say("delay_s", n=wait)
     else:
-        delay = " ".join(part for part in (f"{hours} h" if hours else "", f"{minutes} min" if minutes else "") if part)
-    return f"{datetime.fromtimestamp(t, UTC):%H:%M} UTC (in {delay})"
+        parts = (say("delay_h", n=hours) if hours else "", say("delay_min", n=minutes) if minutes else "")
+        delay = " ".join(part for part in parts if part)
+    return say("when", clock=f"{datetime.fromtimestamp(t, UTC):%H:%M}", delay=delay)
 
 
 @dataclass
@@ -82,10 +83,9 @@ class Window:
     """At most ``limit`` events per client in any ``seconds``: ``take`` reserves a slot (or refuses with a sentence
     naming the limit and when the next slot frees), ``give_back`` returns one that was not used."""
 
-    what: str  # the plural noun of the sentence: "submissions", "flagged drawings"
+    what: str  # which sentence refuses (``quota_<what>`` in demos.i18n_text): "submissions", "flags"
     limit: int
     seconds: float
-    span: str  # the window in words: "24 hours"
     times: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -97,10 +97,7 @@ class Window:
             while times and times[0] <= now - self.seconds:
                 times.popleft()
             if len(times) >= self.limit:
-                raise gr.Error(
-                    f"You have sent {len(times)} {self.what} in the last {self.span}, the most this Space takes "
-                    f"from one visitor; the next slot frees at {_when(times[0] + self.seconds)}."
-                )
+                raise refuse(f"quota_{self.what}", count=len(times), when=_when(times[0] + self.seconds))
             times.append(now)
             return now
 
@@ -135,10 +132,7 @@ class InFlight:
     def slot(self, client: str) -> Iterator[None]:
         with self.lock:
             if self.running[client] >= self.limit:
-                raise gr.Error(
-                    f"You have {self.running[client]} requests running already, the most this Space runs at once "
-                    "for one visitor; send the next when one of them has answered (in a few seconds)."
-                )
+                raise refuse("quota_in_flight", count=self.running[client])
             self.running[client] += 1
         try:
             yield
@@ -212,10 +206,9 @@ class UserQuota:
                     del self.passing[user]
 
 
-SUBMISSIONS = Window(
-    "submissions", _int_env("DLFS_ZOO_SUBMISSIONS_PER_DAY", 5), 24 * 3600, "24 hours"
-)  # admitted submissions per client (each costs an evaluation)
-FLAGS = Window("flagged drawings", _int_env("DLFS_ZOO_FLAGS_PER_HOUR", 30), 3600, "hour")  # per client
+# admitted submissions per client (each costs an evaluation), flagged drawings per client
+SUBMISSIONS = Window("submissions", _int_env("DLFS_ZOO_SUBMISSIONS_PER_DAY", 5), 24 * 3600)
+FLAGS = Window("flags", _int_env("DLFS_ZOO_FLAGS_PER_HOUR", 30), 3600)
 USER_QUOTA = UserQuota()  # submissions per signed-in user (the counts are the results store's requests)
 IN_FLIGHT = InFlight(max(1, _int_env("DLFS_ZOO_IN_FLIGHT", 2)))  # one client's requests running at once
 # for the app as a whole (demos.app): each uploaded file (Gradio refuses a larger one before any handler runs;
@@ -237,7 +230,4 @@ def endpoint(request: gr.Request | None) -> Iterator[None]:
             raise
         except Exception:
             log.exception("a public endpoint failed")
-            raise gr.Error(
-                "the app could not answer this request with these inputs; nothing was saved. Check each value "
-                "against the endpoint's description (the app's 'Use via API' page) and try again."
-            ) from None
+            raise refuse("endpoint_failed") from None

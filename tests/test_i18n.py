@@ -60,3 +60,37 @@ def test_a_text_with_values_is_formatted_in_both_languages():
 
     assert "`mnist-cnn-robust`" in TEXT["en"][shown.key] and "97.2 %" in TEXT["en"][shown.key]
     assert "`mnist-cnn-robust`" in TEXT["zh-CN"][shown.key] and "认对" in TEXT["zh-CN"][shown.key]
+
+
+CHINESE_READER = SimpleNamespace(cookies={"dlfs_lang": "zh-CN"}, headers={})
+
+
+def test_a_cap_refuses_in_the_readers_language():
+    """demos.quotas: the limit, and when the next slot frees, in Chinese for a Chinese page (English otherwise)."""
+    import gradio as gr
+
+    from demos import quotas
+
+    window = quotas.Window("flags", 1, 3600)
+    window.take("reader")
+    with speaking(CHINESE_READER), pytest.raises(gr.Error) as info:
+        window.take("reader")
+    assert "已标记 1 张图" in info.value.message and "小时后" in info.value.message
+    with pytest.raises(gr.Error) as info:
+        window.take("reader")
+    assert info.value.message.startswith("You have sent 1 flagged drawings in the last hour")
+
+
+def test_a_drawing_zoo_sketch_cannot_read_is_refused_in_the_readers_language():
+    """zoo.sketch names its refusal (SketchError.code); the app says it in the page's language."""
+    import gradio as gr
+    import numpy as np
+
+    from demos.widgets import read_digit
+
+    with speaking(CHINESE_READER), pytest.raises(gr.Error) as info:
+        read_digit(np.zeros((4, 4), dtype=np.uint8))
+    assert info.value.message == ZH["sketch_too_small"].format(w=4, h=4)
+    with pytest.raises(gr.Error) as info:
+        read_digit(np.zeros((4, 4), dtype=np.uint8))
+    assert info.value.message == "the image is 4x4; draw on a canvas of at least 8x8 pixels"

@@ -23,7 +23,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_a_window_refuses_past_its_limit_and_says_when_a_slot_frees():
-    window = quotas.Window("submissions", 2, 24 * 3600, "24 hours")
+    window = quotas.Window("submissions", 2, 24 * 3600)
     first = window.take("a")
     window.take("a")
     with pytest.raises(Exception, match="You have sent 2 submissions in the last 24 hours") as info:
@@ -43,7 +43,7 @@ def test_when_a_slot_frees_is_said_in_hours_and_minutes(seconds, said):
 
 def test_a_refused_call_does_not_count():
     """A slot taken for a call that then fails (a gate refuses) is given back."""
-    window = quotas.Window("flagged drawings", 1, 3600, "hour")
+    window = quotas.Window("flags", 1, 3600)
     with pytest.raises(ValueError), window.slot("a"):
         raise ValueError("refused by a gate")
     with window.slot("a"):
