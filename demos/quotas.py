@@ -3,8 +3,9 @@ requests may run at once. In memory (a restart forgets them), thread-safe, and k
 is, so no address is kept.
 
 Who a client is (``client_id``): the signed-in user when there is one, else its address: behind a proxy (on a
-Space, or with ``DLFS_ZOO_PROXIED=1``) the first hop of ``X-Forwarded-For``, the address the proxy saw; else the
-address of the connection itself.
+Space, or with ``DLFS_ZOO_PROXIED=1``) the entry of ``X-Forwarded-For`` that the outermost of our
+``DLFS_ZOO_PROXY_HOPS`` proxies appended (the last one by default), never what the client wrote before it; else
+the address of the connection itself.
 
 On a Space (``SPACE_ID``), or wherever ``DLFS_ZOO_REQUIRE_LOGIN=1``, submitting and flagging need a user signed in
 with Hugging Face (``login_required``, ``signed_in``: the README's ``hf_oauth: true`` and a ``gr.LoginButton``),
@@ -50,6 +51,12 @@ def _int_env(name: str, default: int) -> int:
         return default
 
 
+# how many proxies of our own stand before the app: each appends the address it saw to X-Forwarded-For, so the
+# entry this many places from the right is the one our outermost proxy saw; whatever a client wrote to the left
+# of it is its own claim and is not believed
+PROXY_HOPS = max(1, _int_env("DLFS_ZOO_PROXY_HOPS", 1))
+
+
 def client_id(request: gr.Request | None, user: str | None = None) -> str:
     """Who sent the request, hashed: the signed-in ``user``, else the username, else the address (see the module's
     docstring)."""
@@ -61,7 +68,8 @@ def client_id(request: gr.Request | None, user: str | None = None) -> str:
     if not who:
         forwarded = request.headers.get("x-forwarded-for", "") if request.headers else ""
         proxied = os.environ.get("SPACE_ID") or os.environ.get("DLFS_ZOO_PROXIED") == "1"
-        host = forwarded.split(",")[0].strip() if proxied and forwarded else ""
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()] if proxied else []
+        host = hops[-min(len(hops), PROXY_HOPS)] if hops else ""
         who = f"addr:{host or (request.client.host if request.client else 'unknown')}"
     return hashlib.sha256(_SALT + who.encode()).hexdigest()[:24]
 

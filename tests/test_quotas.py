@@ -91,8 +91,13 @@ def test_a_client_is_its_login_else_its_address_hashed(monkeypatch):
     assert ids(_Request("10.0.0.1", username="ada")) == ids(_Request("10.0.0.9", username="ada"))
     # not behind a proxy: a client's own X-Forwarded-For is not believed
     assert ids(_Request("10.0.0.1", "1.2.3.4")) == ids(_Request("10.0.0.1", "5.6.7.8"))
-    monkeypatch.setenv("SPACE_ID", "org/space")  # on a Space: the address the proxy saw
-    assert ids(_Request("10.0.0.1", "1.2.3.4, 10.0.0.1")) != ids(_Request("10.0.0.1", "5.6.7.8, 10.0.0.1"))
+    monkeypatch.setenv("SPACE_ID", "org/space")  # on a Space: the address the proxy saw (the last entry)
+    assert ids(_Request("10.0.0.1", "9.9.9.9")) != ids(_Request("10.0.0.1", "8.8.8.8"))
+    # what a client writes itself before it is not believed: a forged first entry changes nothing
+    assert ids(_Request("10.0.0.1", "1.2.3.4, 9.9.9.9")) == ids(_Request("10.0.0.1", "5.6.7.8, 9.9.9.9"))
+    assert ids(_Request("10.0.0.1", "1.2.3.4, 9.9.9.9")) != ids(_Request("10.0.0.1", "1.2.3.4, 8.8.8.8"))
+    monkeypatch.setattr(quotas, "PROXY_HOPS", 2)  # two proxies of the operator's: the entry the outer one saw
+    assert ids(_Request("10.0.0.1", "1.2.3.4, 9.9.9.9, 7.7.7.7")) == ids(_Request("10.0.0.1", "9.9.9.9, 6.6.6.6"))
 
 
 def test_a_flag_keeps_a_thumbnail_not_the_upload(tmp_path):
