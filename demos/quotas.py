@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 
 import gradio as gr
 
-from demos.i18n import refuse, say
+from demos.i18n import refuse, say, t
 from zoo.submissions import Store, moderation
 
 log = logging.getLogger("demos")
@@ -166,7 +166,7 @@ def login_button() -> gr.LoginButton | None:
     login and refuses to build the app without one, so with ``DLFS_ZOO_REQUIRE_LOGIN=1`` off a Space there is
     no button, nobody is signed in, and submitting and flagging are closed (a read-only copy of the app)."""
     on_space = os.environ.get("SYSTEM") == "spaces" and bool(os.environ.get("SPACE_ID"))
-    return gr.LoginButton(elem_classes="dlfs-login") if login_required() and on_space else None
+    return gr.LoginButton(t("login_button"), elem_classes="dlfs-login") if login_required() and on_space else None
 
 
 def signed_in(profile: gr.OAuthProfile | None, action: str) -> str | None:
