@@ -27,7 +27,7 @@ def answers_row(folder: Path) -> dict:
     return {
         "name": folder.name,
         "sha256": sha256_file(folder / WEIGHTS_NAME),
-        "signature": f"{model.task}:{answers.SEED}:{values.size}",
+        "signature": answers.signature(model.task, values.size),
         "sketch": answers.sketch(values).tolist(),
     }
 

@@ -8,8 +8,9 @@ A row keeps a sketch of its answers: ``DIM`` floats of a fixed-seed count sketch
 sign, into one random bucket), whose squared length equals the answers' squared length in expectation. Distances
 between two models' answers are kept within a few per cent by it when they are spread over many items; copies
 lie orders of magnitude below ``THRESHOLD`` and independently trained models orders of magnitude above it, so the
-sketch alone decides. Rows are the zoo's shipped checkpoints (sketched once per store and weights, in
-``answers-zoo.npz``) and the finished submissions (``answers.npz``); both files are written whole, atomically.
+sketch alone decides. Rows are the zoo's shipped checkpoints (sketched once per machine and weights, in
+``$XDG_CACHE_HOME/dlfs-zoo/answers-zoo.npz``) and the finished submissions (the store's ``answers.npz``); both
+files are written whole, atomically.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ DIM = 256  # floats per sketch
 SEED = 35
 INDEX_NAME = "answers.npz"  # the store's finished submissions
 ZOO_INDEX_NAME = "answers-zoo.npz"  # the zoo's shipped checkpoints, keyed by their weights' sha256
+VERSION = 1  # of the pinned inputs (``Task.answers``): part of every signature, so older sketches never compare
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,17 @@ class Answers:
 
     signature: str  # the task and its pinned inputs: only answers with the same signature compare
     sketch: np.ndarray  # DIM floats
+
+
+def zoo_index_path() -> Path:
+    """Where the zoo's checkpoints' answers are kept: a cache (``~/.cache/dlfs-zoo``), since they depend only on
+    the weights, whichever store asks."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlfs-zoo" / ZOO_INDEX_NAME
+
+
+def signature(task: str, size: int) -> str:
+    """Which answers compare: the same task, the same version of its pinned inputs, as many answers."""
+    return f"{task}:v{VERSION}:{size}"
 
 
 def sketch(values: np.ndarray) -> np.ndarray:

@@ -217,8 +217,9 @@ class Store:
         self, request: dict[str, Any], folder: Path, timeout: float, progress: Callable[[str], None] | None
     ) -> answers.Answers:
         """Refuse a copy by its answers on the benchmark (``zoo.submissions.answers``); the submission's answers.
-        One child process sketches the submission and every shipped checkpoint of its task not sketched before."""
-        zoo_path = self.root / answers.ZOO_INDEX_NAME
+        One child process sketches the submission and every shipped checkpoint of its task not sketched before (on
+        this machine: the cache of ``answers.zoo_index_path``)."""
+        zoo_path = answers.zoo_index_path()
         zoo_index = answers.load(zoo_path)
         known = dict(zip(zoo_index.names.tolist(), zoo_index.keys.tolist(), strict=True))
         shipped = []
