@@ -3,7 +3,9 @@
 The tests point ``HF_ENDPOINT`` at it and drive the real ``huggingface_hub`` client: create repo and
 branch, preupload, commit (ndjson, inline base64 files), model info and listing, ``resolve/`` HEAD/GET
 with ``ETag``, ``X-Repo-Commit`` and ``Content-Length``. Repos are stored as files in a temp dir.
-``fail_with`` makes every request answer that status (500, 401...) to test error handling.
+``fail_with`` makes every request answer that status (500, 401...) to test error handling. A commit whose
+header names a ``parentCommit`` that is no longer the branch's head is refused with 412, as the Hub refuses it
+(optimistic concurrency: two writers that read the same head cannot both commit on it).
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import yaml
+
+
+class ParentMovedError(Exception):
+    """A commit's parentCommit is not the branch's head: someone committed since it was read."""
 
 
 class Store:
@@ -60,12 +66,32 @@ class Store:
         d = self.repo(repo_id) / "commits" / sha
         d.mkdir(parents=True)
         (d / "tree.json").write_text(json.dumps(tree))
+        (d / "commit.json").write_text(json.dumps({"parent": parent, "summary": summary}))
         return sha
 
-    def commit(self, repo_id: str, rev: str, files: dict[str, bytes], deleted: list[str], summary: str) -> str:
+    def history(self, repo_id: str, rev: str = "main") -> list[tuple[str, dict[str, str]]]:
+        """(summary, tree) of every commit of a branch, newest first (what the tests count commits by)."""
+        out, sha = [], self.refs(repo_id)[rev]
+        while sha:
+            meta = json.loads((self.repo(repo_id) / "commits" / sha / "commit.json").read_text())
+            out.append((meta["summary"], self.files(repo_id, sha)))
+            sha = meta["parent"]
+        return out
+
+    def commit(
+        self,
+        repo_id: str,
+        rev: str,
+        files: dict[str, bytes],
+        deleted: list[str],
+        summary: str,
+        parent_commit: str | None = None,
+    ) -> str:
         with self.lock:
             refs = self.refs(repo_id)
             parent = refs[rev]
+            if parent_commit is not None and parent_commit != parent:
+                raise ParentMovedError(parent_commit)
             tree = dict(self.files(repo_id, parent))
             for path in deleted:
                 tree.pop(path, None)
@@ -185,20 +211,24 @@ class Handler(BaseHTTPRequestHandler):
                     },
                 )
             if action == "commit":
-                files, deleted, summary = {}, [], ""
+                files, deleted, summary, parent_commit = {}, [], "", None
                 for line in body.decode().splitlines():
                     if not line.strip():
                         continue
                     item = json.loads(line)
                     if item["key"] == "header":
                         summary = item["value"]["summary"]
+                        parent_commit = item["value"].get("parentCommit")
                     elif item["key"] == "file":
                         files[item["value"]["path"]] = base64.b64decode(item["value"]["content"])
                     elif item["key"] == "deletedFile":
                         deleted.append(item["value"]["path"])
                     else:
                         return self._error(400, f"unsupported commit operation {item['key']}")
-                sha = store.commit(repo_id, rev, files, deleted, summary)
+                try:
+                    sha = store.commit(repo_id, rev, files, deleted, summary, parent_commit)
+                except ParentMovedError:  # the Hub's own answer to a commit on a stale head
+                    return self._error(412, "A commit has happened since. Please refresh and try again.")
                 return self._json(
                     200,
                     {
