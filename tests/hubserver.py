@@ -14,6 +14,8 @@ import base64
 import gzip
 import hashlib
 import json
+import os
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +23,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import yaml
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write a file that readers may be reading (a branch's head): they see the old text or the new, whole."""
+    tmp = path.with_name(f".{path.name}.{threading.get_ident()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 class ParentMovedError(Exception):
@@ -45,7 +54,7 @@ class Store:
         r = self.repo(repo_id)
         (r / "commits").mkdir(parents=True)
         sha = self._write_commit(repo_id, {}, None, "initial commit")
-        (r / "refs.json").write_text(json.dumps({"main": sha}))
+        _replace(r / "refs.json", json.dumps({"main": sha}))
         (r / "meta.json").write_text(json.dumps({"private": private}))
 
     def resolve(self, repo_id: str, rev: str) -> str | None:
@@ -103,7 +112,7 @@ class Store:
                 tree[path] = digest
             sha = self._write_commit(repo_id, tree, parent, summary)
             refs[rev] = sha
-            (self.repo(repo_id) / "refs.json").write_text(json.dumps(refs))
+            _replace(self.repo(repo_id) / "refs.json", json.dumps(refs))
             return sha
 
 
@@ -195,7 +204,7 @@ class Handler(BaseHTTPRequestHandler):
                 with store.lock:
                     refs = store.refs(repo_id)
                     refs[rev] = refs["main"]
-                    (store.repo(repo_id) / "refs.json").write_text(json.dumps(refs))
+                    _replace(store.repo(repo_id) / "refs.json", json.dumps(refs))
                 return self._json(200, {})
             if rev not in store.refs(repo_id):
                 return self._error(404, f"Revision {rev} not found", "RevisionNotFound")
@@ -339,6 +348,11 @@ class HubServer(ThreadingHTTPServer):
     def process_request(self, request, client_address) -> None:
         self.connections.add(request)
         super().process_request(request, client_address)
+
+    def handle_error(self, request, client_address) -> None:
+        """A client killed mid-request (the workers' test kills one) is no server error: said nothing."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def start(self) -> HubServer:
         self.thread.start()

@@ -212,3 +212,25 @@ def test_a_claim_that_loses_the_race_reads_again_and_takes_the_next_request(data
     assert loser.key == second and loser.record["lease_owner"] == "machine-b-2"
     requests = RequestsDataset(REPO).read().requests
     assert requests[first][0]["lease_owner"] == "machine-a-1" and requests[first][0]["attempts"] == 1
+
+
+def test_a_request_the_hub_refuses_leaves_nothing_behind(dataset, hub_server, tmp_path):
+    """The app keeps a submission only if its request was published: a Hub failure is one sentence, and the app's
+    store is as it was (no pending request nobody will take, no files)."""
+    from zoo.submissions import SubmissionError
+
+    folder = house_model(tmp_path / "models", 0)
+    hub_server.fail_with = 500
+    with pytest.raises(SubmissionError) as refused:
+        publish(dataset, folder)
+    hub_server.fail_with = None
+    assert "publish the request" in str(refused.value) and "\n" not in str(refused.value)
+    assert dataset.store.requests() == [] and not any((dataset.store.root / "models").iterdir())
+
+
+def test_a_worker_without_its_dataset_says_so_in_a_sentence(hub_server, capsys):
+    from zoo.__main__ import main as zoo_main
+
+    assert zoo_main(["worker", "--requests", "nobody/nothing", "--once"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: read the requests of nobody/nothing") and "404" in err and "\n" not in err
