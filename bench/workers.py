@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,8 +76,9 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def drain(n_requests: int, n_workers: int, lease: float = 120.0) -> float:
-    """Seconds ``n_workers`` workers take to evaluate ``n_requests`` requests (all finished, or it fails)."""
+def drain(n_requests: int, n_workers: int, lease: float = 120.0) -> tuple[float, float, int]:
+    """Seconds ``n_workers`` workers take to evaluate ``n_requests`` requests (all finished, or it fails), the
+    median seconds of one request in a worker, and the commits the Hub refused (lost races)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from hubserver import HubServer
 
@@ -112,7 +115,9 @@ def drain(n_requests: int, n_workers: int, lease: float = 120.0) -> float:
             server.stop()
         if states.count("finished") != n_requests:
             raise SystemExit(f"only {states.count('finished')} of {n_requests} requests finished")
-        return seconds
+        said = "".join((tmp / f"worker-{i}" / "log.txt").read_text() for i in range(n_workers))
+        each = [float(m) for m in re.findall(r": finished in ([0-9.]+) s", said)]
+        return seconds, statistics.median(each), server.stale_commits
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,10 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
     print(f"{cpu or platform.processor()}, {os.cpu_count()} cores; {args.requests} house-prices requests\n")
-    print("| workers | seconds to drain | requests/min |\n|---|---|---|")
+    print("| workers | seconds to drain | requests/min | median s per request | commits refused (412) |")
+    print("|---|---|---|---|---|")
     for n in args.workers:
-        seconds = drain(args.requests, n)
-        print(f"| {n} | {seconds:.1f} | {args.requests / seconds * 60:.1f} |", flush=True)
+        seconds, each, refused = drain(args.requests, n)
+        print(f"| {n} | {seconds:.1f} | {args.requests / seconds * 60:.1f} | {each:.1f} | {refused} |", flush=True)
     return 0
 
 

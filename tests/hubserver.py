@@ -237,6 +237,7 @@ class Handler(BaseHTTPRequestHandler):
                 try:
                     sha = store.commit(repo_id, rev, files, deleted, summary, parent_commit)
                 except ParentMovedError:  # the Hub's own answer to a commit on a stale head
+                    self.server.stale_commits += 1
                     return self._error(412, "A commit has happened since. Please refresh and try again.")
                 return self._json(
                     200,
@@ -341,6 +342,7 @@ class HubServer(ThreadingHTTPServer):
         self.fail_with: int | None = None
         self.tamper: dict[str, bytes] = {}  # file name -> bytes served instead (corruption tests)
         self.requests: list[tuple[str, str]] = []
+        self.stale_commits = 0  # commits refused with 412 (their parent was not the head)
         self.connections: set = set()
         self.endpoint = f"http://127.0.0.1:{self.server_address[1]}"
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
