@@ -142,16 +142,20 @@ def _edit(server, key: str, change) -> None:
 LIES = {  # what is done to a published request -> the words of its refusal
     "reader-houses-00": (lambda r: json.dumps({k: v for k, v in r.items() if k != "task"}), "has no 'task'"),
     "reader-houses-01": (lambda r: json.dumps(r | {"attempts": float("nan")}), "not strict JSON"),
-    "reader-houses-02": (lambda r: json.dumps(r | {"sha256": r["sha256"][:12] + "0" * 52}), "not the request's"),
+    "reader-houses-02": (
+        lambda r: json.dumps(r | {"status": "running", "lease_owner": "nobody-1", "lease_expires": 1e12}),
+        "a lease of more than 7 days",
+    ),
     "reader-houses-03": (lambda r: json.dumps(r | {"architecture": "MNISTConvNet"}), "do not match"),
+    "reader-houses-04": (lambda r: json.dumps(r | {"sha256": r["sha256"][:12] + "0" * 52}), "not the request's"),
 }
 
 
 def test_a_request_that_lies_is_failed_with_its_reason_and_nothing_else_changes(dataset, hub_server, tmp_path):
-    """Four requests edited by hand (a field missing, NaN, a sha256 that is not the files', a task and architecture
-    that do not match) and an honest one: one worker's claim fails the lies, each with its reason; the honest
-    request, the uploaded files and the results are left as they were."""
-    keys = {f"reader-houses-{i:02d}": publish(dataset, house_model(tmp_path / "models", i)) for i in range(5)}
+    """Five requests edited by hand (a field missing, NaN, a lease that never ends, a task and architecture that
+    do not match, a sha256 that is not the files') and an honest one: one worker's claim fails the lies, each with
+    its reason; the honest request, the uploaded files and the results are left as they were."""
+    keys = {f"reader-houses-{i:02d}": publish(dataset, house_model(tmp_path / "models", i)) for i in range(6)}
     for name, (lie, _) in LIES.items():
         _edit(hub_server, keys[name], lie)
     before = _state(hub_server)
@@ -162,12 +166,12 @@ def test_a_request_that_lies_is_failed_with_its_reason_and_nothing_else_changes(
     assert changed == {f"requests/{keys[name]}.json" for name in LIES}  # only the lying requests' own files
     assert not any(p.startswith("results/") for p in after)
     requests = RequestsDataset(REPO).read().requests
-    assert requests[keys["reader-houses-04"]][0]["status"] == "pending"
+    assert requests[keys["reader-houses-05"]][0]["status"] == "pending"
     for name, (_, words) in LIES.items():
         record, _ = requests[keys[name]]
         assert record["status"] == "failed" and words in record["reason"], record
         assert "\n" not in record["reason"] and "Traceback" not in record["reason"] and "/tmp" not in record["reason"]
-    assert any(f"{keys['reader-houses-02']}: failed in" in line for line in said), said
+    assert any(f"{keys['reader-houses-04']}: failed in" in line for line in said), said
 
 
 def test_a_claim_that_loses_the_race_reads_again_and_takes_the_next_request(dataset, hub_server, tmp_path):
@@ -234,3 +238,25 @@ def test_a_worker_without_its_dataset_says_so_in_a_sentence(hub_server, capsys):
     assert zoo_main(["worker", "--requests", "nobody/nothing", "--once"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: read the requests of nobody/nothing") and "404" in err and "\n" not in err
+
+
+def test_the_app_given_a_requests_dataset_publishes_instead_of_evaluating(hub_server, tmp_path, monkeypatch):
+    """The Submit tab's own path, configured by DLFS_ZOO_REQUESTS: the files are gated and published with a pending
+    request (uploads under models/KEY/), its table shows the dataset's queue, and nothing is evaluated here."""
+    from huggingface_hub import HfApi
+
+    from demos.tabs.submit import admit, submission_rows
+    from zoo.submissions.app_queue import app_queue
+
+    HfApi().create_repo(REPO, repo_type="dataset")
+    monkeypatch.setenv("DLFS_ZOO_REQUESTS", REPO)
+    monkeypatch.setenv("DLFS_ZOO_RESULTS", str(tmp_path / "app-results"))
+    queue = app_queue(every=0)
+    assert isinstance(queue, DatasetQueue)
+    folder = house_model(tmp_path / "models", 0)
+    admit(queue, "", [str(folder / name) for name in ("config.json", "model.safetensors", "README.md")], "", "local")
+    ((key, (record, why)),) = RequestsDataset(REPO).read().requests.items()
+    assert why is None and record["status"] == "pending" and record["source"] == "upload" and record["attempts"] == 0
+    assert f"models/{key}/model.safetensors" in _state(hub_server)
+    assert queue.sync() == [] and [row[2] for row in submission_rows(queue)] == ["pending"]
+    assert not (tmp_path / "app-results" / "results").exists()  # nothing was evaluated here

@@ -15,7 +15,7 @@ from .checkpoint_io import load_folder
 from .leaderboard import leaderboard, to_csv, to_markdown
 from .sources import list_models
 from .submissions import remote_worker
-from .submissions.requests_dataset import LEASE_S
+from .submissions.requests_dataset import LEASE_S, MAX_LEASE_S
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -82,8 +82,8 @@ def cmd_submissions(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Claim the requests of a Hub dataset one at a time, evaluate them, publish the results (until stopped)."""
-    if args.lease <= 0 or args.poll < 0:
-        raise ValueError("--lease must be a positive number of seconds and --poll zero or more")
+    if not 0 < args.lease <= MAX_LEASE_S or not args.poll >= 0:
+        raise ValueError(f"--lease must be above 0 and at most {MAX_LEASE_S} seconds, and --poll 0 or more")
     say = functools.partial(print, flush=True)
     return remote_worker.run(args.requests, args.results, once=args.once, lease=args.lease, poll=args.poll, say=say)
 

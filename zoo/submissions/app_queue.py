@@ -179,10 +179,10 @@ class DatasetQueue:
         return out
 
 
-def app_queue(on_done: Callable[[str], None] | None = None) -> Worker | DatasetQueue:
-    """The queue the app's configuration names: a requests dataset (``$DLFS_ZOO_REQUESTS``), else the local
-    worker."""
+def app_queue(on_done: Callable[[str], None] | None = None, every: float = FOLLOW_S) -> Worker | DatasetQueue:
+    """The queue the app's configuration names: a requests dataset (``$DLFS_ZOO_REQUESTS``, read again every
+    ``every`` seconds), else the local worker."""
     requests = os.environ.get("DLFS_ZOO_REQUESTS")
     if not requests:
         return Worker(on_done=on_done)
-    return DatasetQueue(requests, os.environ.get("DLFS_ZOO_RESULTS_REPO") or None, on_done=on_done)
+    return DatasetQueue(requests, os.environ.get("DLFS_ZOO_RESULTS_REPO") or None, on_done=on_done, every=every)

@@ -119,7 +119,12 @@ def run(
         start = time.monotonic()
         until = datetime.fromtimestamp(claim.record["lease_expires"], UTC).isoformat(timespec="seconds")
         say(f"{claim.key}: claimed (attempt {claim.record['attempts']}, lease until {until})")
-        status, reason, result = evaluate(queue, claim, timeout, lambda line: say(f"  {line}"))
+        try:
+            status, reason, result = evaluate(queue, claim, timeout, lambda line: say(f"  {line}"))
+        except KeyboardInterrupt:  # stopped by hand: the request waits for the next worker, not for the lease
+            queue.settle(claim, "pending", "its worker was stopped during the evaluation", None)
+            say(f"{claim.key}: given back (the worker was stopped)")
+            raise
         kept = queue.settle(claim, status, reason, result)
         evaluated += status == "finished" and kept
         rate = evaluated / max(time.monotonic() - first, 1e-9) * 60

@@ -53,6 +53,7 @@ def _setting(name: str, default: int) -> int:
 
 LEASE_S = _setting("DLFS_ZOO_LEASE_S", 1200)
 MAX_ATTEMPTS = _setting("DLFS_ZOO_ATTEMPTS", 3)
+MAX_LEASE_S = 7 * 24 * 3600  # a lease further ahead than this is a lie: no worker holds a request that long
 STATUSES = ("pending", "running", "finished", "failed")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 COMMIT = re.compile(r"[0-9a-f]{40}")
@@ -120,7 +121,8 @@ class Snapshot:
             status = record.get("status")
             if status in ("finished", "failed"):
                 continue
-            lapsed = status == "running" and (record.get("lease_expires") or 0) <= now
+            expires = record.get("lease_expires") or 0
+            lapsed = status == "running" and not now < expires <= now + MAX_LEASE_S  # ran out, or a lie
             if why is not None or status == "pending" or lapsed:
                 out.append(key)
         return sorted(out, key=lambda k: (self.requests[k][1] is None, str(self.requests[k][0].get("submitted_at"))))
@@ -240,7 +242,10 @@ class RequestsDataset:
             now = time.time()
             for key in snapshot.waiting(now):
                 record, why = snapshot.requests[key]
-                if why is None and record["attempts"] >= attempts:
+                if why is None and (record.get("lease_expires") or 0) > now + MAX_LEASE_S:
+                    days = MAX_LEASE_S // 86400
+                    why = f"requests/{key}.json holds a lease of more than {days} days; no worker holds one that long"
+                elif why is None and record["attempts"] >= attempts:
                     why = (
                         f"its evaluation was started {record['attempts']} times and never finished "
                         "(each worker stopped or ran past its lease)"
