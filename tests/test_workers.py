@@ -260,3 +260,23 @@ def test_the_app_given_a_requests_dataset_publishes_instead_of_evaluating(hub_se
     assert f"models/{key}/model.safetensors" in _state(hub_server)
     assert queue.sync() == [] and [row[2] for row in submission_rows(queue)] == ["pending"]
     assert not (tmp_path / "app-results" / "results").exists()  # nothing was evaluated here
+
+
+def test_results_may_go_to_a_dataset_of_their_own(hub_server, tmp_path, monkeypatch):
+    """--results names another dataset: the result goes there (requests/ keeps the request, finished), and the app
+    configured with both reads it back into its ranking."""
+    from huggingface_hub import HfApi
+
+    HfApi().create_repo(REPO, repo_type="dataset")
+    queue = DatasetQueue(REPO, "reader/results", root=tmp_path / "app-results", every=0)
+    key = publish(queue, house_model(tmp_path / "models", 7))
+    said: list[str] = []
+    assert run(REPO, "reader/results", once=True, say=said.append) == 0
+    assert any(f"{key}: finished in" in line for line in said), said
+    assert not any(p.startswith("results/") for p in _state(hub_server))
+    store, results = hub_server.store, "datasets/reader/results"
+    assert f"results/{key}.json" in store.files(results, store.refs(results)["main"])
+    assert queue.sync() == [key]
+    monkeypatch.setenv("DLFS_ZOO_RESULTS", str(queue.store.root))
+    (row,) = [r for r in zoo.leaderboard("houses") if r.origin == "submitted"]
+    assert row.model == "reader-houses-07" and row.verified and set(row.metrics) == {"mse", "mae"}

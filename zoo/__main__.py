@@ -128,8 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     wk.add_argument("--requests", required=True, metavar="ORG/DATASET", help="the requests dataset")
     wk.add_argument("--results", metavar="ORG/DATASET", help="where results go (default: the requests dataset)")
     wk.add_argument("--once", action="store_true", help="one request (or none when none waits), then exit")
-    wk.add_argument("--lease", type=float, default=LEASE_S, help="seconds a claim holds ($DLFS_ZOO_LEASE_S)")
-    wk.add_argument("--poll", type=float, default=30.0, help="seconds between reads of an empty queue")
+    wk.add_argument(
+        "--lease", type=float, default=LEASE_S, metavar="S", help="seconds a claim holds (env DLFS_ZOO_LEASE_S)"
+    )
+    wk.add_argument("--poll", type=float, default=30.0, metavar="S", help="seconds between reads of an empty queue")
     wk.set_defaults(func=cmd_worker)
     return p
 
