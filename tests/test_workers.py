@@ -74,19 +74,20 @@ def test_three_workers_one_killed_evaluate_every_request_exactly_once(dataset, h
     victim = workers[0][0]
     try:
 
-        def victim_evaluates() -> str | None:
-            if not _evaluating(victim.pid):
-                return None
-            held = [
-                k
-                for k, (r, _) in reader.read().requests.items()
-                if str(r.get("lease_owner")).endswith(f"-{victim.pid}")
-            ]
-            return held[0] if held else None
+        def held_by(proc: subprocess.Popen) -> str | None:
+            """The worker's name in the dataset (the lease owner of what it holds), once it holds a request."""
+            owners = {str(r.get("lease_owner")) for r, _ in reader.read().requests.values()}
+            return next((o for o in owners if o.endswith(f"-{proc.pid}")), None)
 
-        killed = _wait(victim_evaluates, 120, logs)
+        def victim_evaluates() -> bool:
+            return _evaluating(victim.pid) and held_by(victim) is not None
+
+        _wait(victim_evaluates, 120, logs)
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait()
+        owned = [k for k, (r, _) in reader.read().requests.items() if r.get("lease_owner") == held_by(victim)]
+        assert len(owned) == 1  # the request it was evaluating when it died, left running with its lease
+        killed = owned[0]
 
         def all_settled() -> bool:
             return all(r["status"] in ("finished", "failed") for r, _ in reader.read().requests.values())
