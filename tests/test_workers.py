@@ -111,6 +111,8 @@ def test_three_workers_one_killed_evaluate_every_request_exactly_once(dataset, h
             if tree.get(f"results/{key}.json") != older.get(f"results/{key}.json")
         ]
         assert writes == [f"Finished {key}"], writes
+        claims = [s for s, _ in history if s.startswith(f"Claim {key} for ")]
+        assert len(claims) == requests[key][0]["attempts"]  # no two workers ever held it at once
     said = "".join(log.read_text() for log in logs)
     assert [said.count(f"{k}: finished in") for k in keys] == [1] * 12  # the killed claim said nothing more
     assert f"{killed}: claimed (attempt 2" in said and "/min" in said

@@ -72,7 +72,8 @@ def evaluate(queue: RequestsDataset, claim: Claim, timeout: float, progress: Cal
         try:
             done = store.evaluate(store.admit(checked, folder), timeout, progress)
         except (OSError, RuntimeError) as e:  # this machine, not the submission, failed: another may succeed
-            return "pending", f"the evaluation could not run on this worker ({str(e)[:200]})", None
+            progress(f"{claim.key}: the evaluation could not run here: {e}")  # the worker's own log, paths and all
+            return "pending", "the evaluation could not run on the worker that took it; another may take it", None
         if done["status"] != "finished":
             return "failed", done.get("reason") or "the evaluation failed", None
         (result,) = store.results()
@@ -125,7 +126,13 @@ def run(
             queue.settle(claim, "pending", "its worker was stopped during the evaluation", None)
             say(f"{claim.key}: given back (the worker was stopped)")
             raise
-        kept = queue.settle(claim, status, reason, result)
+        try:
+            kept = queue.settle(claim, status, reason, result)
+        except Exception as e:  # the Hub failed: the request is taken again when its lease runs out
+            if once:
+                raise ValueError(hub.hub_error(e, f"publish the outcome of {claim.key}")) from None
+            say(hub.hub_error(e, f"publish the outcome of {claim.key}"))
+            continue
         evaluated += status == "finished" and kept
         rate = evaluated / max(time.monotonic() - first, 1e-9) * 60
         why = f": {reason}" if reason else ""
