@@ -15,6 +15,7 @@ import zoo
 from demos.i18n import refuse
 from zoo.leaderboard import Row
 from zoo.submissions import Store, Worker
+from zoo.submissions.app_queue import DatasetQueue, app_queue
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 LIMIT = 4  # concurrent runs per event
@@ -109,7 +110,8 @@ class Zoo:
             return self.submitted[name]
 
     @cached_property
-    def worker(self) -> Worker:
-        """The one evaluation queue (``zoo.submissions.Worker``), started when first asked for (the Submit tab
-        builds); the ranking is re-read when a submission finishes."""
-        return Worker(on_done=self.finished)
+    def worker(self) -> Worker | DatasetQueue:
+        """The one evaluation queue, started when first asked for (the Submit tab builds): the local
+        ``zoo.submissions.Worker``, or the requests dataset that ``$DLFS_ZOO_REQUESTS`` names (workers elsewhere);
+        the ranking is re-read when a submission finishes."""
+        return app_queue(on_done=self.finished)

@@ -3,7 +3,9 @@
 The tests point ``HF_ENDPOINT`` at it and drive the real ``huggingface_hub`` client: create repo and
 branch, preupload, commit (ndjson, inline base64 files), model info and listing, ``resolve/`` HEAD/GET
 with ``ETag``, ``X-Repo-Commit`` and ``Content-Length``. Repos are stored as files in a temp dir.
-``fail_with`` makes every request answer that status (500, 401...) to test error handling.
+``fail_with`` makes every request answer that status (500, 401...) to test error handling. A commit whose
+header names a ``parentCommit`` that is no longer the branch's head is refused with 412, as the Hub refuses it
+(optimistic concurrency: two writers that read the same head cannot both commit on it).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import base64
 import gzip
 import hashlib
 import json
+import os
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +23,17 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import yaml
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write a file that readers may be reading (a branch's head): they see the old text or the new, whole."""
+    tmp = path.with_name(f".{path.name}.{threading.get_ident()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class ParentMovedError(Exception):
+    """A commit's parentCommit is not the branch's head: someone committed since it was read."""
 
 
 class Store:
@@ -39,7 +54,7 @@ class Store:
         r = self.repo(repo_id)
         (r / "commits").mkdir(parents=True)
         sha = self._write_commit(repo_id, {}, None, "initial commit")
-        (r / "refs.json").write_text(json.dumps({"main": sha}))
+        _replace(r / "refs.json", json.dumps({"main": sha}))
         (r / "meta.json").write_text(json.dumps({"private": private}))
 
     def resolve(self, repo_id: str, rev: str) -> str | None:
@@ -60,12 +75,32 @@ class Store:
         d = self.repo(repo_id) / "commits" / sha
         d.mkdir(parents=True)
         (d / "tree.json").write_text(json.dumps(tree))
+        (d / "commit.json").write_text(json.dumps({"parent": parent, "summary": summary}))
         return sha
 
-    def commit(self, repo_id: str, rev: str, files: dict[str, bytes], deleted: list[str], summary: str) -> str:
+    def history(self, repo_id: str, rev: str = "main") -> list[tuple[str, dict[str, str]]]:
+        """(summary, tree) of every commit of a branch, newest first (what the tests count commits by)."""
+        out, sha = [], self.refs(repo_id)[rev]
+        while sha:
+            meta = json.loads((self.repo(repo_id) / "commits" / sha / "commit.json").read_text())
+            out.append((meta["summary"], self.files(repo_id, sha)))
+            sha = meta["parent"]
+        return out
+
+    def commit(
+        self,
+        repo_id: str,
+        rev: str,
+        files: dict[str, bytes],
+        deleted: list[str],
+        summary: str,
+        parent_commit: str | None = None,
+    ) -> str:
         with self.lock:
             refs = self.refs(repo_id)
             parent = refs[rev]
+            if parent_commit is not None and parent_commit != parent:
+                raise ParentMovedError(parent_commit)
             tree = dict(self.files(repo_id, parent))
             for path in deleted:
                 tree.pop(path, None)
@@ -77,7 +112,7 @@ class Store:
                 tree[path] = digest
             sha = self._write_commit(repo_id, tree, parent, summary)
             refs[rev] = sha
-            (self.repo(repo_id) / "refs.json").write_text(json.dumps(refs))
+            _replace(self.repo(repo_id) / "refs.json", json.dumps(refs))
             return sha
 
 
@@ -169,7 +204,7 @@ class Handler(BaseHTTPRequestHandler):
                 with store.lock:
                     refs = store.refs(repo_id)
                     refs[rev] = refs["main"]
-                    (store.repo(repo_id) / "refs.json").write_text(json.dumps(refs))
+                    _replace(store.repo(repo_id) / "refs.json", json.dumps(refs))
                 return self._json(200, {})
             if rev not in store.refs(repo_id):
                 return self._error(404, f"Revision {rev} not found", "RevisionNotFound")
@@ -185,20 +220,25 @@ class Handler(BaseHTTPRequestHandler):
                     },
                 )
             if action == "commit":
-                files, deleted, summary = {}, [], ""
+                files, deleted, summary, parent_commit = {}, [], "", None
                 for line in body.decode().splitlines():
                     if not line.strip():
                         continue
                     item = json.loads(line)
                     if item["key"] == "header":
                         summary = item["value"]["summary"]
+                        parent_commit = item["value"].get("parentCommit")
                     elif item["key"] == "file":
                         files[item["value"]["path"]] = base64.b64decode(item["value"]["content"])
                     elif item["key"] == "deletedFile":
                         deleted.append(item["value"]["path"])
                     else:
                         return self._error(400, f"unsupported commit operation {item['key']}")
-                sha = store.commit(repo_id, rev, files, deleted, summary)
+                try:
+                    sha = store.commit(repo_id, rev, files, deleted, summary, parent_commit)
+                except ParentMovedError:  # the Hub's own answer to a commit on a stale head
+                    self.server.stale_commits += 1
+                    return self._error(412, "A commit has happened since. Please refresh and try again.")
                 return self._json(
                     200,
                     {
@@ -302,6 +342,7 @@ class HubServer(ThreadingHTTPServer):
         self.fail_with: int | None = None
         self.tamper: dict[str, bytes] = {}  # file name -> bytes served instead (corruption tests)
         self.requests: list[tuple[str, str]] = []
+        self.stale_commits = 0  # commits refused with 412 (their parent was not the head)
         self.connections: set = set()
         self.endpoint = f"http://127.0.0.1:{self.server_address[1]}"
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -309,6 +350,11 @@ class HubServer(ThreadingHTTPServer):
     def process_request(self, request, client_address) -> None:
         self.connections.add(request)
         super().process_request(request, client_address)
+
+    def handle_error(self, request, client_address) -> None:
+        """A client killed mid-request (the workers' test kills one) is no server error: said nothing."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def start(self) -> HubServer:
         self.thread.start()

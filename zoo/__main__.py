@@ -1,8 +1,10 @@
-"""``python -m zoo`` (``dlfs-zoo``): list models, pull them into the HF cache, print the leaderboard."""
+"""``python -m zoo`` (``dlfs-zoo``): list models, pull them into the HF cache, print the leaderboard, submit a model,
+run an evaluation worker on the requests of a Hub dataset."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -12,6 +14,8 @@ from .catalog import ENTRIES, TASKS, validate_name
 from .checkpoint_io import load_folder
 from .leaderboard import leaderboard, to_csv, to_markdown
 from .sources import list_models
+from .submissions import remote_worker
+from .submissions.requests_dataset import LEASE_S, MAX_LEASE_S
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -76,6 +80,14 @@ def cmd_submissions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Claim the requests of a Hub dataset one at a time, evaluate them, publish the results (until stopped)."""
+    if not 0 < args.lease <= MAX_LEASE_S or not args.poll >= 0:
+        raise ValueError(f"--lease must be above 0 and at most {MAX_LEASE_S} seconds, and --poll 0 or more")
+    say = functools.partial(print, flush=True)
+    return remote_worker.run(args.requests, args.results, once=args.once, lease=args.lease, poll=args.poll, say=say)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m zoo", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -114,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     # moderation: flags, the do-not-submit list, withdrawals (zoo.submissions.moderation holds the subcommands)
     submissions.moderation.add_cli(sub)
+    wk = sub.add_parser("worker", help="evaluate the requests of a Hub dataset (any machine; see README)")
+    wk.add_argument("--requests", required=True, metavar="ORG/DATASET", help="the requests dataset")
+    wk.add_argument("--results", metavar="ORG/DATASET", help="where results go (default: the requests dataset)")
+    wk.add_argument("--once", action="store_true", help="one request (or none when none waits), then exit")
+    wk.add_argument(
+        "--lease", type=float, default=LEASE_S, metavar="S", help="seconds a claim holds (env DLFS_ZOO_LEASE_S)"
+    )
+    wk.add_argument("--poll", type=float, default=30.0, metavar="S", help="seconds between reads of an empty queue")
+    wk.set_defaults(func=cmd_worker)
     return p
 
 

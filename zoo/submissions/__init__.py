@@ -7,8 +7,10 @@
 One module per idea: ``gates`` (the checks at the door, each with its verdict and one message), ``copies`` (the
 weights of an existing row, within a small distance, named), ``store`` (the results store and the evaluation it
 runs), ``worker`` (the app's queue), ``moderation`` (flags, the do-not-submit list, withdrawals, the quota per
-user). Here: ``fetch`` (a folder, or a Hub repo at one commit), ``check`` (every gate, cheapest first) and
-``submit`` (fetch, check, admit, evaluate, push).
+user); evaluation workers on other machines, through a Hub dataset, are ``requests_dataset`` (the queue),
+``remote_worker`` (``python -m zoo worker``) and ``app_queue`` (the app's side), imported by their own names.
+Here: ``fetch`` (a folder, or a Hub repo at one commit), ``check`` (every gate, cheapest first) and ``submit``
+(fetch, check, admit, evaluate, push).
 The leaderboard's rows of finished submissions are ``zoo.leaderboard.submitted_rows``.
 """
 
