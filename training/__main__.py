@@ -23,7 +23,7 @@ from zoo.models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, migrate_config, 
 
 from . import card as cards
 from . import tasks
-from .answers import add_answers_parser
+from .answers import add_answers_parser, sketched_answers
 from .cli import CLIError, checkpoints_folder, model_names
 from .distributed import check, join, leave, world
 from .misses import add_misses_parser
@@ -311,7 +311,7 @@ def evaluate_folder(folder: Path) -> dict[str, Any]:
     row |= {"file_size": (folder / WEIGHTS_NAME).stat().st_size, "sha256": sha256_file(folder / WEIGHTS_NAME)}
     if classifier is not None:
         row["sample_classifier"] = classifier.config["name"]
-    return row
+    return row | {"answers": sketched_answers(model)}  # for the copy check by answers (zoo.submissions.answers)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

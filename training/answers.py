@@ -1,6 +1,7 @@
 """``python -m training answers FOLDER...``: each checkpoint's answers on its task's pinned inputs, sketched
-(``Task.answers``, ``zoo.submissions.answers``); one JSON line per folder. The results store runs it in a child
-process before it evaluates a submission, for the submission and for the zoo's checkpoints of the same task."""
+(``Task.answers``, ``zoo.submissions.answers``); one JSON line per folder. A submission's own answers come with
+its evaluation (``evaluate --folder``); the results store runs this for the zoo's checkpoints of the same task
+that this machine has not sketched yet."""
 
 from __future__ import annotations
 
@@ -12,24 +13,25 @@ import torch
 
 from zoo.checkpoint_io import load_folder
 from zoo.config import strict_dumps
-from zoo.models import WEIGHTS_NAME, sha256_file
+from zoo.models import WEIGHTS_NAME, PyTorchModel, sha256_file
 from zoo.submissions import answers
 
 from . import tasks
 
 
-def answers_row(folder: Path) -> dict:
-    """The folder's name, weights sha256, answers' signature (task, what was asked, how many) and sketch."""
-    model = load_folder(folder).cpu()
+def sketched_answers(model: PyTorchModel) -> dict:
+    """The model's answers' signature (task, version of the pinned inputs, how many) and sketch."""
+    model = model.cpu()
     with torch.inference_mode():
         values = tasks.get(model.task).answers(model).double().numpy()
     values = np.nan_to_num(values, nan=0.0, posinf=1e6, neginf=-1e6)  # a broken model fails its evaluation
-    return {
-        "name": folder.name,
-        "sha256": sha256_file(folder / WEIGHTS_NAME),
-        "signature": answers.signature(model.task, values.size),
-        "sketch": answers.sketch(values).tolist(),
-    }
+    return {"signature": answers.signature(model.task, values.size), "sketch": answers.sketch(values).tolist()}
+
+
+def answers_row(folder: Path) -> dict:
+    """The folder's name, weights sha256 and sketched answers."""
+    row = {"name": folder.name, "sha256": sha256_file(folder / WEIGHTS_NAME)}
+    return row | sketched_answers(load_folder(folder))
 
 
 def cmd_answers(args: argparse.Namespace) -> int:

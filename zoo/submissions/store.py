@@ -173,13 +173,13 @@ class Store:
                 require(
                     copies.check_copy(request["architecture"], load_file(folder / WEIGHTS_NAME), self.copy_indexes())
                 )
-                mine = self._check_answers(request, folder, timeout, progress)
                 row = _run(command, timeout, progress)
                 if bad := first_non_finite({k: row.get(k) for k in ("metrics", "intervals", "cpu_latency_ms")}):
                     where, value = bad
                     raise SubmissionError(
                         f"the evaluation gave {where} = {show_number(value)}; only finite metrics are ranked"
                     )
+                mine = self._check_answers(request, row, timeout, progress)
             except SubmissionError as e:
                 shutil.rmtree(folder, ignore_errors=True)
                 return self.update(key, status="failed", reason=str(e))
@@ -214,11 +214,15 @@ class Store:
             return self.update(key, status="finished", finished_at=result["evaluated_at"])
 
     def _check_answers(
-        self, request: dict[str, Any], folder: Path, timeout: float, progress: Callable[[str], None] | None
+        self, request: dict[str, Any], row: dict[str, Any], timeout: float, progress: Callable[[str], None] | None
     ) -> answers.Answers:
-        """Refuse a copy by its answers on the benchmark (``zoo.submissions.answers``); the submission's answers.
-        One child process sketches the submission and every shipped checkpoint of its task not sketched before (on
-        this machine: the cache of ``answers.zoo_index_path``)."""
+        """Refuse a copy by its answers on the benchmark (``zoo.submissions.answers``), which its evaluation
+        printed; returns them. The shipped checkpoints of its task that this machine has not sketched yet (the
+        cache of ``answers.zoo_index_path``) are sketched first, in one child process."""
+        try:
+            mine = answers.from_row(row["answers"])
+        except (KeyError, TypeError, ValueError):
+            raise SubmissionError("the evaluation printed no answers for the copy check") from None
         zoo_path = answers.zoo_index_path()
         zoo_index = answers.load(zoo_path)
         known = dict(zip(zoo_index.names.tolist(), zoo_index.keys.tolist(), strict=True))
@@ -226,12 +230,10 @@ class Store:
         for config in sorted(embedded_dir().glob(f"*/{CONFIG_NAME}")):
             meta = json.loads(config.read_text(encoding="utf-8"))
             if meta.get("task") == request["task"] and known.get(config.parent.name) != meta.get("weights_sha256"):
-                shipped.append(config.parent)
-        command = [sys.executable, "-m", "training", "answers", str(folder), *map(str, shipped)]
-        rows = _rows(command, timeout, progress)
-        mine = answers.from_row(rows[0])
-        if len(rows) > 1:
-            zoo_index = zoo_index.add({r["name"]: (r["sha256"], answers.from_row(r)) for r in rows[1:]})
+                shipped.append(str(config.parent))
+        if shipped:
+            rows = _rows([sys.executable, "-m", "training", "answers", *shipped], timeout, progress)
+            zoo_index = zoo_index.add({r["name"]: (r["sha256"], answers.from_row(r)) for r in rows})
             answers.save(zoo_path, zoo_index)
         stored = answers.load(self.root / answers.INDEX_NAME)
         require(answers.check_answers(mine, [zoo_index, stored], own_name=request["model"]))
