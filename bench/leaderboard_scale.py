@@ -172,10 +172,12 @@ def section(with_app: bool = True) -> list[str]:
                 empty = Path(tmp) / "store-empty"
                 empty.mkdir()
                 rss = {"empty": app_rss(empty, Path(tmp) / "cache-empty"), "full": app_rss(store, cache)}
+    load = os.getloadavg()[0]
     lines = [
         TITLE,
         "",
-        f"CPU: {cpu} ({os.cpu_count()} cores, shared with other work); {time.strftime('%Y-%m-%d')}. "
+        f"CPU: {cpu} ({os.cpu_count()} cores, shared with other work: load average {load:.1f} at the end); "
+        f"{time.strftime('%Y-%m-%d')}. "
         "Stores of generated finished submissions (`python -m bench.results_store --rows N --into DIR`: a request, "
         "a result and a weights file each), plus the zoo's own models. Cold figures are whole processes (Python's "
         f"start and imports included), median of {RUNS}; in-process figures are medians in one process (the app's "

@@ -3,8 +3,10 @@ tests/test_scale.py: ``python -m bench.results_store --rows 10000 --into DIR``.
 
 Each submission is what ``Store.evaluate`` leaves: a finished request (``requests/KEY.json``), a result with plausible
 metrics for its task, every number finite, intervals around them (``results/KEY.json``), and a weights file whose
-sha256 the result records (``models/NAME/model.safetensors``: placeholder bytes, which the leaderboard only hashes),
-so that the rows are verified as real ones are. Seeded: the same arguments write the same store.
+sha256 the result records (``models/NAME/model.safetensors``), so that the rows are verified as real ones are. A houses
+submission is a real checkpoint (the zoo's ``house-prices-linear-regression`` under its new name: the app loads the
+best-ranked houses model when it starts); the other tasks' weights are 256 placeholder bytes, which the leaderboard
+only hashes (trying such a model fails). Seeded: the same arguments write the same store.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from zoo.catalog import ENTRIES, TASKS
-from zoo.models import WEIGHTS_NAME
+from zoo.checkpoint_io import CARD_NAME, embedded_dir
+from zoo.models import CONFIG_NAME, WEIGHTS_NAME
 from zoo.submissions.store import Store
 
 SHARE = {"digits": 0.4, "text": 0.2, "latent": 0.2, "houses": 0.2}  # how the rows fall on the tasks
@@ -41,6 +44,7 @@ RANGES = {
 }
 LATENT_MSE = (0.01, 0.06)  # latent's mse is a pixel error, houses' a price error
 START = datetime(2026, 1, 1, tzinfo=UTC)
+HOUSES = "house-prices-linear-regression"  # the checkpoint every generated houses submission is (200 bytes of weights)
 
 
 def _sig(x: float) -> float:
@@ -77,16 +81,23 @@ def write_store(into: Path, rows: int, seed: int = 0, prefix: str = "gen") -> li
         (into / kind).mkdir(parents=True, exist_ok=True)
     tasks = list(SHARE)
     picks = rng.choice(len(tasks), size=rows, p=list(SHARE.values()))
+    template = embedded_dir() / HOUSES
+    houses = json.loads((template / CONFIG_NAME).read_text(encoding="utf-8"))
     keys = []
     for i in range(rows):
         task = tasks[int(picks[i])]
         name = f"{prefix}-{task}-{i:05d}"
-        weights = rng.bytes(256)
+        weights = (template / WEIGHTS_NAME).read_bytes() if task == "houses" else rng.bytes(256)
         sha = hashlib.sha256(weights).hexdigest()
         folder = into / "models" / name
         folder.mkdir(exist_ok=True)
         (folder / WEIGHTS_NAME).write_bytes(weights)
         architecture = archs[task][i % len(archs[task])]
+        if task == "houses":  # a checkpoint zoo.load takes: its config (renamed) and card beside the weights
+            architecture = houses["architecture"]
+            config = json.dumps(houses | {"name": name}, allow_nan=False, indent=2, sort_keys=True)
+            (folder / CONFIG_NAME).write_text(config + "\n", encoding="utf-8")
+            (folder / CARD_NAME).write_bytes((template / CARD_NAME).read_bytes())
         metrics, intervals = _metrics(task, rng)
         when = (START + timedelta(minutes=i)).isoformat(timespec="seconds")
         params = int(rng.integers(1_000, 5_000_000))
