@@ -445,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         "robustness": lambda: bench_robustness(args.quick),
         "scaling": lambda: bench_scaling(args.quick),
         "hostile": lambda: hostile.measure(args.quick, args.hostile_json),
-        "scale": leaderboard_scale.section,  # the leaderboard at 100 / 1,000 / 10,000 rows
+        "scale": lambda: leaderboard_scale.section(args.quick),  # the leaderboard at 100 / 1,000 / 10,000 rows
     }
     for name, fn in sections.items():
         if args.only in (None, name):
