@@ -225,9 +225,9 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         wrap=True,
     )
     with gr.Row(equal_height=True):
-        previous = gr.Button(t("board_previous"), scale=0, min_width=120, elem_id="board-previous")
+        previous = gr.Button(t("board_previous"), scale=0, min_width=150, elem_id="board-previous")
         page = gr.Number(1, precision=0, label=t("board_page"), scale=0, min_width=100, elem_id="board-page")
-        following = gr.Button(t("board_next"), scale=0, min_width=120, elem_id="board-next")
+        following = gr.Button(t("board_next"), scale=0, min_width=150, elem_id="board-next")
         page_info = gr.Markdown(t("board_page_of", page=1, pages=pages, total=total), elem_id="board-page-info")
     plot = gr.ScatterPlot(
         board_plot(pool, "digits"),
