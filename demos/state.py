@@ -37,6 +37,7 @@ class Zoo:
     by_task: dict[str, list[str]] = field(init=False, default_factory=dict)  # task -> its models, best first
     rows: dict[str, Row] = field(init=False, default_factory=dict)  # model -> its row of the ranking
     origins: dict[str, str] = field(init=False, default_factory=dict)  # model -> "zoo" or "submitted"
+    seen: tuple[str, int, int] | None = field(init=False, default=None)  # the store's version the ranking was read at
 
     def __post_init__(self) -> None:
         self.rank(self.board)
@@ -70,18 +71,20 @@ class Zoo:
         return self.samples
 
     def refresh(self) -> None:
-        """Re-read the ranking (a submission finished)."""
+        """Re-read the ranking (a submission finished); only the store's files changed since are read again."""
+        seen = Store().version()  # before the ranking: a change made while it is read is read again next time
         self.rank(zoo.leaderboard(source=self.source))
+        self.seen = seen
 
     def finished(self, key: str) -> None:
         """A submission's evaluation ended (the worker's ``on_done``): re-read the ranking."""
         self.refresh()
 
     def current(self) -> Zoo:
-        """The ranking as the results store has it now: re-read when a submission finished since (in any
-        process), so that a row shows the moment its evaluation says finished."""
-        finished = {r["model"] for r in Store().requests() if r["status"] == "finished"}
-        if finished != {name for name, origin in self.origins.items() if origin == "submitted"}:
+        """The ranking as the results store has it now: re-read when a request or result file changed since (in any
+        process), so that a row shows the moment its evaluation says finished. Cheap when nothing changed: one
+        look at each file's size and time (``Store.version``), nothing parsed."""
+        if Store().version() != self.seen:
             self.refresh()
         return self
 

@@ -16,6 +16,7 @@ HUB = ROOT / "zoo" / "checkpoints"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # submissions made by the tests (and the app they start) go to a store of their own, never the user's
 os.environ["DLFS_ZOO_RESULTS"] = tempfile.mkdtemp(prefix="dlfs-results-")
+os.environ["DLFS_ZOO_CACHE"] = tempfile.mkdtemp(prefix="dlfs-cache-")  # and what its readers cache
 
 
 CHROMIUM = os.environ.get("DLFS_ZOO_CHROMIUM", "/usr/bin/chromium")

@@ -34,6 +34,7 @@ def test_quick_bench_writes_every_section(tmp_path):
         "## 7. The digits robustness benchmark",
         "## 8. Scaling out: `torchrun`",
         "## 9. Hostile visitors",
+        "## Leaderboard at scale",
     ):
         assert heading in text
     assert re.search(r"Speed-up \(median of the per-seed ratios, seeds 0-2\): \*\*\d+\.\d\dx\*\*", text)

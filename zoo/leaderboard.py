@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,9 @@ from typing import Any
 from . import hub
 from .catalog import ENTRIES, TASKS, saw_labels
 from .checkpoint_io import CARD_NAME, embedded_dir
-from .config import first_non_finite
 from .models import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from .submissions import moderation
+from .submissions.filecache import FileCache
 from .submissions.store import Store
 
 
@@ -53,8 +54,61 @@ class Row:
     link: str | None = None  # moderation: where to read more
 
     def to_dict(self) -> dict[str, Any]:
-        """The row as JSON takes it (``python -m zoo leaderboard --json``)."""
-        return dataclasses.asdict(self)
+        """The row as JSON takes it (``python -m zoo leaderboard --json``): ``dataclasses.asdict``'s answer, made
+        without its deep copy of every number."""
+        return {name: _plain(getattr(self, name)) for name in _FIELDS}
+
+    def to_json(self) -> str:
+        """The row as one line of strict JSON (what ``to_dict`` holds, without copying it first)."""
+        return json.dumps({name: getattr(self, name) for name in _FIELDS}, allow_nan=False)
+
+    def numbers(self) -> list[Any]:
+        """Every field of the row that holds numbers."""
+        numbers = [self.metrics, self.intervals, self.seed_summary, self.book, self.latency_ms, self.train_seconds]
+        return [*numbers, self.params, self.size_bytes]
+
+    def finite(self) -> bool:
+        """Every number of the row is finite (only such rows are ranked, and the JSON stays strict)."""
+        return _finite(self.numbers())
+
+
+def _finite(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)  # the C encoder refuses NaN and infinities: one pass, fast
+    except ValueError:
+        return False
+    return True
+
+
+def _total(r: Row) -> float:
+    """The sum of a row's numbers (of the usual shapes): finite only when every one of them is."""
+    total = sum(r.metrics.values()) + sum(map(sum, r.intervals.values())) + sum(r.book.values())
+    total += sum(sum(s.values()) for s in r.seed_summary.values())
+    return total + (r.latency_ms or 0.0) + (r.train_seconds or 0.0) + float(r.params or 0) + float(r.size_bytes or 0)
+
+
+def finite_rows(rows: list[Row]) -> list[Row]:
+    """The rows whose every number is finite. Fast way first: a sum of finite numbers that stays finite means each
+    was (NaN and infinities carry into any sum); a sum that is not, or a value of another shape, and each row's
+    numbers are checked one by one."""
+    try:
+        if math.isfinite(math.fsum(_total(r) for r in rows)):
+            return rows
+    except (TypeError, ValueError, OverflowError):
+        pass
+    return [r for r in rows if r.finite()]
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Row))
+
+
+def _plain(value: Any) -> Any:
+    """A copy of a row's value: dicts and lists copied all the way down, everything else as it is."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 # ------------------------------------------------------------------------------------- the rows
@@ -66,8 +120,8 @@ def _card(text: str) -> tuple[dict[str, float], dict[str, Any]]:
     return metrics, dict(card.data.to_dict().get("dlfs_zoo") or {})
 
 
-def _row(name: str, config: dict, card_text: str, weights_sha: str | None) -> Row:
-    metrics, info = _card(card_text)
+def _row(name: str, config: dict, card: list[Any], weights_sha: str | None) -> Row:
+    metrics, info = card
     evaluated = info.get("evaluated_sha256")
     verified = bool(evaluated) and evaluated == config.get("weights_sha256")
     if weights_sha is not None:
@@ -75,7 +129,7 @@ def _row(name: str, config: dict, card_text: str, weights_sha: str | None) -> Ro
     return Row(
         task=config.get("task") or (ENTRIES[name].task if name in ENTRIES else ""),
         model=name,
-        metrics=metrics,
+        metrics=dict(metrics),
         verified=verified,
         params=info.get("num_params"),
         size_bytes=info.get("file_size"),
@@ -90,22 +144,34 @@ def _row(name: str, config: dict, card_text: str, weights_sha: str | None) -> Ro
     )
 
 
-def _local_rows(folder: Path) -> list[Row]:
+def _local_rows(folder: Path, cache: FileCache) -> list[Row]:
+    """A folder of checkpoints' rows; each file parsed or hashed again only when it changed (``cache``)."""
     rows = []
     for sub in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if (sub / CONFIG_NAME).is_file() and (sub / CARD_NAME).is_file():
-            config = json.loads((sub / CONFIG_NAME).read_text())
-            weights = sub / WEIGHTS_NAME
-            sha = sha256_file(weights) if weights.is_file() else ""
-            rows.append(_row(sub.name, config, (sub / CARD_NAME).read_text(), sha))
+        config = cache.file(sub / CONFIG_NAME, _read_json)
+        card = cache.file(sub / CARD_NAME, _card_file)
+        if config is not None and card is not None:
+            sha = cache.file(sub / WEIGHTS_NAME, sha256_file) or ""
+            rows.append(_row(sub.name, config, card, sha))
     return rows
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _card_file(path: Path) -> list[Any]:
+    """A card's metrics and ``dlfs_zoo`` metadata, as JSON holds them (the cache keeps them)."""
+    metrics, info = _card(path.read_text(encoding="utf-8"))
+    return json.loads(json.dumps([metrics, info], default=str))
 
 
 def _hf_rows(ns: str) -> list[Row]:
     rows = []
     for repo_id in hub.model_repos(ns):
         config = json.loads(hub.read_text(repo_id, CONFIG_NAME))
-        rows.append(_row(repo_id.split("/", 1)[1], config, hub.read_text(repo_id, CARD_NAME), None))
+        card = list(_card(hub.read_text(repo_id, CARD_NAME)))
+        rows.append(_row(repo_id.split("/", 1)[1], config, card, None))
     return rows
 
 
@@ -114,13 +180,13 @@ def submitted_rows(store: Store | None = None) -> list[Row]:
     store = store or Store()
     rows = []
     for r in store.results():
-        weights = store.admitted_folder(r["model"]) / WEIGHTS_NAME
+        sha = store.weights_sha256(r["model"])
         rows.append(
             Row(
                 task=r["task"],
                 model=r["model"],
-                metrics=r["metrics"],
-                verified=weights.is_file() and sha256_file(weights) == r["sha256"],
+                metrics=dict(r["metrics"]),
+                verified=sha is not None and sha == r["sha256"],
                 params=r.get("num_params"),
                 size_bytes=r.get("file_size"),
                 latency_ms=r.get("cpu_latency_ms"),
@@ -145,6 +211,14 @@ def _overlap(a: list[float] | None, b: list[float] | None) -> bool:
     return bool(a and b) and a[0] <= b[1] and b[0] <= a[1]
 
 
+def _ranked(row: Row, rank: int, tied: bool) -> Row:
+    """``dataclasses.replace(row, rank=rank, tied=tied)`` without running the frozen ``__init__`` again (it sets
+    every field through ``object.__setattr__``), which counts at 10,000 rows."""
+    new = object.__new__(type(row))
+    new.__dict__.update(row.__dict__, rank=rank, tied=tied)
+    return new
+
+
 def rank(rows: list[Row]) -> list[Row]:
     """Sort each task by its metrics in order (primary first), best first, and number the ranks. A row whose
     primary metric's interval overlaps the row above's is ``tied`` with it and shares its rank."""
@@ -163,7 +237,7 @@ def rank(rows: list[Row]) -> list[Row]:
         for i, r in enumerate(sorted(mine, key=key), 1):
             here = r.intervals.get(task.primary)
             tied = previous is not None and _overlap(here, previous.intervals.get(task.primary))
-            row = dataclasses.replace(r, rank=previous.rank if tied else i, tied=tied)
+            row = _ranked(r, previous.rank if tied else i, tied)
             out.append(row)
             previous = row
     return out
@@ -180,18 +254,20 @@ def leaderboard(
     """
     if task is not None and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
-    if source == "embedded":
-        rows = _local_rows(embedded_dir())
-    elif source == "hf":
-        rows = _hf_rows(hub.resolve_namespace(ns))
-    elif os.path.isdir(source):
-        rows = _local_rows(Path(source))
-    else:
-        raise ValueError(f"source must be 'embedded', 'hf' or an existing folder, got {source!r}")
-    if submissions:
-        rows += submitted_rows()
-        rows = moderation.apply(rows, Store().root)  # withdrawn submissions dropped, flagged rows noted
-    rows = [r for r in rows if first_non_finite(r.to_dict()) is None]  # never ranked, and the JSON stays strict
+    store = Store()
+    with store.cache.batch() as cache:  # what was read is saved once, at the end
+        if source == "embedded":
+            rows = _local_rows(embedded_dir(), cache)
+        elif source == "hf":
+            rows = _hf_rows(hub.resolve_namespace(ns))
+        elif os.path.isdir(source):
+            rows = _local_rows(Path(source), cache)
+        else:
+            raise ValueError(f"source must be 'embedded', 'hf' or an existing folder, got {source!r}")
+        if submissions:
+            rows += submitted_rows(store)
+            rows = moderation.apply(rows, store.root)  # withdrawn submissions dropped, flagged rows noted
+    rows = finite_rows(rows)  # the others are never ranked, and the JSON stays strict
     ranked = rank(rows)
     return [r for r in ranked if task is None or r.task == task]
 

@@ -2,12 +2,16 @@
 digits model's misses on the drawn set, and *Try it*. The app's display of a leaderboard row (``zoo.leaderboard``'s
 rows) lives here, and only here.
 
+Ten thousand rows are paged, never sent whole: the filter, the sort and the page pick rows (``board_rows``) and only
+the page's ``PAGE_ROWS`` are formatted and sent; the plot shows the zoo's models and the best-ranked submissions.
+
 Public endpoint: /leaderboard.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -21,12 +25,15 @@ from demos.i18n import refuse, say, speaking, summary, t
 from demos.state import Zoo
 from demos.tabs import Handler, Link, TabParts, link_to, shown
 from zoo.checkpoint_io import MISSES_NAME, embedded_dir
-from zoo.leaderboard import format_book, format_cell, format_labels, labels_column
+from zoo.leaderboard import Row, format_book, format_cell, format_labels, labels_column
 from zoo.sources import submitted_folder
 from zoo.submissions import cards, moderation
 
 TITLE = "Leaderboard"
 ID = "leaderboard"
+PAGE_ROWS = 50  # the rows one page of the table shows
+PLOT_POINTS = 500  # the plot's submitted points at most (the best-ranked); the zoo's own are always shown
+RANK = "rank"  # the sort that keeps the ranking's order
 
 
 def score(z: Zoo, name: str | None, metric: str) -> float | None:
@@ -57,24 +64,69 @@ def board_table(z: Zoo, task: str) -> dict[str, Any]:
     return {"headers": headers, "data": rows}
 
 
-def readable_board(z: Zoo, task: str, query: str = "") -> list[list[str]]:
-    """The ranking as people read it: '=' on shared ranks, percentages and intervals, the book's number,
-    thousands separators; ``query`` keeps the models whose name contains it."""
+def sort_choices(task: str) -> list[str]:
+    """What the table can be sorted by: the ranking, each of the task's metrics (best first), size, latency."""
+    return [RANK, *zoo.TASKS[task].metrics, "params", "CPU ms"] if task in zoo.TASKS else [RANK]
+
+
+def _sort_value(r: Row, sort: str) -> float | None:
+    return r.params if sort == "params" else r.latency_ms if sort == "CPU ms" else r.metrics.get(sort)
+
+
+def board_rows(z: Zoo, task: str, query: str = "", sort: str = RANK) -> list[Row]:
+    """The task's rows whose model name contains ``query`` (any case), in rank order or sorted by ``sort``: a
+    metric best first (its task says which way), params and CPU ms smallest first; rows without the value last."""
     known_task(task)
     needle = (query or "").strip().lower()
-    rows = []
-    for r in z.board:
-        if r.task != task or needle not in r.model.lower():
-            continue
-        rank = f"={r.rank}" if r.tied else str(r.rank)
-        metrics = [format_cell(r, m) for m in zoo.TASKS[task].metrics]
-        size = f"{r.params:,}" if r.params else ""
-        latency = f"{r.latency_ms:.2f}" if r.latency_ms else ""
-        origin = "zoo" if r.origin == "zoo" else f"submitted ({r.source})"
-        labels = [format_labels(r) for _ in labels_column(task)]  # which latent models saw the digits' labels
-        rows.append([rank, r.model, *metrics, *labels, format_book(r), size, latency, "yes" if r.verified else "no"])
-        rows[-1].append(origin + (f" {moderation.flag_text(r.note, r.link, markdown=False)}" if r.note else ""))
-    return rows
+    rows = [r for r in z.board if r.task == task and needle in r.model.lower()]
+    if sort == RANK or sort not in sort_choices(task):
+        return rows
+    smaller_first = sort in zoo.TASKS[task].lower_is_better or sort in ("params", "CPU ms")
+
+    def by_value(r: Row) -> tuple[bool, float]:
+        v = _sort_value(r, sort)
+        return v is None, 0.0 if v is None else (v if smaller_first else -v)
+
+    return sorted(rows, key=by_value)  # stable: equal values keep their rank order
+
+
+def readable_row(r: Row, task: str) -> list[str]:
+    """One row as people read it: '=' on a shared rank, percentages and intervals, the book's number, thousands
+    separators."""
+    rank = f"={r.rank}" if r.tied else str(r.rank)
+    metrics = [format_cell(r, m) for m in zoo.TASKS[task].metrics]
+    size = f"{r.params:,}" if r.params else ""
+    latency = f"{r.latency_ms:.2f}" if r.latency_ms else ""
+    origin = "zoo" if r.origin == "zoo" else f"submitted ({r.source})"
+    labels = [format_labels(r) for _ in labels_column(task)]  # which latent models saw the digits' labels
+    origin += f" {moderation.flag_text(r.note, r.link, markdown=False)}" if r.note else ""  # a moderator's note
+    return [rank, r.model, *metrics, *labels, format_book(r), size, latency, "yes" if r.verified else "no", origin]
+
+
+def readable_board(z: Zoo, task: str, query: str = "") -> list[list[str]]:
+    """The whole ranking as people read it; ``query`` keeps the models whose name contains it."""
+    return [readable_row(r, task) for r in board_rows(z, task, query)]
+
+
+def page_number(value: Any) -> int:
+    """A page as the page box holds it (a number, perhaps empty or fractional) -> a whole page, at least 1."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 1
+    return int(number) if math.isfinite(number) and number >= 1 else 1
+
+
+def board_page(
+    z: Zoo, task: str, query: str = "", sort: str = RANK, page: Any = 1
+) -> tuple[list[list[str]], int, int, int]:
+    """One page of the filtered, sorted ranking as people read it: (its rows, the page, the pages, the rows in
+    all); a page past the last shows the last. Only the page's rows are formatted."""
+    rows = board_rows(z, task, query, sort)
+    pages = max(1, math.ceil(len(rows) / PAGE_ROWS))
+    page = min(page_number(page), pages)
+    start = (page - 1) * PAGE_ROWS
+    return [readable_row(r, task) for r in rows[start : start + PAGE_ROWS]], page, pages, len(rows)
 
 
 def board_headers(task: str) -> list[str]:
@@ -93,14 +145,21 @@ def board_headers(task: str) -> list[str]:
 
 
 def board_plot(z: Zoo, task: str) -> pd.DataFrame:
-    """One point per model: the task's primary metric against CPU latency, book entries marked."""
+    """One point per model: the task's primary metric against CPU latency, book entries marked; of the submitted
+    models, the ``PLOT_POINTS`` best-ranked."""
     primary = zoo.TASKS[task].primary
-    points = [
-        {"model": r.model, "CPU ms": r.latency_ms, primary: r.metrics.get(primary), "params": r.params}
-        | {"entry": "submitted" if r.origin == "submitted" else "book" if r.book else "variant"}
-        for r in z.board
-        if r.task == task and r.latency_ms and r.metrics.get(primary) is not None
-    ]
+    points, submitted = [], 0
+    for r in z.board:
+        if r.task != task or not r.latency_ms or r.metrics.get(primary) is None:
+            continue
+        if r.origin == "submitted":
+            submitted += 1
+            if submitted > PLOT_POINTS:
+                continue
+        points.append(
+            {"model": r.model, "CPU ms": r.latency_ms, primary: r.metrics.get(primary), "params": r.params}
+            | {"entry": "submitted" if r.origin == "submitted" else "book" if r.book else "variant"}
+        )
     return pd.DataFrame(points, columns=["model", "CPU ms", primary, "params", "entry"])
 
 
@@ -147,21 +206,31 @@ def as_markdown_block(html_text: str) -> str:
 
 
 def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
-    """The task and filter above the ranking and its plot; a clicked row shows its card and a *Try it* button."""
+    """The task, filter and sort above the ranking (a page of it, the page controls below) and its plot; a clicked
+    row shows its card and a *Try it* button."""
     gr.Markdown(t("board_intro"))
     with gr.Row():
         task_pick = gr.Dropdown(list(zoo.TASKS), value="digits", label=t("board_task"), scale=1, elem_id="board-task")
         search = gr.Textbox(
             label=t("board_filter"), placeholder=t("board_filter_example"), scale=2, elem_id="board-filter"
         )
+        sort_pick = gr.Dropdown(
+            sort_choices("digits"), value=RANK, label=t("board_sort"), scale=1, elem_id="board-sort"
+        )
+    first, _, pages, total = board_page(pool, "digits")
     table = gr.Dataframe(
         headers=board_headers("digits"),
-        value=readable_board(pool, "digits"),
+        value=first,
         label=t("board_ranking"),
         elem_id="leaderboard-table",
         interactive=False,
         wrap=True,
     )
+    with gr.Row(equal_height=True):
+        previous = gr.Button(t("board_previous"), scale=0, min_width=150, elem_id="board-previous")
+        page = gr.Number(1, precision=0, label=t("board_page"), scale=0, min_width=100, elem_id="board-page")
+        following = gr.Button(t("board_next"), scale=0, min_width=150, elem_id="board-next")
+        page_info = gr.Markdown(t("board_page_of", page=1, pages=pages, total=total), elem_id="board-page-info")
     plot = gr.ScatterPlot(
         board_plot(pool, "digits"),
         x="CPU ms",
@@ -193,11 +262,47 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         """
         return board_table(pool.current(), task)
 
-    def show_board(task: str, query: str):
-        """The ranking and plot of the task picked, filtered by the query."""
-        primary = zoo.TASKS[task].primary if task in zoo.TASKS else None
-        shown = gr.Dataframe(value=readable_board(pool.current(), task, query), headers=board_headers(task))
-        return shown, gr.ScatterPlot(board_plot(pool, task), x="CPU ms", y=primary, color="entry")
+    def paged(task: str, query: str, sort: str, at: Any) -> tuple[gr.Dataframe, int, str]:
+        """A page of the ranking as it is now (re-read when the store changed), its number and what it holds."""
+        rows, at, pages, total = board_page(pool.current(), task, query, sort, at)
+        info = say("board_page_of", page=at, pages=pages, total=total)
+        return gr.Dataframe(value=rows, headers=board_headers(task)), at, info
+
+    def plotted(task: str) -> gr.ScatterPlot:
+        return gr.ScatterPlot(board_plot(pool, task), x="CPU ms", y=zoo.TASKS[task].primary, color="entry")
+
+    def show_task(task: str, query: str, request: gr.Request | None = None):
+        """The task picked: its ranking from the first page in rank order, its sort choices and its plot."""
+        with speaking(request):
+            shown_rows, at, info = paged(task, query, RANK, 1)
+        sort = gr.Dropdown(choices=sort_choices(task), value=RANK)
+        return shown_rows, plotted(task), sort, at, info
+
+    def show_board(task: str, query: str, sort: str, request: gr.Request | None = None):
+        """The ranking filtered by the query and sorted, from its first page."""
+        with speaking(request):
+            return paged(task, query, sort, 1)
+
+    def show_page(task: str, query: str, sort: str, at: float | None, request: gr.Request | None = None):
+        """The page typed in the page box (the last one when it is past the end)."""
+        with speaking(request):
+            return paged(task, query, sort, at)
+
+    def previous_page(task: str, query: str, sort: str, at: float | None, request: gr.Request | None = None):
+        """The page before (the first stays)."""
+        with speaking(request):
+            return paged(task, query, sort, page_number(at) - 1)
+
+    def next_page(task: str, query: str, sort: str, at: float | None, request: gr.Request | None = None):
+        """The page after (the last stays)."""
+        with speaking(request):
+            return paged(task, query, sort, page_number(at) + 1)
+
+    def open_board(task: str, query: str, sort: str, at: float | None, request: gr.Request | None = None):
+        """The tab opened: the page shown and the plot, as the store has them now."""
+        with speaking(request):
+            shown_rows, at, info = paged(task, query, sort, at)
+        return shown_rows, plotted(task), at, info
 
     def pick_row(evt: gr.SelectData, request: gr.Request | None = None):
         """The clicked row's model: its summary (a zoo entry's), a link that opens it, its misses (a digits model
@@ -229,8 +334,17 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         return {"task": task}
 
     gr.api(leaderboard, api_name="leaderboard")
-    gr.on([task_pick.change, search.change], show_board, [task_pick, search], [table, plot], api_visibility="private")
+    board = [task_pick, search, sort_pick]
+    at_page = [table, page, page_info]
+    task_pick.change(
+        show_task, [task_pick, search], [table, plot, sort_pick, page, page_info], api_visibility="private"
+    )
+    search.change(show_board, board, at_page, api_visibility="private")
+    sort_pick.input(show_board, board, at_page, api_visibility="private")  # not .change: a new task resets it
+    page.submit(show_page, [*board, page], at_page, api_visibility="private")
+    previous.click(previous_page, [*board, page], at_page, api_visibility="private")
+    following.click(next_page, [*board, page], at_page, api_visibility="private")
     table.select(pick_row, None, [chosen, card_title, try_it, misses, card], api_visibility="private")
     link = Link(keys=("task",), outputs=[task_pick], opens=open_link, inputs=[task_pick], writes=write_link)
-    opened = Handler(show_board, [task_pick, search], [table, plot])
+    opened = Handler(open_board, [*board, page], [table, plot, page, page_info])
     return TabParts(on_open=opened, try_it=try_it, chosen=chosen, link=link)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -30,8 +31,8 @@ from safetensors.torch import load_file
 from .. import hub
 from ..checkpoint_io import CARD_NAME, atomic_write_text, embedded_dir, replace_dir
 from ..config import first_non_finite, show_number, strict_dumps
-from ..models import CONFIG_NAME, WEIGHTS_NAME
-from . import answers, copies
+from ..models import CONFIG_NAME, WEIGHTS_NAME, sha256_file
+from . import answers, copies, filecache
 from .gates import Checked, SubmissionError, check_unique, require
 
 TIMEOUT_S = 900  # one evaluation
@@ -70,13 +71,16 @@ class Store:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
+    @functools.cached_property
+    def cache(self) -> filecache.FileCache:
+        """What this process (and the last one) read of this store: files are read again only when they changed."""
+        return filecache.for_store(self.root)
+
     def requests(self) -> list[dict[str, Any]]:
-        folder = self._dir("requests")
-        out = []
-        for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-            with contextlib.suppress(OSError, json.JSONDecodeError):
-                out.append(json.loads(p.read_text(encoding="utf-8")))
-        return sorted(out, key=lambda r: r.get("submitted_at", ""))
+        """Every request record, oldest first (read incrementally: only the files changed since the last call)."""
+        records = self.cache.folder(self._dir("requests"), _read_json)
+        out = [dict(records[name]) for name in sorted(records) if isinstance(records[name], dict)]
+        return sorted(out, key=_submitted_at)
 
     def request(self, key: str) -> dict[str, Any]:
         return json.loads((self._dir("requests") / f"{key}.json").read_text(encoding="utf-8"))
@@ -144,14 +148,31 @@ class Store:
         return None
 
     def results(self) -> list[dict[str, Any]]:
-        """The result files of the finished submissions."""
-        finished = {self.key(r["model"], r["sha256"]) for r in self.requests() if r["status"] == "finished"}
-        out = []
-        for key in sorted(finished):
-            path = self._dir("results") / f"{key}.json"
-            with contextlib.suppress(OSError, json.JSONDecodeError):
-                out.append(json.loads(path.read_text(encoding="utf-8")))
-        return out
+        """The result files of the finished submissions, by key (read incrementally, as ``requests``)."""
+        with self.cache.batch() as cache:
+            records = cache.folder(self._dir("requests"), _read_json)
+            found = cache.folder(self._dir("results"), _read_json)
+        finished = {
+            f"{self.key(r['model'], r['sha256'])}.json"
+            for r in records.values()
+            if isinstance(r, dict) and r.get("status") == "finished" and "model" in r and "sha256" in r
+        }
+        return [dict(found[name]) for name in sorted(finished & found.keys()) if isinstance(found[name], dict)]
+
+    def version(self) -> tuple[str, int, int]:
+        """Changes when a request or result file is added, changed or removed (by any process), or the store is
+        another one; reads what changed."""
+        with self.cache.batch() as cache:
+            cache.folder(self._dir("requests"), _read_json)
+            cache.folder(self._dir("results"), _read_json)
+            requests, results = cache.generation(self._dir("requests")), cache.generation(self._dir("results"))
+        return str(self.root), requests, results
+
+    def weights_sha256(self, name: str) -> str | None:
+        """The sha256 of a submission's admitted weights (None when they are gone), hashed again only when the file
+        changed: the leaderboard checks every row's weights against its result each time it is read."""
+        path = os.path.join(os.fspath(self.root), "models", name, WEIGHTS_NAME)  # a str: pathlib is slow at 10,000
+        return self.cache.file(path, sha256_file)
 
     def queue(self) -> list[str]:
         """Keys waiting for an evaluation, oldest first (a 'running' left by a killed process runs again)."""
@@ -250,6 +271,14 @@ class Store:
             return hub.commit_files(repo_id, files, f"Result of {key}", repo_type="dataset")
         except Exception as e:
             raise SubmissionError(hub.hub_error(e, f"push the result to {repo_id}")) from None
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _submitted_at(record: dict[str, Any]) -> str:
+    return str(record.get("submitted_at", ""))
 
 
 def _run(command: list[str], timeout: float, progress: Callable[[str], None] | None) -> dict[str, Any]:
