@@ -129,6 +129,15 @@ def board_page(
     return [readable_row(r, task) for r in rows[start : start + PAGE_ROWS]], page, pages, len(rows)
 
 
+HEADER_KEYS = {"rank": "col_rank", "model": "col_model", "book": "col_book", "params": "col_params"}
+HEADER_KEYS |= {"CPU ms": "col_cpu_ms", "verified": "col_verified", "from": "col_from", "saw labels": "col_saw_labels"}
+
+
+def shown_headers(task: str) -> list[str]:
+    """readable_board's columns in the page's language (metric names stay as the cards write them)."""
+    return [say(HEADER_KEYS[h]) if h in HEADER_KEYS else h for h in board_headers(task)]
+
+
 def board_headers(task: str) -> list[str]:
     """The columns of readable_board."""
     return [
@@ -266,7 +275,7 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         """A page of the ranking as it is now (re-read when the store changed), its number and what it holds."""
         rows, at, pages, total = board_page(pool.current(), task, query, sort, at)
         info = say("board_page_of", page=at, pages=pages, total=total)
-        return gr.Dataframe(value=rows, headers=board_headers(task)), at, info
+        return gr.Dataframe(value=rows, headers=shown_headers(task)), at, info
 
     def plotted(task: str) -> gr.ScatterPlot:
         return gr.ScatterPlot(board_plot(pool, task), x="CPU ms", y=zoo.TASKS[task].primary, color="entry")
