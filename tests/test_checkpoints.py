@@ -137,7 +137,7 @@ def test_cards_carry_metadata_and_the_hub_stays_small():
         size = (folder / "model.safetensors").stat().st_size
         assert size < 6_000_000, folder.name  # a few MB (the largest, char-transformer-large, 5.5 MB in bf16)
         total += size
-    assert total < 25_000_000  # 17 entries, each a few MB: the wheel carries them all
+    assert total < 30_000_000  # 18 entries (26 MB), each a few MB: the wheel carries them all (under 40 MB)
 
 
 def test_verify_passes_on_the_shipped_checkpoints(verification):
