@@ -66,6 +66,7 @@ EN: dict[str, str] = {
     "endpoint_failed": "the app could not answer this request with these inputs; nothing was saved. Check each value "
     "against the endpoint's description (the app's 'Use via API' page) and try again.",
     "login_button": "Sign in with Hugging Face",
+    "submit_refused": "{reason}",
     "when": "{clock} UTC (in {delay})",
     "delay_h": "{n} h",
     "delay_min": "{n} min",
@@ -278,6 +279,7 @@ ZH: dict[str, str] = {
     "endpoint_failed": "应用无法用这些输入回答这个请求；没有保存任何内容。"
     "请对照接口说明（应用的“Use via API”页面）检查每个值后重试。",
     "login_button": "使用 Hugging Face 登录",
+    "submit_refused": "模型未通过提交检查（检查结果为英文）：{reason}",
     "when": "{clock} UTC（{delay}后）",
     "delay_h": "{n} 小时",
     "delay_min": "{n} 分钟",

@@ -81,8 +81,8 @@ def admit(
                 folder, where = uploaded(files or [], Path(tmp)), {"source": "upload"}
             checked = check(folder, name, store, submitter=user, **where)
             key = store.admit(checked, folder)
-        except SubmissionError as e:
-            raise gr.Error(str(e)) from None
+        except SubmissionError as e:  # the gates speak English (zoo); a Chinese page gets a Chinese lead
+            raise refuse("submit_refused", reason=str(e)) from None
     position = worker.enqueue(key)
     return say("submit_passed", name=checked.name, params=checked.params, task=checked.task, position=position)
 
@@ -95,7 +95,7 @@ def withdraw_own(worker: Worker, name: str | None, user: str | None) -> str:
     try:
         moderation.withdraw(worker.store, name, user or "")
     except SubmissionError as e:
-        raise gr.Error(str(e)) from None
+        raise refuse("submit_refused", reason=str(e)) from None
     return say("withdraw_done", name=name)
 
 
