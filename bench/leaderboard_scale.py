@@ -139,8 +139,10 @@ def app_rss(store: Path, cache: Path) -> float:
 
 
 def section(quick: bool = False, with_app: bool = True) -> list[str]:
-    """The section's lines; ``quick`` (``make bench``'s smoke run): 100 and 1,000 rows only, no app started."""
+    """The section's lines; ``quick`` (``make bench``'s smoke run, in make test): 100 and 1,000 rows only, one
+    cold process per figure, no app started."""
     cpu, sizes, with_app = cpu_name(), SIZES[:2] if quick else SIZES, with_app and not quick
+    runs = 1 if quick else RUNS
     table = [
         "| rows | `leaderboard --json`, no cache file | same, cached | `import zoo.__main__` alone "
         "| `zoo.leaderboard()` first / again | tab: first page + plot | filter | sort | page 40 | RSS before / after |",
@@ -153,8 +155,8 @@ def section(quick: bool = False, with_app: bool = True) -> list[str]:
             write_store(store, n)
             env = _env(store, cache)
             cold = cold_cli(env, n)  # no cache file yet: every file read (and the cache file written)
-            warm = statistics.median(cold_cli(env, n) for _ in range(RUNS))
-            imports = statistics.median(cold_import(env) for _ in range(RUNS))
+            warm = statistics.median(cold_cli(env, n) for _ in range(runs))
+            imports = statistics.median(cold_import(env) for _ in range(runs))
             child = subprocess.run(
                 [sys.executable, "-m", "bench.leaderboard_scale", "--child", str(store)],
                 env=env,
@@ -167,7 +169,7 @@ def section(quick: bool = False, with_app: bool = True) -> list[str]:
             last = m | {
                 "warm": warm,
                 "imports": imports,
-                "torch": statistics.median(cold_import(env, "torch") for _ in range(RUNS)),
+                "torch": statistics.median(cold_import(env, "torch") for _ in range(runs)),
             }
             table.append(
                 f"| {n:,} | {cold:.2f} s | {warm:.2f} s | {imports:.2f} s "
@@ -187,7 +189,7 @@ def section(quick: bool = False, with_app: bool = True) -> list[str]:
         f"{time.strftime('%Y-%m-%d')}. "
         "Stores of generated finished submissions (`python -m bench.results_store --rows N --into DIR`: a request, "
         "a result and a weights file each), plus the zoo's own models. Cold figures are whole processes (Python's "
-        f"start and imports included), median of {RUNS}; in-process figures are medians in one process (the app's "
+        f"start and imports included), median of {runs}; in-process figures are medians in one process (the app's "
         "pool), the filter the slowest of a narrow, a wide, an empty and a cleared query.",
         "",
         *table,
