@@ -16,12 +16,12 @@ files are written whole, atomically.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .copies import save_arrays
 from .gates import PASSED, Verdict
 
 THRESHOLD = 1e-3  # relative distance of the answers under which two models are one
@@ -118,17 +118,8 @@ def load(path: Path) -> Index:
 
 
 def save(path: Path, index: Index) -> None:
-    """Write an index whole through a temporary file renamed into place (readers see the old one or the new)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, names=index.names, keys=index.keys, signatures=index.signatures, sketches=index.sketches)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write an index whole, atomically (``copies.save_arrays``)."""
+    save_arrays(path, names=index.names, keys=index.keys, signatures=index.signatures, sketches=index.sketches)
 
 
 def from_row(row: dict) -> Answers:

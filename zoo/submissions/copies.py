@@ -156,11 +156,18 @@ def load(path: Path, models: Path) -> Index:
 
 
 def save(path: Path, index: Index) -> None:
-    """Write an index whole through a temporary file renamed into place (readers see the old one or the new)."""
+    """Write an index whole (``save_arrays``)."""
+    save_arrays(path, names=index.names, signatures=index.signatures, norms=index.norms, sketches=index.sketches)
+
+
+def save_arrays(path: Path, **arrays: np.ndarray) -> None:
+    """Write named arrays as one .npz through a temporary file renamed into place (readers see the old file or
+    the new); the copy indexes of weights and of answers both keep theirs so."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, names=index.names, signatures=index.signatures, norms=index.norms, sketches=index.sketches)
+            np.savez(f, **arrays)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
