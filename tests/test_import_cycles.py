@@ -20,7 +20,7 @@ SCRIPTS = ("hubconf.py", "app.py")
 
 # Loading, bottom to top: a module imports only modules of its own layer or the layers below.
 LAYERS = (
-    ("zoo.catalog", "zoo.models"),  # what the zoo holds; the architectures
+    ("zoo.basics", "zoo.catalog", "zoo.models"),  # shared names (no torch); what the zoo holds; the architectures
     ("zoo.config", "zoo.checkpoint_io"),  # config.json's schema; a checkpoint folder read and written
     ("zoo.hub", "zoo.submissions"),  # the HF Hub; the gates, the results store, the evaluation queue
     ("zoo.sources",),  # which checkpoint a name means: zoo.load

@@ -16,10 +16,14 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .basics import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from .catalog import ENTRIES, validate_name
 from .config import read_config, validate_config
-from .models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, sha256_file
+
+if TYPE_CHECKING:
+    from .models import PyTorchModel  # only the type: this module imports no torch (``python -m zoo leaderboard``)
 
 CARD_NAME = "README.md"
 CHECKPOINT_FILES = [WEIGHTS_NAME, CONFIG_NAME, CARD_NAME]

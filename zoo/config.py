@@ -13,9 +13,12 @@ import types
 import typing
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .models import ARCHITECTURES, CONFIG_NAME, PyTorchModel, migrate_config
+from .basics import CONFIG_NAME
+
+if TYPE_CHECKING:
+    from .models import PyTorchModel
 
 META_KEYS = {"architecture": str, "name": str, "task": str, "weights_sha256": str}
 NUMBER_LIMIT = 1e6  # every float a submission states (config values, card metrics) lies within +-this
@@ -46,6 +49,8 @@ def _type_ok(value: Any, annotation: Any) -> bool:
 
 def validate_config(config: Any, where: str = "config.json") -> type[PyTorchModel]:
     """Check a config against its architecture's ``__init__``; returns the class. Errors name the key."""
+    from .models import ARCHITECTURES  # torch, only where a config is checked (the JSON helpers below need none)
+
     if not isinstance(config, dict):
         raise ConfigError(f"{where}: expected a JSON object, got {type(config).__name__}")
     arch = config.get("architecture")
@@ -72,6 +77,8 @@ def validate_config(config: Any, where: str = "config.json") -> type[PyTorchMode
 
 def read_config(folder: Path) -> dict[str, Any]:
     """A checkpoint folder's ``config.json``, with renamed keys migrated (not yet validated)."""
+    from .models import migrate_config
+
     path = folder / CONFIG_NAME
     if not path.is_file():
         raise ConfigError(f"{folder} is not a checkpoint: it has no {CONFIG_NAME}")

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from . import hub
+from .basics import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from .catalog import ENTRIES, TASKS, saw_labels
 from .checkpoint_io import CARD_NAME, embedded_dir
-from .models import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from .submissions import moderation
 from .submissions.filecache import FileCache
 from .submissions.store import Store

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import hub
+from .basics import CONFIG_NAME
 from .catalog import ENTRIES, UnknownModelError, canonical, entry, validate_name
 from .checkpoint_io import embedded_dir, load_folder
-from .models import CONFIG_NAME, PyTorchModel
 from .submissions.store import Store
+
+if TYPE_CHECKING:
+    from .models import PyTorchModel  # the architectures (torch) are imported by ``load_folder``, when a model loads
 
 SOURCES = ("auto", "embedded", "hf")
 

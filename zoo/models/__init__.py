@@ -20,18 +20,9 @@ One module per idea, each importing only those above it:
     latent       images from a 28-d code: autoencoder, VAE, DCGAN
 """
 
+from ..basics import AUTOENCODER_SCALE, CONFIG_NAME, MNIST_NORMALIZE, WEIGHTS_NAME, sha256_file
 from . import layers
-from .base import (
-    AUTOENCODER_SCALE,
-    CONFIG_NAME,
-    MNIST_NORMALIZE,
-    RENAMED_KEYS,
-    WEIGHTS_NAME,
-    PyTorchModel,
-    WeightsIntegrityError,
-    migrate_config,
-    sha256_file,
-)
+from .base import RENAMED_KEYS, PyTorchModel, WeightsIntegrityError, migrate_config
 from .digits import MNISTMLP, DigitsModel, MNISTConvNet, MNISTModernCNN
 from .houses import HousePricesModel, HousesModel, LinearRegressor, TreeEnsembleRegressor
 from .latent import DCGAN, MAX_SEARCH_STEPS, VAE, Autoencoder, DCGANGenerator, Decoder, Encoder, LatentModel
@@ -41,7 +32,7 @@ from .text import CharRNN, CharSampler, NextCharacterModel, TextModel
 from .transformer import CausalSelfAttention, CharTransformer, KVCache, TransformerBlock
 
 __all__ = [
-    # base
+    # base (the constants and sha256_file: zoo.basics, torch-free)
     "AUTOENCODER_SCALE",
     "CONFIG_NAME",
     "MNIST_NORMALIZE",

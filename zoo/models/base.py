@@ -2,13 +2,12 @@
 loading pickle-free, strictly and checked against the sha256 that ``config.json`` records.
 
 The preprocessing a model needs is an ``__init__`` argument, so it lands in ``config.json``, the one place
-training, evaluation and the app read it from; the book's constants for it live here. Configs written before
-an argument was renamed still load: ``migrate_config`` renames their keys.
+training, evaluation and the app read it from; the book's constants for it live in ``zoo.basics``.
+Configs written before an argument was renamed still load: ``migrate_config`` renames their keys.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -16,23 +15,11 @@ from typing import Any
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-MNIST_NORMALIZE = {"mean": 0.1305, "std": 0.3081}  # the book's constants (Normalize((0.1305,), (0.3081,)))
-AUTOENCODER_SCALE = {"min": -1.0, "max": 1.0}  # pixels in [0, 1] mapped linearly to [min, max]
-
-WEIGHTS_NAME = "model.safetensors"
-CONFIG_NAME = "config.json"
+from ..basics import WEIGHTS_NAME, sha256_file
 
 
 class WeightsIntegrityError(ValueError):
     """``model.safetensors`` does not match the sha256 recorded in ``config.json``."""
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class PyTorchModel(

@@ -12,6 +12,9 @@ user); evaluation workers on other machines, through a Hub dataset, are ``reques
 Here: ``fetch`` (a folder, or a Hub repo at one commit), ``check`` (every gate, cheapest first) and ``submit``
 (fetch, check, admit, evaluate, push).
 The leaderboard's rows of finished submissions are ``zoo.leaderboard.submitted_rows``.
+
+Reading the store (``Store``, ``moderation``) imports no torch: ``check`` imports the architectures and ``copies``
+when it runs, and ``zoo.submissions.copies`` is imported on first use.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import hub
-from ..models import ARCHITECTURES, CONFIG_NAME, WEIGHTS_NAME, sha256_file
-from . import copies, moderation
+from ..basics import CONFIG_NAME, WEIGHTS_NAME, sha256_file
+from . import moderation
 from .gates import (
     CARD_NAME,
     DTYPES,
@@ -74,6 +77,15 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    """``zoo.submissions.copies`` (numpy, torch) imported the first time it is asked for."""
+    if name == "copies":
+        from . import copies
+
+        return copies
+    raise AttributeError(f"module 'zoo.submissions' has no attribute {name!r}")
+
+
 def check(
     folder: str | os.PathLike,
     name: str | None = None,
@@ -82,6 +94,9 @@ def check(
     **where: Any,
 ) -> Checked:
     """Every gate, cheapest first; raises ``SubmissionError`` with one sentence at the first that fails."""
+    from ..models import ARCHITECTURES  # torch, numpy: imported by the checks, not by the store's readers
+    from . import copies
+
     folder = Path(folder)
     require(check_files(folder))
     config = parse_config(folder / CONFIG_NAME)

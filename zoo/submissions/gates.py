@@ -15,15 +15,15 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
+from ..basics import CONFIG_NAME, WEIGHTS_NAME
 from ..catalog import ALIASES, ENTRIES, validate_name
 from ..checkpoint_io import CARD_NAME, CHECKPOINT_FILES, embedded_dir, load_folder
 from ..config import META_KEYS, NUMBER_LIMIT, ConfigError, numbers, show_number, validate_config
-from ..models import CONFIG_NAME, WEIGHTS_NAME
-from . import cards
+
+if TYPE_CHECKING:  # torch is imported where a model is built or read: the store and moderation use the rest without it
+    import torch
 
 MAX_BYTES = {WEIGHTS_NAME: 100 * 2**20, CONFIG_NAME: 2**20, CARD_NAME: 2**20}
 MAX_PARAMS = 50_000_000  # 100 MB of bf16 weights
@@ -176,6 +176,8 @@ def check_sha256(declared: str | None, actual: str) -> Verdict:
 
 def build_on_meta(cls: type, config: dict[str, Any], header: dict[str, dict[str, Any]]) -> torch.nn.Module:
     """The config's model built on the meta device (no memory), stopped as soon as it outgrows the caps."""
+    import torch
+
     kwargs = {k: v for k, v in config.items() if k not in META_KEYS}
     try:
         with torch.device("meta"), _budget(modules=4 * len(header) + 64):
@@ -215,6 +217,8 @@ def load_strictly(folder: Path) -> torch.nn.Module:
 
 def check_finite(model: torch.nn.Module) -> Verdict:
     """No NaN or infinite weight."""
+    import torch
+
     for key, t in model.state_dict().items():
         if t.is_floating_point() and not torch.isfinite(t).all():
             return False, f"tensor {key} holds NaN or infinite values; weights must be finite numbers"
@@ -287,6 +291,8 @@ def check_card(path: Path) -> Verdict:
     if words < MIN_CARD_TEXT:
         said = f"README.md says {words} characters about the model"
         return False, f"{said}; at least {MIN_CARD_TEXT} on how it was trained"
+    from . import cards  # nh3 and markdown-it: only where a card is checked
+
     if why := cards.refusal(card.text):
         return False, why
     return PASSED

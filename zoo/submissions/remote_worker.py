@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import hub
-from ..models import WEIGHTS_NAME, sha256_file
+from ..basics import WEIGHTS_NAME, sha256_file
 from . import check, fetch
 from .gates import SubmissionError
 from .requests_dataset import LEASE_S, Claim, RequestsDataset

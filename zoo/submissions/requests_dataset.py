@@ -41,7 +41,6 @@ from typing import Any
 
 from ..catalog import TASKS
 from ..config import strict_dumps, strict_loads
-from ..models import ARCHITECTURES
 from .gates import check_name
 
 
@@ -72,6 +71,8 @@ class Conflict(Exception):
 def check_request(key: str, text: str | bytes) -> tuple[dict[str, Any], str | None]:
     """A request file read as the queue trusts it: (its fields, None), or (what could be read, the one sentence
     that says what is wrong with it)."""
+    from ..models import ARCHITECTURES  # torch: only where a request is read (``python -m zoo --help`` needs none)
+
     where = f"requests/{key}.json"
     try:
         record = strict_loads(text)

@@ -23,17 +23,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors.torch import load_file
+from typing import TYPE_CHECKING, Any
 
 from .. import hub
+from ..basics import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from ..checkpoint_io import CARD_NAME, atomic_write_text, embedded_dir, replace_dir
 from ..config import first_non_finite, show_number, strict_dumps
-from ..models import CONFIG_NAME, WEIGHTS_NAME, sha256_file
-from . import answers, copies, filecache
+from . import filecache
 from .gates import Checked, SubmissionError, check_unique, require
+
+if TYPE_CHECKING:  # the copy checks (numpy, torch) are imported where a submission is evaluated, not where it is read
+    from . import answers, copies
 
 TIMEOUT_S = 900  # one evaluation
 
@@ -127,10 +127,14 @@ class Store:
 
     def copy_indexes(self) -> list[copies.Index]:
         """What a new submission may not be a copy of: the zoo's shipped checkpoints, the finished submissions."""
+        from . import copies
+
         return [copies.shipped(), copies.load(self.root / copies.INDEX_NAME, self._dir("models"))]
 
     def _index_finished(self, name: str, architecture: str) -> None:
         """Add a finished submission to the store's copy index (every finished one, when the index is new)."""
+        from . import copies
+
         rows = [(name, architecture)]
         if not (self.root / copies.INDEX_NAME).is_file():
             rows += [(r["model"], r["architecture"]) for r in self.requests() if r["status"] == "finished"]
@@ -181,6 +185,11 @@ class Store:
     def evaluate(self, key: str, timeout: float = TIMEOUT_S, progress: Callable[[str], None] | None = None) -> dict:
         """Run ``python -m training evaluate --folder`` (the code that scores the zoo's own entries) on the
         admitted files, in a child process with a time limit; write the result file or the failure."""
+        import torch
+        from safetensors.torch import load_file
+
+        from . import answers, copies
+
         with self.lock("evaluate"):
             request = self.request(key)
             if request["status"] not in ("pending", "running"):
@@ -240,6 +249,8 @@ class Store:
         """Refuse a copy by its answers on the benchmark (``zoo.submissions.answers``), which its evaluation
         printed; returns them. The shipped checkpoints of its task that this machine has not sketched yet (the
         cache of ``answers.zoo_index_path``) are sketched first, in one child process."""
+        from . import answers
+
         try:
             mine = answers.from_row(row["answers"])
         except (KeyError, TypeError, ValueError):

@@ -1,0 +1,23 @@
+"""What every layer shares and nothing needs torch for: a checkpoint's file names, the book's preprocessing constants,
+a file's sha256. The standard library only, so the catalog, the results store and the leaderboard (``python -m zoo
+leaderboard``) load without importing torch; ``zoo.models`` re-exports them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+MNIST_NORMALIZE = {"mean": 0.1305, "std": 0.3081}  # the book's constants (Normalize((0.1305,), (0.3081,)))
+AUTOENCODER_SCALE = {"min": -1.0, "max": 1.0}  # pixels in [0, 1] mapped linearly to [min, max]
+
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "config.json"
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
