@@ -97,6 +97,51 @@ def test_the_store_is_read_again_only_where_another_process_changed_it(big_store
     assert all(r["verified"] for r in rows.values())  # the weights hashed (or taken from the cache) match
 
 
+def age(root: Path, step: int) -> None:
+    """The store's files written in the last minute made old enough to trust (``filecache.RACY_NS``), a different
+    age at each step; the others keep their stamps."""
+    old, recent = time.time_ns() - 3600 * 10**9 + step * 10**9, time.time_ns() - 60 * 10**9
+    for path in root.rglob("*"):
+        if path.stat().st_mtime_ns > recent:
+            os.utime(path, ns=(old, old))
+
+
+def test_the_kept_json_is_printed_until_a_file_it_came_from_changes(tmp_path):
+    """`leaderboard --json` keeps its text under the stamps of every file it came from: a new process prints it
+    without ranking (a planted text is what it prints), and a result changed, a result deleted, a submission added,
+    a weights file edited or a flag set by another process shows up on the very next call."""
+    root, cache = tmp_path / "results", tmp_path / "cache"
+    keys = write_store(root, 30)
+    age(root, 0)
+    rows = cli_rows(root, cache)
+    (kept,) = cache.glob("*.board.json")
+    key = kept.read_text().partition("\n")[0]
+    kept.write_text(f"{key}\n[]")
+    assert cli_rows(root, cache) == []  # nothing changed: the kept text, as it is
+    store = Store(root)
+    changed, failed, deleted = keys[0], keys[1], keys[2]
+
+    def step(n: int) -> dict[str, dict]:
+        age(root, n)
+        return {r["model"]: r for r in cli_rows(root, cache) if r["origin"] == "submitted"}
+
+    subprocess.run([sys.executable, "-c", CHANGE, str(root), changed, failed], cwd=ROOT, check=True)
+    now = step(1)
+    assert now[store.request(changed)["model"]]["metrics"]["drawn"] == 0.123456
+    assert store.request(failed)["model"] not in now and len(now) == sum(r["origin"] == "submitted" for r in rows) - 1
+    (root / "results" / f"{deleted}.json").unlink()
+    assert store.request(deleted)["model"] not in step(2)
+    (late,) = write_store(root, 1, seed=7, prefix="late")
+    assert store.request(late)["model"] in step(3)
+    name = store.request(keys[3])["model"]
+    weights = root / "models" / name / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1] + b"!")  # in place, same size: a new mtime
+    assert step(4)[name]["verified"] is False
+    flag = f"from zoo.submissions import Store, moderation; moderation.flag(Store({str(root)!r}), {name!r}, 'a copy')"
+    subprocess.run([sys.executable, "-c", flag], cwd=ROOT, check=True)
+    assert step(5)[name]["note"] == "a copy"
+
+
 def test_a_file_edited_in_place_within_the_clock_tick_is_read_again(tmp_path, monkeypatch):
     """An in-place edit that keeps the size and the mtime (same clock tick) leaves the stamp as it was: a file that
     was young when read is not trusted, so the edit is seen; once old, the file is trusted and not read again."""
@@ -182,7 +227,7 @@ def test_the_json_stays_strict_with_a_result_that_lies(big_store, tmp_path):
     rows = cli_rows(root, tmp_path / "cache")
     assert sum(r["origin"] == "submitted" for r in rows) == ROWS - 1
     assert record["model"] not in {r["model"] for r in rows}
-    (cache_file,) = (tmp_path / "cache").iterdir()
+    (cache_file,) = [p for p in (tmp_path / "cache").iterdir() if not p.name.endswith(".board.json")]
     strict(cache_file.read_text())
     assert len(leaderboard()) == len(rows)  # in-process the same rows
 

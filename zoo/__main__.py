@@ -12,7 +12,7 @@ from pathlib import Path
 from . import hub, submissions
 from .catalog import ENTRIES, TASKS, validate_name
 from .checkpoint_io import load_folder
-from .leaderboard import leaderboard, to_csv, to_markdown
+from .leaderboard import leaderboard, leaderboard_json, to_csv, to_markdown
 from .sources import list_models
 from .submissions import remote_worker
 from .submissions.requests_dataset import LEASE_S, MAX_LEASE_S
@@ -42,21 +42,16 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
+    if args.json:  # kept whole between processes while none of its files changed
+        print(leaderboard_json(args.task, source=args.source, ns=args.namespace, submissions=not args.zoo_only))
+        return 0
     rows = leaderboard(args.task, source=args.source, ns=args.namespace, submissions=not args.zoo_only)
-    if args.json:
-        print(rows_json(rows))
-    elif args.csv:
+    if args.csv:
         Path(args.csv).write_text(to_csv(rows))
         print(f"wrote {len(rows)} rows to {args.csv}")
     else:
         print(to_markdown(rows), end="")
     return 0
-
-
-def rows_json(rows: list) -> str:
-    """The rows as one JSON array, one row a line (the C encoder: ``indent`` would take the slow pure-Python one)."""
-    lines = ",\n".join(r.to_json() for r in rows)
-    return f"[\n{lines}\n]" if rows else "[]"
 
 
 def cmd_submit(args: argparse.Namespace) -> int:

@@ -7,21 +7,25 @@ evaluation recorded equals the one in ``config.json`` (and, for local copies, th
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import hashlib
 import io
 import json
+import marshal
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import hub
+from . import catalog, hub
 from .basics import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from .catalog import ENTRIES, TASKS, saw_labels
-from .checkpoint_io import CARD_NAME, embedded_dir
-from .submissions import moderation
+from .checkpoint_io import CARD_NAME, atomic_write_text, embedded_dir
+from .submissions import filecache, moderation, store
 from .submissions.filecache import FileCache
 from .submissions.store import Store
 
@@ -45,7 +49,7 @@ class Row:
     intervals: dict[str, list[float]] = field(default_factory=dict)  # 95 % bootstrap interval per metric
     seeds: list[int] = field(default_factory=list)
     seed_summary: dict[str, dict[str, float]] = field(default_factory=dict)  # metric -> mean and std over seeds
-    tied: bool = False  # shares its rank with the row above (their primary metric's intervals overlap)
+    tied: bool = False  # shares its rank with another row (their ranked values read the same as shown; ``rank``)
     saw_labels: bool | None = None  # trained on the dataset's labels (None: not known, a submission)
     origin: str = "zoo"
     source: str | None = None
@@ -207,10 +211,6 @@ def ranked_value(row: Row, metric: str) -> float | None:
     return summary["mean"] if summary else row.metrics.get(metric)
 
 
-def _overlap(a: list[float] | None, b: list[float] | None) -> bool:
-    return bool(a and b) and a[0] <= b[1] and b[0] <= a[1]
-
-
 def _ranked(row: Row, rank: int, tied: bool) -> Row:
     """``dataclasses.replace(row, rank=rank, tied=tied)`` without running the frozen ``__init__`` again (it sets
     every field through ``object.__setattr__``), which counts at 10,000 rows."""
@@ -219,27 +219,39 @@ def _ranked(row: Row, rank: int, tied: bool) -> Row:
     return new
 
 
+def shown_value(task: str, metric: str, value: float) -> float:
+    """A value at the precision the tables show it: a percentage's two decimals, else four significant digits."""
+    return float(f"{100 * value:.2f}") if _percent(task, metric) else float(f"{value:.4g}")
+
+
 def rank(rows: list[Row]) -> list[Row]:
-    """Sort each task by its metrics in order (primary first), best first, and number the ranks. A row whose
-    primary metric's interval overlaps the row above's is ``tied`` with it and shares its rank."""
+    """Sort each task by its metrics in order (primary first), best first, and number the ranks the standard way
+    (competition ranking: 1, 2, =3, =3, 5). Rows whose ranked values (``ranked_value``) read the same at the
+    precision the tables show them share a rank and are ``tied``; the next row's rank counts them all. Equal as
+    shown is an equivalence, so a long run of close rows never chains into one rank: each row's place is decided
+    by its own values, not by its neighbour's."""
     out = []
     for task_name, task in TASKS.items():
         mine = [r for r in rows if r.task == task_name]
+        signs = [1.0 if k in task.lower_is_better else -1.0 for k in task.metrics]
 
-        def key(r: Row, task=task) -> tuple:
+        def key(r: Row, task_name=task_name, task=task, signs=signs) -> tuple:
             values = [ranked_value(r, k) for k in task.metrics]
-            return tuple(
-                float("inf") if v is None else (v if k in task.lower_is_better else -v)
-                for k, v in zip(task.metrics, values, strict=True)
+            shown = tuple(
+                math.inf if v is None else sign * shown_value(task_name, k, v)
+                for k, v, sign in zip(task.metrics, values, signs, strict=True)
             )
+            exact = tuple(math.inf if v is None else sign * v for v, sign in zip(values, signs, strict=True))
+            return shown, exact, r.model  # as shown decides the rank; the exact values, then the name, the order
 
-        previous = None
-        for i, r in enumerate(sorted(mine, key=key), 1):
-            here = r.intervals.get(task.primary)
-            tied = previous is not None and _overlap(here, previous.intervals.get(task.primary))
-            row = _ranked(r, previous.rank if tied else i, tied)
-            out.append(row)
-            previous = row
+        keyed = sorted((key(r), n, r) for n, r in enumerate(mine))  # n: two rows alike never compare as Rows
+        i = 0
+        while i < len(keyed):
+            j = i + 1
+            while j < len(keyed) and keyed[j][0][0] == keyed[i][0][0]:
+                j += 1
+            out += [_ranked(r, i + 1, j - i > 1) for _, _, r in keyed[i:j]]
+            i = j
     return out
 
 
@@ -270,6 +282,91 @@ def leaderboard(
     rows = finite_rows(rows)  # the others are never ranked, and the JSON stays strict
     ranked = rank(rows)
     return [r for r in ranked if task is None or r.task == task]
+
+
+# ------------------------------------------------------------------------ the JSON, kept whole between processes
+BOARD_FORMAT = 1  # the saved ranking's layout (part of its key: another layout never matches)
+
+
+def to_json(rows: list[Row]) -> str:
+    """The rows as one JSON array, one row a line (the C encoder: ``indent`` would take the slow pure-Python one)."""
+    lines = ",\n".join(r.to_json() for r in rows)
+    return f"[\n{lines}\n]" if rows else "[]"
+
+
+def leaderboard_json(
+    task: str | None = None, source: str = "embedded", ns: str | None = None, submissions: bool = True
+) -> str:
+    """``to_json(leaderboard(...))`` (what ``python -m zoo leaderboard --json`` prints), kept in a file beside the
+    read cache under the stamps (inode, mtime, size) of every file the rows come from: the checkpoints' files, the
+    store's requests, results, admitted weights and moderation state, and this code's own modules. While none of
+    them changed, a new process prints the kept text without reading, hashing or ranking anything (at 10,000 rows,
+    a tenth of the work); when one did, ``leaderboard`` runs (reading only what changed) and the text is kept again.
+    A file modified within ``filecache.RACY_NS`` is not trusted: nothing is kept until it is older."""
+    if source == "hf" or (source != "embedded" and not os.path.isdir(source)) or (task and task not in TASKS):
+        return to_json(leaderboard(task, source=source, ns=ns, submissions=submissions))  # the Hub, or the refusal
+    folder = embedded_dir() if source == "embedded" else Path(source)
+    root = Store().root if submissions else None
+    where = repr((str(folder.resolve()), str(root.resolve()) if root else None, task))
+    path = filecache.cache_dir() / f"{hashlib.sha256(where.encode()).hexdigest()[:16]}.board.json"
+    key = _inputs_key(folder, root)  # taken before anything is read: a file changed meanwhile changes the key
+    if key is not None:
+        with contextlib.suppress(OSError, UnicodeDecodeError), open(path, encoding="utf-8") as f:
+            if f.readline() == key + "\n":
+                return f.read()
+    text = to_json(leaderboard(task, source=source, submissions=submissions))
+    if key is not None:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, f"{key}\n{text}")
+    return text
+
+
+def _inputs_key(folder: Path, root: Path | None) -> str | None:
+    """A digest of the stamps of every file the rows of ``folder`` (and of the store at ``root``) are built from; None
+    when one of them was modified too recently to be sure of (``filecache.RACY_NS``)."""
+    stamps: list = [(module, *_stamp(module)) for module in _CODE]
+    stamps += _folder_stamps(str(folder), (CONFIG_NAME, CARD_NAME, WEIGHTS_NAME))
+    if root is not None:
+        base = os.fspath(root)
+        stamps.append((moderation.STATE_NAME, *_stamp(os.path.join(base, moderation.STATE_NAME))))
+        stamps += _folder_stamps(os.path.join(base, "requests"), ())
+        stamps += _folder_stamps(os.path.join(base, "results"), ())
+        stamps += _folder_stamps(os.path.join(base, "models"), (WEIGHTS_NAME,))
+    young = time.time_ns() - filecache.RACY_NS
+    if any(s[-1] is not None and s[-2] > young for s in stamps):  # each ends (inode, mtime, size), or None
+        return None
+    return hashlib.sha256(marshal.dumps([BOARD_FORMAT, *stamps])).hexdigest()
+
+
+# the modules whose code shapes the rows: the kept text is stale when one of them changed
+_CODE = (__file__, catalog.__file__, moderation.__file__, store.__file__, filecache.__file__)
+
+
+def _stamp(path: str) -> tuple[int, int, int] | tuple[None]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (None,)
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _folder_stamps(folder: str, inside: tuple[str, ...]) -> list:
+    """Each entry of ``folder`` by name with its stamp, or (``inside`` given: entries are folders) the stamps of those
+    files in each."""
+    out: list = []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for e in entries:
+            if inside:
+                out += [(e.name, n, *_stamp(os.path.join(e.path, n))) for n in inside]
+            else:
+                try:
+                    st = e.stat()
+                except OSError:  # gone since it was listed
+                    continue
+                out.append((e.name, st.st_ino, st.st_mtime_ns, st.st_size))
+    out.sort()
+    return out
 
 
 # ------------------------------------------------------------------------------------ the tables
@@ -360,8 +457,8 @@ def format_origin(r: Row) -> str:
 
 
 def to_markdown(rows: list[Row]) -> str:
-    """One table per task; the README's model table is generated from this. '=' marks a rank shared with the
-    row above (their intervals overlap)."""
+    """One table per task; the README's model table is generated from this. '=' marks a shared rank (``rank``:
+    1, 2, =3, =3, 5)."""
     parts = []
     for task_name, task in TASKS.items():
         mine = [r for r in rows if r.task == task_name]
