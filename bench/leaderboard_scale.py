@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -24,7 +25,9 @@ from bench.app_process import ROOT, RunningApp
 from bench.results_store import write_store
 from demos.state import Zoo
 from demos.tabs.leaderboard import RANK, board_page, board_plot
+from zoo.checkpoint_io import atomic_write_text
 from zoo.leaderboard import leaderboard
+from zoo.submissions.filecache import RACY_NS
 
 TITLE = "## Leaderboard at scale"
 SIZES = (100, 1_000, 10_000)
@@ -66,6 +69,18 @@ def cold_cli(env: dict[str, str], expect: int) -> float:
 
 def _not_json(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
+
+
+def change_one_result(store: Path, i: int) -> None:
+    """What another process does between two calls: one result file written again, whole (a new inode), so the
+    kept JSON is stale and the next call reads that file and ranks every row again."""
+    path = sorted((store / "results").iterdir())[i]
+    atomic_write_text(path, path.read_text(encoding="utf-8"))
+
+
+def cold_changed(env: dict[str, str], store: Path, expect: int, i: int) -> float:
+    change_one_result(store, i)
+    return cold_cli(env, expect)
 
 
 def cold_import(env: dict[str, str], module: str = "zoo.__main__") -> float:
@@ -144,9 +159,10 @@ def section(quick: bool = False, with_app: bool = True) -> list[str]:
     cpu, sizes, with_app = cpu_name(), SIZES[:2] if quick else SIZES, with_app and not quick
     runs = 1 if quick else RUNS
     table = [
-        "| rows | `leaderboard --json`, no cache file | same, cached | `import zoo.__main__` alone "
-        "| `zoo.leaderboard()` first / again | tab: first page + plot | filter | sort | page 40 | RSS before / after |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| rows | `leaderboard --json`, no cache file | same, cached | same, one result changed "
+        "| `import zoo.__main__` alone | `zoo.leaderboard()` first / again | tab: first page + plot | filter | sort "
+        "| page 40 | RSS before / after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rss, last = {}, {}
     with tempfile.TemporaryDirectory(prefix="dlfs-scale-") as tmp:
@@ -154,8 +170,10 @@ def section(quick: bool = False, with_app: bool = True) -> list[str]:
             store, cache = Path(tmp) / f"store-{n}", Path(tmp) / f"cache-{n}"
             write_store(store, n)
             env = _env(store, cache)
+            time.sleep(RACY_NS / 1e9)  # files this young are not trusted yet (``filecache.RACY_NS``): none is kept
             cold = cold_cli(env, n)  # no cache file yet: every file read (and the cache file written)
             warm = statistics.median(cold_cli(env, n) for _ in range(runs))
+            changed = statistics.median(cold_changed(env, store, n, i) for i in range(runs))
             imports = statistics.median(cold_import(env) for _ in range(runs))
             child = subprocess.run(
                 [sys.executable, "-m", "bench.leaderboard_scale", "--child", str(store)],
@@ -168,11 +186,12 @@ def section(quick: bool = False, with_app: bool = True) -> list[str]:
             m = json.loads(child.stdout.strip().splitlines()[-1])
             last = m | {
                 "warm": warm,
+                "changed": changed,
                 "imports": imports,
                 "torch": statistics.median(cold_import(env, "torch") for _ in range(runs)),
             }
             table.append(
-                f"| {n:,} | {cold:.2f} s | {warm:.2f} s | {imports:.2f} s "
+                f"| {n:,} | {cold:.2f} s | {warm:.2f} s | {changed:.2f} s | {imports:.2f} s "
                 f"| {m['leaderboard_first_ms']:.0f} / {m['leaderboard_again_ms']:.0f} ms | {m['first_page_ms']:.0f} ms "
                 f"| {m['filter_ms']:.0f} ms | {m['sort_ms']:.0f} ms | {m['page_ms']:.0f} ms "
                 f"| {m['rss_before_mib']:.0f} / {m['rss_after_mib']:.0f} MiB |"
@@ -202,12 +221,16 @@ def section(quick: bool = False, with_app: bool = True) -> list[str]:
     ]
     if last:
         lines.append(
-            f"- At {sizes[-1]:,} rows: `leaderboard --json` {last['warm']:.2f} s, target "
-            f"{'met' if last['warm'] <= 1 else 'not met'}: importing the package alone takes {last['imports']:.2f} s "
-            f"(`import torch` alone {last['torch']:.2f} s: `zoo.catalog` imports the architectures, which import "
-            f"torch, and `python -m zoo` runs `zoo/__init__.py` first); the leaderboard's own work in a new process "
-            f"(the cache file loaded, every file's stamp checked, rows built, ranked, printed) is the rest, about "
-            f"{last['warm'] - last['imports']:.2f} s. In the app's process the ranking is rebuilt in "
+            f"- At {sizes[-1]:,} rows: `leaderboard --json` {last['warm']:.2f} s while no file changed, target "
+            f"{'met' if last['warm'] <= 1 else 'not met'}. `python -m zoo` imports no torch (`import zoo.__main__` "
+            f"alone {last['imports']:.2f} s, `import torch` alone {last['torch']:.2f} s): `zoo/__init__.py` exports "
+            "the architectures lazily (PEP 562) and the catalog, the store and the leaderboard import them only where "
+            "a model is built, checked or evaluated. The printed JSON is kept beside the read cache under the stamps "
+            "of every file it comes from (the checkpoints' files, the store's requests, results, weights and "
+            "moderation state, the ranking's code): a new process checks those stamps and prints it, reading and "
+            "ranking nothing. After another process changes one result the next call reads that file only, but "
+            f"builds, ranks and prints every row again: {last['changed']:.2f} s. In the app's process the ranking "
+            "is rebuilt in "
             f"{last['leaderboard_again_ms']:.0f} ms; the tab's first page and plot take "
             f"{last['first_page_ms']:.0f} ms (target 1 s: {'met' if last['first_page_ms'] <= 1000 else 'not met'}), "
             f"a filter {last['filter_ms']:.0f} ms (target 300 ms: {'met' if last['filter_ms'] <= 300 else 'not met'}),"
@@ -223,12 +246,15 @@ def section(quick: bool = False, with_app: bool = True) -> list[str]:
 
 
 def replace_section(text: str, new: list[str]) -> str:
-    """``text`` with its "Leaderboard at scale" section replaced by ``new`` (appended at the end when missing)."""
+    """``text`` with its "Leaderboard at scale" section replaced by ``new`` (appended at the end when missing); the
+    heading keeps the number BENCHMARKS.md gives it ("## 12. Leaderboard at scale")."""
     block = "\n".join(new).rstrip("\n") + "\n"
-    start = text.find(TITLE + "\n")
-    if start < 0:
+    found = re.search(r"^## (?:[\d-]+\. )?" + re.escape(TITLE.removeprefix("## ")) + "\n", text, flags=re.M)
+    if found is None:
         return text.rstrip("\n") + "\n\n" + block
-    end = text.find("\n## ", start + len(TITLE))
+    start = found.start()
+    block = found.group(0) + block.removeprefix(TITLE + "\n")
+    end = text.find("\n## ", found.end())
     return text[:start] + block + ("" if end < 0 else "\n" + text[end + 1 :])
 
 
