@@ -25,7 +25,8 @@ from . import catalog, hub
 from .basics import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from .catalog import ENTRIES, TASKS, saw_labels
 from .checkpoint_io import CARD_NAME, atomic_write_text, embedded_dir
-from .submissions import filecache, moderation, store
+from .submissions import filecache, moderation
+from .submissions import store as results_store
 from .submissions.filecache import FileCache
 from .submissions.store import Store
 
@@ -301,8 +302,8 @@ def leaderboard_json(
     """``to_json(leaderboard(...))`` (what ``python -m zoo leaderboard --json`` prints), kept in a file beside the
     read cache under the stamps (inode, mtime, size) of every file the rows come from: the checkpoints' files, the
     store's requests, results, admitted weights and moderation state, and this code's own modules. While none of
-    them changed, a new process prints the kept text without reading, hashing or ranking anything (at 10,000 rows,
-    a tenth of the work); when one did, ``leaderboard`` runs (reading only what changed) and the text is kept again.
+    them changed, a new process prints the kept text without reading, hashing or ranking anything (BENCHMARKS.md,
+    section 12); when one did, ``leaderboard`` runs (reading only what changed) and the text is kept again.
     A file modified within ``filecache.RACY_NS`` is not trusted: nothing is kept until it is older."""
     if source == "hf" or (source != "embedded" and not os.path.isdir(source)) or (task and task not in TASKS):
         return to_json(leaderboard(task, source=source, ns=ns, submissions=submissions))  # the Hub, or the refusal
@@ -341,7 +342,7 @@ def _inputs_key(folder: Path, root: Path | None) -> str | None:
 
 
 # the modules whose code shapes the rows: the kept text is stale when one of them changed
-_CODE = (__file__, catalog.__file__, moderation.__file__, store.__file__, filecache.__file__)
+_CODE = (__file__, catalog.__file__, moderation.__file__, results_store.__file__, filecache.__file__)
 
 
 def _stamp(path: str) -> tuple[int, int, int] | tuple[None]:
