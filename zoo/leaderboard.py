@@ -226,34 +226,41 @@ def shown_value(task: str, metric: str, value: float) -> float:
     return float(f"{100 * value:.2f}") if _percent(task, metric) else float(f"{value:.4g}")
 
 
+def _overlap(a: list[float] | None, b: list[float] | None) -> bool:
+    return bool(a and b) and a[0] <= b[1] and b[0] <= a[1]
+
+
 def rank(rows: list[Row]) -> list[Row]:
-    """Sort each task by its metrics in order (primary first), best first, and number the ranks the standard way
-    (competition ranking: 1, 2, =3, =3, 5). Rows whose ranked values (``ranked_value``) read the same at the
-    precision the tables show them share a rank and are ``tied``; the next row's rank counts them all. Equal as
-    shown is an equivalence, so a long run of close rows never chains into one rank: each row's place is decided
-    by its own values, not by its neighbour's."""
+    """Sort each task by its metrics in order (primary first), best first, and number the ranks (1, 2, 3, ...).
+
+    A row whose primary metric's interval overlaps the interval of its group's first row (the best row it could be
+    tied with) is ``tied``: it shares that row's rank, and the next untied row's rank counts them all (1, =1, 3).
+    Comparing with the group's first row, not with the row just above, keeps a long run of close rows from
+    chaining into one rank. Rows without intervals tie when their primary values read the same as shown."""
     out = []
     for task_name, task in TASKS.items():
         mine = [r for r in rows if r.task == task_name]
         signs = [1.0 if k in task.lower_is_better else -1.0 for k in task.metrics]
 
-        def key(r: Row, task_name=task_name, task=task, signs=signs) -> tuple:
+        def key(r: Row, task=task, signs=signs) -> tuple:
             values = [ranked_value(r, k) for k in task.metrics]
-            shown = tuple(
-                math.inf if v is None else sign * shown_value(task_name, k, v)
-                for k, v, sign in zip(task.metrics, values, signs, strict=True)
-            )
-            exact = tuple(math.inf if v is None else sign * v for v, sign in zip(values, signs, strict=True))
-            return shown, exact, r.model  # as shown decides the rank; the exact values, then the name, the order
+            return tuple(math.inf if v is None else sign * v for v, sign in zip(values, signs, strict=True))
 
-        keyed = sorted((key(r), n, r) for n, r in enumerate(mine))  # n: two rows alike never compare as Rows
-        i = 0
-        while i < len(keyed):
-            j = i + 1
-            while j < len(keyed) and keyed[j][0][0] == keyed[i][0][0]:
-                j += 1
-            out += [_ranked(r, i + 1, j - i > 1) for _, _, r in keyed[i:j]]
-            i = j
+        keyed = sorted((key(r), r.model, n, r) for n, r in enumerate(mine))  # n: two rows alike never compare
+        first = first_shown = None
+        for i, (values, _, _, r) in enumerate(keyed, 1):
+            here = r.intervals.get(task.primary)
+            shown = None if math.isinf(values[0]) else shown_value(task_name, task.primary, abs(values[0]))
+            if first is None:
+                tied = False
+            elif here and first.intervals.get(task.primary):
+                tied = _overlap(here, first.intervals.get(task.primary))
+            else:
+                tied = shown is not None and shown == first_shown
+            row = _ranked(r, first.rank if tied else i, tied)
+            if not tied:
+                first, first_shown = row, shown
+            out.append(row)
     return out
 
 
