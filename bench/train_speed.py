@@ -89,10 +89,12 @@ def project_epoch(seed: int, limit: int | None, *flags: str, name: str = NAME) -
 
 # ------------------------------------------------------------------------------- one step, in detail
 VARIANTS = {
-    "project": "the project's (`zoo.models.layers.Dropout`, channels-last, transposed-form conv2, fused SGD, float32)",
+    "project": "the project's (`zoo.models.layers.Dropout`, the measured fast path, fused SGD, float32)",
     "nn.Dropout": "with `nn.Dropout`",
     "NCHW": "with NCHW tensors",
+    "channels-last": "with channels-last tensors",
     "direct conv2": "with conv2's weight gradient computed directly (no transposed form)",
+    "transposed conv2": "with conv2 trained as the transposed convolution of its flipped kernel",
     "per-tensor SGD": "with torch's default (per-tensor) SGD instead of the fused kernel",
     "bf16 autocast": "under bf16 autocast",
     "torch.compile": "under `torch.compile`",
@@ -105,17 +107,25 @@ def _setup(variant: str, n: int) -> Callable[[int, int], None]:
     from training.recipes import book_sgd
     from training.trainer import keep_freed_memory
     from zoo.catalog import ENTRIES
-    from zoo.models import layers
+    from zoo.models import fastpaths, layers
 
     keep_freed_memory()  # as PyTorchTrainer does
     X, y = mnist_pixels(True)
     torch.manual_seed(0)
     with mock.patch.object(layers, "Dropout", nn.Dropout) if variant == "nn.Dropout" else nullcontext():
         model = ENTRIES[NAME].build()
-    if variant == "direct conv2":
-        mock.patch.object(layers, "_avx512", lambda x: False).start()  # this process times one variant only
+    path = fastpaths.chosen()  # the variants change one choice of the path this machine measured fastest
+    if variant in ("direct conv2", "transposed conv2", "NCHW", "channels-last"):
+        path = path._replace(
+            **(
+                {"transposed": variant == "transposed conv2"}
+                if "conv2" in variant
+                else {"channels_last": variant != "NCHW"}
+            )
+        )
+        mock.patch.object(fastpaths, "chosen", lambda: path).start()  # this process times one variant only
     X, y = model.preprocess(X[:n]), y[:n]
-    if variant != "NCHW":
+    if path.channels_last:
         model, X = model.to(memory_format=torch.channels_last), X.contiguous(memory_format=torch.channels_last)
     forward = torch.compile(model) if variant == "torch.compile" else model
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if variant == "bf16 autocast" else nullcontext()
@@ -247,6 +257,13 @@ def convnet_accuracy(name: str, seed: int, limit: int | None) -> float:
 
 
 # ------------------------------------------------------------------------------------------- the section
+def _path_name() -> str:
+    from zoo.models import fastpaths
+
+    path = fastpaths.chosen()
+    return next(name for name, p in fastpaths.PATHS.items() if p == path)
+
+
 def _fmt(vals, f: str = "{:.1f}") -> str:
     return ", ".join(f.format(v) for v in vals)
 
@@ -334,9 +351,10 @@ def section(quick: bool) -> list[str]:
         "Both columns time the epoch's loop alone (the card also records the whole run, data and evaluation "
         "included, as `train_seconds`). What the project does differently: pre-normalised tensors indexed per batch "
         "(no per-image PIL transform), a dropout that draws 8 random bits per element instead of a float "
-        "(`zoo.models.layers.Dropout`), channels-last convolutions, conv2 (16 -> 8 channels) computed in training "
-        "as the transposed convolution of its flipped kernel (the same function; oneDNN computes that form's weight "
-        "gradient about twice as fast on AVX-512, `zoo.models.layers.ConvLayer`), torch's fused SGD kernel, and no "
+        "(`zoo.models.layers.Dropout`), the layout (channels-last or NCHW) and the form of conv2 (16 -> 8 channels: "
+        "direct, or the transposed convolution of its flipped kernel, the same function) that `zoo.models.fastpaths` "
+        f"measured fastest on this CPU ({_path_name()}: a calibration of well under a second, once per CPU model, "
+        "torch version and thread count, cached; `DLFS_ZOO_TRAIN_PATH` forces one), torch's fused SGD kernel, and no "
         "second pass over the test split (the one epoch's test loss is the card's `loss`).",
         "",
         f"### Where a step goes (batch {BATCH}, {step_ms:.1f} ms; torch.profiler shares)",
@@ -409,14 +427,40 @@ def section(quick: bool) -> list[str]:
     return lines
 
 
+def pairs(count: int, limit: int | None) -> dict:
+    """The section's comparison alone: the book's epoch and the project's, in turn (A B A B ...), seed 0 each time
+    (the issue's command), with the load average before each pair; the medians and their ratios."""
+    book, proj, loads = [], [], []
+    for i in range(count):
+        loads.append(Path("/proc/loadavg").read_text().split()[0])
+        book.append(book_epoch(0, limit))
+        proj.append(project_epoch(0, limit))
+        print(f"  pair {i + 1}: book {book[-1]}, project {proj[-1]}, load {loads[-1]}", file=sys.stderr, flush=True)
+    loads.append(Path("/proc/loadavg").read_text().split()[0])
+    med = statistics.median
+    return {
+        "book": [r._asdict() for r in book],
+        "project": [r._asdict() for r in proj],
+        "load_1min": loads,
+        "loop_ratio": med(b.seconds for b in book) / med(p.seconds for p in proj),
+        "whole_ratio": med(b.wall for b in book) / med(p.wall for p in proj),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.train_speed")
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("steps", help="time steps of a training-loop variant; prints JSON")
     s.add_argument("variant", choices=list(VARIANTS))
     s.add_argument("--count", type=int, default=100, help="steps per timed block (3 blocks)")
+    s = sub.add_parser("pairs", help="the book's epoch and the project's in turn, seed 0; prints JSON")
+    s.add_argument("--count", type=int, default=3, help="pairs of runs")
+    s.add_argument("--limit", type=int, default=None, help="training images (default: all 60,000)")
     args = p.parse_args(argv)
-    print(json.dumps(time_steps(args.variant, args.count)))
+    if args.cmd == "pairs":
+        print(json.dumps(pairs(args.count, args.limit)))
+    else:
+        print(json.dumps(time_steps(args.variant, args.count)))
     return 0
 
 

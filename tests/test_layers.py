@@ -91,12 +91,13 @@ def test_fast_dropout_drops_p_and_keeps_the_mean(layout, p):
 
 
 @pytest.mark.parametrize(("cin", "cout", "k"), [(16, 8, 5), (14, 7, 5), (6, 2, 4), (4, 1, 3)])
-def test_conv_layer_trains_fewer_outputs_as_the_transposed_convolution_of_the_same_function(cin, cout, k):
-    """On AVX-512 CPUs a conv with fewer output than input channels trains as the transposed convolution of
-    its flipped kernel (oneDNN's weight gradient is faster that way): outputs and gradients must be the conv's."""
+def test_conv_layer_trains_fewer_outputs_as_the_transposed_convolution_of_the_same_function(cin, cout, k, monkeypatch):
+    """Where the calibration picks it, a conv with fewer output than input channels trains as the transposed
+    convolution of its flipped kernel (oneDNN's weight gradient is faster that way on some CPUs): outputs and
+    gradients must be the conv's."""
     from unittest import mock
 
-    from zoo.models import layers
+    from zoo.models import fastpaths, layers
 
     torch.manual_seed(0)
     layer = ConvLayer(cin, cout, k)
@@ -105,15 +106,38 @@ def test_conv_layer_trains_fewer_outputs_as_the_transposed_convolution_of_the_sa
     for transposed in (False, True):
         layer.zero_grad()
         x.grad = None
-        with (
-            mock.patch.object(layers, "_avx512", lambda t, on=transposed: on),
-            mock.patch.object(layers.F, "conv_transpose2d", wraps=layers.F.conv_transpose2d) as spy,
-        ):
+        monkeypatch.setenv(fastpaths.ENV, "nchw-transposed" if transposed else "nchw-direct")
+        with mock.patch.object(layers.F, "conv_transpose2d", wraps=layers.F.conv_transpose2d) as spy:
             out = layer(x)
             (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
         assert spy.called == transposed
         grads[transposed] = (out.detach(), x.grad.clone(), layer.conv.weight.grad.clone(), layer.conv.bias.grad.clone())
     for direct, via_transposed in zip(grads[False], grads[True], strict=True):
         assert torch.allclose(direct, via_transposed, rtol=1e-5, atol=1e-5)
-    with mock.patch.object(layers, "_avx512", lambda t: True), torch.no_grad():
+    monkeypatch.setenv(fastpaths.ENV, "nchw-transposed")
+    with torch.no_grad():
         assert torch.equal(layer(x), layer.conv(x))  # inference: always the plain convolution
+
+
+def test_every_path_the_calibration_can_pick_trains_the_same_function(monkeypatch):
+    """The calibration only chooses speed: the book ConvNet in training mode (dropout on, same seed) gives the same
+    outputs and weight gradients on each of ``fastpaths.PATHS``, laid out as the trainer lays it out."""
+    from zoo.models import MNISTConvNet, fastpaths
+
+    torch.manual_seed(0)
+    model = MNISTConvNet(16, 8, 32, 0.8).train()
+    x = torch.randn(6, 1, 28, 28)
+    results = {}
+    for name, path in fastpaths.PATHS.items():
+        monkeypatch.setenv(fastpaths.ENV, name)
+        layout = torch.channels_last if path.channels_last else torch.contiguous_format
+        model.to(memory_format=layout)
+        model.zero_grad()
+        torch.manual_seed(1)  # the same dropout masks on every path
+        out = model(x.contiguous(memory_format=layout))[0]
+        (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+        results[name] = [out.detach()] + [p.grad.clone() for p in model.parameters()]
+    first = results.pop("nchw-direct")
+    for name, tensors in results.items():
+        for a, b in zip(first, tensors, strict=True):
+            assert torch.allclose(a, b, rtol=1e-5, atol=1e-5), name

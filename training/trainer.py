@@ -24,6 +24,8 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ExponentialLR
 from tqdm.auto import tqdm
 
+from zoo.models import fastpaths
+
 from .distributed import all_sum, world
 
 # Test batches whose activations stay in a CPU core's cache: the digits ConvNets score 2x faster than at 1000.
@@ -117,9 +119,10 @@ class PyTorchTrainer:
             )
 
     def _to_device(self, X: Tensor) -> Tensor:
-        """Images go channels-last: oneDNN's convolutions run about 20 % faster on the CPU that way."""
+        """Images go channels-last where ``fastpaths`` measured it faster (about 20 % on an Intel AVX-512 CPU)."""
         X = X.to(self.device, non_blocking=True)
-        if X.dim() == 4 and X.is_floating_point() and self.device.type == "cpu" and self.world.size == 1:
+        cpu_images = X.dim() == 4 and X.is_floating_point() and self.device.type == "cpu" and self.world.size == 1
+        if cpu_images and fastpaths.chosen().channels_last:
             if not self._channels_last:
                 self.model.to(memory_format=torch.channels_last)
                 self._channels_last = True

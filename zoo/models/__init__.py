@@ -12,6 +12,7 @@ One module per idea, each importing only those above it:
 
     base         what every model shares: hub save/load (strict, hash-checked), constants, config migration
     registry     ``@architecture`` and ``ARCHITECTURES``: the classes a config.json may name
+    fastpaths    which equivalent way of training a ConvNet is fastest on this CPU (measured once, cached)
     layers       the book's building blocks (DenseLayer, ConvLayer, LSTMLayer, its Dropout)
     houses       Boston house prices: the book's network and the scikit-learn baselines
     digits       MNIST classifiers

@@ -8,11 +8,11 @@ Departures from the book, on purpose:
 
 from __future__ import annotations
 
-import functools
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from zoo.models import fastpaths
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
@@ -79,18 +79,20 @@ class Dropout(nn.Module):
             return x
         n, per_draw = x.numel(), 8 // self._dtype.itemsize  # elements fed by one 64-bit draw
         bits = torch.empty(-(-n // per_draw), dtype=torch.int64, device=x.device).random_(_INT64_MIN, None)
-        draws = bits.view(self._dtype)[:n]
-        if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
-            b, c, h, w = x.shape  # draw the mask in the input's own layout, so the output keeps it
-            draws = draws.view(b, h, w, c).permute(0, 3, 1, 2)
-        draws = draws if draws.dim() == 4 else draws.view(x.shape)
+        draws = bits.view(self._dtype)[:n].view(x.shape)  # in the logical order whatever the layout: the same
+        # mask for the same seed, channels-last or not; converted into the input's layout, so the output keeps it
+        layout = torch.channels_last if _channels_last(x) else torch.contiguous_format
         # compared as float32 in place: a bool mask's conversion to float costs 3x an integer's (and int16 draws
         # are exact in float32, not in bf16)
-        keep = draws.to(torch.float32).ge_(self._threshold).mul_(self._scale)
+        keep = draws.to(torch.float32, memory_format=layout).ge_(self._threshold).mul_(self._scale)
         return x * keep.to(x.dtype)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+def _channels_last(x: Tensor) -> bool:
+    return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
 
 
 def _dropout(keep_prob: float) -> nn.Module | None:
@@ -149,25 +151,20 @@ class ConvLayer(PyTorchLayer):
         return x
 
     def _convolve(self, x: Tensor) -> Tensor:
-        """``self.conv(x)``; while training on an AVX-512 CPU with fewer output than input channels (the book's
-        16 -> 8), computed as the transposed convolution of the flipped kernel: the same function, whose weight
-        gradient oneDNN computes about twice as fast (its kernels vectorise over output channels, 16 to a register;
-        the transposed form's outputs are the 16)."""
+        """``self.conv(x)``; while training on a CPU with fewer output than input channels (the book's 16 -> 8), and
+        where ``fastpaths.chosen()`` measured it faster, computed as the transposed convolution of the flipped kernel:
+        the same function, whose weight gradient oneDNN computes about twice as fast on an Intel AVX-512 CPU (its
+        kernels vectorise over output channels, 16 to a register; the transposed form's outputs are the 16)."""
         c = self.conv
-        if not (self.training and torch.is_grad_enabled() and c.out_channels < c.in_channels and _avx512(x)):
+        if not (self.training and torch.is_grad_enabled() and c.out_channels < c.in_channels and _transposed(x)):
             return c(x)
         padding = tuple(k - 1 - p for k, p in zip(c.kernel_size, c.padding, strict=True))
         return F.conv_transpose2d(x, c.weight.flip(-1, -2).transpose(0, 1), c.bias, padding=padding)
 
 
-def _avx512(x: Tensor) -> bool:
-    """``x`` is on a CPU whose oneDNN kernels use AVX-512 (on AVX2 the transposed form is no faster)."""
-    return x.device.type == "cpu" and _cpu_capability().startswith("AVX512")
-
-
-@functools.cache
-def _cpu_capability() -> str:
-    return torch.backends.cpu.get_cpu_capability()
+def _transposed(x: Tensor) -> bool:
+    """``x`` is on a CPU where the transposed form trains faster (measured once per machine, or forced)."""
+    return x.device.type == "cpu" and fastpaths.chosen().transposed
 
 
 class LSTMLayer(PyTorchLayer):
