@@ -6,7 +6,6 @@ import argparse
 import copy
 import dataclasses
 import json
-import math
 import os
 import platform
 import statistics
@@ -25,7 +24,7 @@ from zoo.models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, migrate_config, 
 from . import card as cards
 from . import tasks
 from .answers import add_answers_parser, sketched_answers
-from .cli import CLIError, checkpoints_folder, model_names
+from .cli import CLIError, arch_overrides, checkpoints_folder, model_names, run_command, run_options
 from .curves import Curve, ProgressFile
 from .distributed import check, join, leave, world
 from .misses import add_misses_parser
@@ -64,67 +63,6 @@ def judge(folders: list[Path], name: str | None = None) -> PyTorchModel | None:
     return None
 
 
-def _command(entry: Entry, o: Options, out: Path, arch_args: list[str] | None = None) -> str:
-    size = world().size
-    launcher = "python" if size == 1 else f"torchrun --nproc-per-node {size}"
-    recipe = entry.name if entry.name in ENTRIES else f"{entry.parent} --name {entry.name}"
-    parts = [f"{launcher} -m training train", recipe, f"--epochs {o.epochs}", f"--batch-size {o.batch_size}"]
-    parts += [f"--lr {o.lr:g}", f"--seed {o.seed}"]
-    if o.stride:
-        parts.append(f"--stride {o.stride}")
-    if o.text:
-        parts.append(f"--text {o.text}")
-    if o.train_limit:
-        parts.append(f"--train-limit {o.train_limit}")
-    parts += [f"--arch {k}={v}" for k, v in _arch(entry, arch_args).items()]
-    if o.device:
-        parts.append(f"--device {o.device.split(':')[0]}")
-    return " ".join(parts + [f"--out {out}"])
-
-
-def _options(recipe, args: argparse.Namespace, seed: int) -> Options:
-    o = Options(
-        epochs=recipe.epochs if args.epochs is None else args.epochs,
-        batch_size=recipe.batch_size if args.batch_size is None else args.batch_size,
-        lr=args.lr if args.lr is not None else recipe.lr,
-        seed=seed,
-        stride=args.stride or recipe.stride,
-        all_plays=recipe.all_plays,
-        text=args.text,
-        device=args.device,
-        progress=not args.quiet,
-        train_limit=args.train_limit,
-    )
-    for k in ("epochs", "batch_size", "train_limit"):
-        if getattr(o, k) is not None and getattr(o, k) < 1:
-            raise CLIError(f"--{k.replace('_', '-')} must be >= 1, got {getattr(o, k)}")
-    if not (o.lr >= 0 and math.isfinite(o.lr)):
-        raise CLIError(f"--lr must be a finite number >= 0, got {o.lr}")
-    return o
-
-
-def _arch(entry: Entry, pairs: list[str] | None) -> dict[str, int | float]:
-    """``--arch KEY=VALUE`` pairs read against the entry's declared architecture: a number it declares, of the
-    same kind (a whole number for a whole number), positive, and a probability for keep/drop probabilities."""
-    out: dict[str, int | float] = {}
-    for pair in pairs or []:
-        key, _, text = pair.partition("=")
-        declared = entry.kwargs.get(key)
-        if isinstance(declared, bool) or not isinstance(declared, int | float):
-            numbers = ", ".join(k for k, v in entry.kwargs.items() if type(v) in (int, float))
-            raise CLIError(f"--arch {pair}: {entry.name} declares no number {key!r}; its numbers: {numbers or 'none'}")
-        try:
-            value = int(text) if isinstance(declared, int) else float(text)
-        except ValueError:
-            kind = "a whole number" if isinstance(declared, int) else "a number"
-            raise CLIError(f"--arch {pair}: {key} takes {kind}") from None
-        if key.endswith("_prob") and not 0 <= value <= 1 or not key.endswith("_prob") and not value > 0:
-            allowed = "between 0 and 1" if key.endswith("_prob") else "above 0"
-            raise CLIError(f"--arch {pair}: {key} must be {allowed}")
-        out[key] = value
-    return out
-
-
 def _fit(entry: Entry, o: Options):
     if world().main:
         print(f"== {entry.name}: {o.epochs} epoch(s), batch {o.batch_size}, lr {o.lr:g}, seed {o.seed}", flush=True)
@@ -151,7 +89,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     the card; the checkpoint is always the declared seed's. ``--name``: a variant of the recipe under a new
     name, its card recording the parent recipe and what was overridden."""
     entry = variant(name, args.name) if getattr(args, "name", None) else ENTRIES[name]
-    arch = _arch(entry, getattr(args, "arch", None))
+    arch = arch_overrides(entry, getattr(args, "arch", None))
     entry = dataclasses.replace(entry, kwargs={**entry.kwargs, **arch}) if arch else entry
     name = entry.name
     recipe = entry.recipe
@@ -159,7 +97,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     seeds = args.seeds or (recipe.seeds if args.seed is None else 1)
     if seeds < 1:
         raise CLIError(f"--seeds must be >= 1, got {seeds}")
-    o = _options(recipe, args, seed)
+    o = run_options(recipe, args, seed)
     out = Path(args.out)
     listener = ProgressFile(args.progress_file) if getattr(args, "progress_file", None) and world().main else None
     o.curve = curve = Curve(listener)
@@ -168,7 +106,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     w = world()
     if not w.main:  # torchrun: the other processes train alongside rank 0, which alone scores and writes
         for extra in range(o.seed + 1, o.seed + seeds):
-            _fit(entry, _options(recipe, args, extra))
+            _fit(entry, run_options(recipe, args, extra))
         return {"name": name}
     model = _stored_precision(model.cpu(), recipe.weights_dtype)
     curve.tell("evaluating", train_seconds=seconds)
@@ -176,7 +114,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     ev = evaluate_model(model, classifier=classifier, text_file=o.text, robustness=not args.skip_robustness)
     device = pick_device(o.device)
     info = {
-        "command": _command(entry, o, out, getattr(args, "arch", None)),
+        "command": run_command(entry, o, out, getattr(args, "arch", None)),
         "seed": o.seed,
         "epochs": o.epochs,
         "batch_size": o.batch_size,
@@ -204,7 +142,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     if seeds > 1:
         runs = [{"seed": o.seed, "metrics": ev.metrics}]
         for extra in range(o.seed + 1, o.seed + seeds):
-            other, _, _ = _fit(entry, _options(recipe, args, extra))
+            other, _, _ = _fit(entry, run_options(recipe, args, extra))
             scored = evaluate_model(other.cpu(), classifier=classifier, robustness=not args.skip_robustness)
             runs.append({"seed": extra, "metrics": scored.metrics})
         info["seed_runs"] = [{"seed": r["seed"], "metrics": _rounded(r["metrics"], 6)} for r in runs]
@@ -266,7 +204,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if len(names) != 1:
             raise CLIError(f"--name makes a variant of one recipe; got {len(names)} ({', '.join(names)})")
         try:
-            _arch(variant(names[0], args.name), args.arch)
+            arch_overrides(variant(names[0], args.name), args.arch)
         except ValueError as e:
             raise CLIError(str(e)) from None
     elif args.arch:
