@@ -117,3 +117,13 @@ def test_stop_ends_the_child_and_keeps_nothing_and_a_restart_loses_no_finished_j
     assert {j.id for j in again.finished()} == {running.id, queued.id, "left-over"}
     assert again.get("left-over").result["reason"] == "restart"
     assert again.get("../etc") is None and not jobs.stop("no-such-job")
+
+
+def test_a_job_over_its_cpu_time_cap_is_ended_and_says_so(tmp_path):
+    """The cap holds the child whatever it runs (here it is reached while torch loads): the job fails, for that
+    reason, with nothing kept."""
+    jobs = Jobs(tmp_path, cpu_cap_s=1)
+    job = jobs.submit("house-prices-book", {"epochs": 300})
+    _wait(lambda: job.result is not None, 60)
+    assert job.result["state"] == "failed" and job.result["reason"] == "cpu_cap"
+    assert not (job.folder / "out").exists()

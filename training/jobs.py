@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -32,6 +31,13 @@ CPU_CAP_S = int(os.environ.get("DLFS_ZOO_TRAIN_CPU_S") or 600)  # CPU seconds pe
 STOP_GRACE_S = 5  # a stopped child that has not ended in this time is killed
 FINISHED = ("done", "failed", "stopped")
 KEPT_FILES = (*CHECKPOINT_FILES, TRAINING_LOG_NAME)
+# the child: `python -m training ARGS` under a CPU-time limit (SIGXCPU ends it at the cap), set by the child itself
+# (a limit set between fork and exec, preexec_fn, is not safe in a server with threads)
+CAPPED = (
+    "import resource, runpy, sys; cap = int(sys.argv.pop(1)); "
+    "resource.setrlimit(resource.RLIMIT_CPU, (cap, cap + 5)); "
+    "runpy.run_module('training', run_name='__main__', alter_sys=True)"
+)
 
 
 def jobs_dir() -> Path:
@@ -270,21 +276,15 @@ class Jobs:
                 self.lock.notify_all()
 
     def _start(self, job: Job) -> subprocess.Popen:
-        cap = self.cpu_cap_s
-
-        def limit_cpu() -> None:  # in the child, before it runs Python: SIGXCPU ends it at the cap
-            resource.setrlimit(resource.RLIMIT_CPU, (cap, cap + 5))
-
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         with (job.folder / "log.txt").open("w") as log:
             return subprocess.Popen(
-                [sys.executable, "-m", "training", *job.request["args"]],
+                [sys.executable, "-c", CAPPED, str(self.cpu_cap_s), *job.request["args"]],
                 cwd=job.folder,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=limit_cpu,
                 start_new_session=True,  # its own process group: a stop reaches whatever it started
             )
 
