@@ -2,7 +2,7 @@
 model pool (``demos.state.Zoo``), and the wiring between them.
 
 Public API names (for ``gradio_client``): /classify_digit, /flag_digit, /generate_text, /decode_latent,
-/encode_digit, /leaderboard, /predict_price, /submit_model, /submissions.
+/encode_digit, /leaderboard, /predict_price, /submit_model, /submissions, /train_model.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import gradio as gr
 from demos import quotas
 from demos.i18n import I18N, LANG_JS, say, speak_per_event, speaking, t
 from demos.state import LIMIT, Zoo
-from demos.tabs import Tab, TabParts, digits, figures, houses, latent, leaderboard, link_to, submit, text
+from demos.tabs import Tab, TabParts, digits, figures, houses, latent, leaderboard, link_to, submit, text, train
 from demos.tabs import shown as shown_value
 from demos.widgets import ARM_BRUSH_JS
 from zoo.submissions import Worker
 
-TABS: tuple[Tab, ...] = (digits, text, latent, leaderboard, figures, houses, submit)  # in the order shown
+TABS: tuple[Tab, ...] = (digits, text, latent, leaderboard, figures, houses, submit, train)  # in the order shown
 CSS = "\n".join(getattr(tab, "CSS", "") for tab in TABS)
 # "Link to this": the query the server wrote, made a whole address of the page and copied where the browser allows
 COPY_LINK_JS = """

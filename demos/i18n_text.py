@@ -4,6 +4,8 @@ prefixed by where they appear; ``{name}`` fields are filled by ``t``/``say``. Ev
 
 from __future__ import annotations
 
+from demos.i18n_train import TRAIN_EN, TRAIN_ZH
+
 EN: dict[str, str] = {
     # the app
     "app_intro": "# dlfs-zoo\nThe models of *Deep Learning from Scratch* (Weidman, 2019), chapter 7, trained, verified "
@@ -227,6 +229,7 @@ EN: dict[str, str] = {
     "withdraw_button": "Withdraw",
     "withdraw_pick": "pick one of your ranked models to withdraw",
     "withdraw_done": "**{name}** is withdrawn: it is no longer on the leaderboard (its result is kept).",
+    **TRAIN_EN,
 }
 
 ZH: dict[str, str] = {
@@ -427,6 +430,7 @@ ZH: dict[str, str] = {
     "withdraw_button": "撤回",
     "withdraw_pick": "请选择一个你已上榜的模型再撤回",
     "withdraw_done": "**{name}** 已撤回：它不再出现在排行榜上（结果已保留）。",
+    **TRAIN_ZH,
 }
 
 SUMMARIES_ZH: dict[str, str] = {  # zoo.catalog's summaries, in Chinese, by entry name

@@ -85,8 +85,9 @@ def app():
     results = tempfile.mkdtemp(prefix="dlfs-app-results-")  # the app's submissions: a store of its own
     env = {"GRADIO_MCP_SERVER": "true", "DLFS_ZOO_FLAGS": flags, "DLFS_ZOO_RESULTS": results}  # MCP tools too
     env["DLFS_ZOO_PROXIED"] = "1"  # a test may be several visitors at once (X-Forwarded-For), as behind a Space
+    env["DLFS_ZOO_TRAIN_JOBS"] = jobs = tempfile.mkdtemp(prefix="dlfs-train-jobs-")  # the Train tab's jobs
     running = RunningApp(env=env)
-    running.flags, running.results = Path(flags), Path(results)
+    running.flags, running.results, running.jobs = Path(flags), Path(results), Path(jobs)
     yield running
     running.stop()
 

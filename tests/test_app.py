@@ -24,6 +24,7 @@ def test_api_names_are_public(client):
         "/predict_price",
         "/submit_model",
         "/submissions",
+        "/train_model",
     }
 
 

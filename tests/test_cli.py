@@ -45,12 +45,71 @@ def trained(tmp_path_factory):
 
 def test_train_writes_a_full_checkpoint_with_its_command(trained):
     folder = trained / "house-prices-book"
-    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+        "training_log.json",
+    ]
     card = (folder / "README.md").read_text()
     assert "python -m training train house-prices-book --epochs 5 --batch-size 32 --lr 0.001 --seed 0" in card
     assert "model-index" in card and "metric_type" not in card
     cfg = json.loads((folder / "config.json").read_text())
     assert len(cfg["normalize"]["mean"]) == 13 and cfg["task"] == "houses"
+
+
+def test_a_run_keeps_its_curve_beside_its_checkpoint(trained):
+    """training_log.json: every step's loss (falling), each epoch's record, the command and the card's metrics."""
+    from training.card import read as read_card
+    from zoo.checkpoint_io import read_training_log
+
+    folder = trained / "house-prices-book"
+    log = read_training_log(folder)
+    steps, epochs = log["steps"], log["epochs"]
+    assert steps["every"] == 1 and steps["step"] == list(range(1, 5 * 12 + 1))  # 354 rows in batches of 32
+    assert steps["epoch"][11] == 1.0 and steps["epoch"][-1] == 5.0
+    loss = steps["loss"]
+    assert sum(loss[-12:]) / 12 < sum(loss[:12]) / 12 / 2  # the last epoch's steps well under the first's
+    assert [e["epoch"] for e in epochs] == [1, 2, 3, 4, 5] and epochs[0]["train_loss"] > epochs[-1]["train_loss"]
+    assert "test_loss" in epochs[-1] and log["samples_per_s"] > 0 and log["seed"] == 0
+    metrics, info = read_card(folder)
+    assert log["command"] == info["command"] and log["metrics"] == pytest.approx(metrics, rel=1e-5)
+    assert read_training_log(trained / "house-prices-linear-regression")["steps"]["loss"] == []  # no steps: fit
+
+
+def test_a_variant_changes_its_architecture_and_reports_progress_as_it_trains(tmp_path):
+    """--arch changes one number of the parent's architecture (config and card say so); --progress-file hears
+    the run's events as JSON lines, from the start to the evaluator's metrics."""
+    progress = tmp_path / "progress.jsonl"
+    args = ["-m", "training", "train", "house-prices-book", "--name", "narrow", "--epochs", "3", "--seed", "2"]
+    args += ["--arch", "hidden_size=4", "--train-limit", "100", "--progress-file", str(progress)]
+    run(*args, "--out", str(tmp_path), "--quiet", check=True)
+    cfg = json.loads((tmp_path / "narrow" / "config.json").read_text())
+    assert cfg["hidden_size"] == 4
+    card = (tmp_path / "narrow" / "README.md").read_text()
+    assert "--train-limit 100 --arch hidden_size=4" in card and "hidden_size 4" in card
+    events = [json.loads(line) for line in progress.read_text().splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-2:] == ["evaluating", "done"] and kinds.count("epoch") == 3
+    assert set(events[-1]["metrics"]) == {"mse", "mae"}
+    from zoo.checkpoint_io import read_training_log
+
+    assert read_training_log(tmp_path / "narrow")["steps"]["step"][-1] == 3 * 4  # 100 rows in batches of 32
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--arch", "hidden_size=4"], "give the variant a name of its own with --name"),
+        (["--name", "v", "--arch", "width=4"], "declares no number 'width'; its numbers: hidden_size, keep_prob"),
+        (["--name", "v", "--arch", "keep_prob=1.5"], "keep_prob must be between 0 and 1"),
+        (["--name", "v", "--arch", "hidden_size=2.5"], "hidden_size takes a whole number"),
+    ],
+)
+def test_a_bad_arch_change_is_one_sentence(extra, said, capsys, tmp_path):
+    assert training_cli.main(["train", "house-prices-book", *extra, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1 and not list(tmp_path.iterdir())
 
 
 def test_evaluate_json_recomputes_what_the_card_says(trained):

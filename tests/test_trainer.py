@@ -135,3 +135,38 @@ def test_keep_freed_memory_stops_page_faults_on_every_step():
     assert kept == "True"
     assert float(default) > 100  # a 4 MiB block is 1,024 pages
     assert float(after) < float(default) / 20
+
+
+def test_a_curve_records_every_step_and_does_not_change_the_weights():
+    """Recording the steps (training_log.json) reads the losses at each epoch's end only: same weights as without;
+    the listener hears steps and epochs as they happen."""
+    from training.curves import Curve
+
+    heard = []
+    weights = []
+    for curve in (None, Curve(heard.append, every_s=0.0)):
+        X, y = _data()
+        torch.manual_seed(0)
+        model = HousePricesModel(16, "tanh")
+        opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        PyTorchTrainer(model, opt, nn.MSELoss(), seed=0, progress=False, curve=curve).fit(X, y, epochs=3, batch_size=32)
+        weights.append([p.detach().clone() for p in model.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*weights, strict=True))
+    assert len(curve.losses) == 3 * 8 and curve.places[7] == 1.0 and curve.places[-1] == 3.0
+    assert curve.losses[-1] < curve.losses[0] and len(curve.epochs) == 3
+    steps = [e for e in heard if e["event"] == "step"]
+    assert len(steps) == 3 * 8 and steps[-1]["fraction"] == 1.0 and steps[-1]["step"] == 24
+    assert [e["epoch"] for e in heard if e["event"] == "epoch"] == [1, 2, 3]
+
+
+def test_a_long_curve_is_thinned_to_at_most_a_thousand_means():
+    """A run of 4,500 steps keeps 900 points, each the mean of 5 steps (a NaN step is left out of its mean)."""
+    from training.curves import Curve
+
+    curve = Curve()
+    curve.add_epoch(1, [float(i) for i in range(4500)], {"epoch": 1, "train_loss": float("nan")})
+    curve.losses[7] = float("nan")
+    thin = curve.thinned()
+    assert thin["every"] == 5 and len(thin["loss"]) == 900 and thin["step"][:2] == [5, 10]
+    assert thin["loss"][0] == 2.0 and thin["loss"][1] == pytest.approx((5 + 6 + 8 + 9) / 4)
+    assert curve.log(name="x")["epochs"][0]["train_loss"] is None  # JSON has no NaN

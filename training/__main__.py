@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
-import math
 import os
 import platform
 import statistics
@@ -17,14 +17,15 @@ from typing import Any
 import torch
 
 from zoo.catalog import ENTRIES, TASKS, Entry, UnknownModelError, variant
-from zoo.checkpoint_io import atomic_write_text, embedded_dir, load_folder, save_checkpoint
+from zoo.checkpoint_io import TRAINING_LOG_NAME, atomic_write_text, embedded_dir, load_folder, save_checkpoint
 from zoo.config import ConfigError, first_non_finite, show_number, strict_dumps, validate_config
 from zoo.models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, migrate_config, sha256_file
 
 from . import card as cards
 from . import tasks
 from .answers import add_answers_parser, sketched_answers
-from .cli import CLIError, checkpoints_folder, model_names
+from .cli import CLIError, arch_overrides, checkpoints_folder, model_names, run_command, run_options
+from .curves import Curve, ProgressFile
 from .distributed import check, join, leave, world
 from .misses import add_misses_parser
 from .notes import narrative
@@ -32,7 +33,8 @@ from .push import add_push_parser
 from .tasks import TRAINERS, Options, cpu_latency_ms, evaluate_model
 from .trainer import pick_device, seed_everything
 
-OVERRIDABLE = ("epochs", "batch_size", "lr", "seed", "stride")  # what a variant may change of its parent's recipe
+# what a variant may change of its parent's recipe (``--arch KEY=VALUE`` also its architecture's numbers)
+OVERRIDABLE = ("epochs", "batch_size", "lr", "seed", "stride", "train_limit")
 # a card's metric may differ from a recomputation by this much (float sums differ across CPUs/BLAS)
 VERIFY_RTOL, VERIFY_ATOL = 1e-3, 1e-5
 JUDGE = "mnist-cnn-modern"  # scores the latent models' samples; fixed, so a new digits entry changes no score
@@ -61,44 +63,6 @@ def judge(folders: list[Path], name: str | None = None) -> PyTorchModel | None:
     return None
 
 
-def _command(entry: Entry, o: Options, out: Path) -> str:
-    size = world().size
-    launcher = "python" if size == 1 else f"torchrun --nproc-per-node {size}"
-    recipe = entry.name if entry.name in ENTRIES else f"{entry.parent} --name {entry.name}"
-    parts = [f"{launcher} -m training train", recipe, f"--epochs {o.epochs}", f"--batch-size {o.batch_size}"]
-    parts += [f"--lr {o.lr:g}", f"--seed {o.seed}"]
-    if o.stride:
-        parts.append(f"--stride {o.stride}")
-    if o.text:
-        parts.append(f"--text {o.text}")
-    if o.train_limit:
-        parts.append(f"--train-limit {o.train_limit}")
-    if o.device:
-        parts.append(f"--device {o.device.split(':')[0]}")
-    return " ".join(parts + [f"--out {out}"])
-
-
-def _options(recipe, args: argparse.Namespace, seed: int) -> Options:
-    o = Options(
-        epochs=recipe.epochs if args.epochs is None else args.epochs,
-        batch_size=recipe.batch_size if args.batch_size is None else args.batch_size,
-        lr=args.lr if args.lr is not None else recipe.lr,
-        seed=seed,
-        stride=args.stride or recipe.stride,
-        all_plays=recipe.all_plays,
-        text=args.text,
-        device=args.device,
-        progress=not args.quiet,
-        train_limit=args.train_limit,
-    )
-    for k in ("epochs", "batch_size", "train_limit"):
-        if getattr(o, k) is not None and getattr(o, k) < 1:
-            raise CLIError(f"--{k.replace('_', '-')} must be >= 1, got {getattr(o, k)}")
-    if not (o.lr >= 0 and math.isfinite(o.lr)):
-        raise CLIError(f"--lr must be a finite number >= 0, got {o.lr}")
-    return o
-
-
 def _fit(entry: Entry, o: Options):
     if world().main:
         print(f"== {entry.name}: {o.epochs} epoch(s), batch {o.batch_size}, lr {o.lr:g}, seed {o.seed}", flush=True)
@@ -125,26 +89,32 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     the card; the checkpoint is always the declared seed's. ``--name``: a variant of the recipe under a new
     name, its card recording the parent recipe and what was overridden."""
     entry = variant(name, args.name) if getattr(args, "name", None) else ENTRIES[name]
+    arch = arch_overrides(entry, getattr(args, "arch", None))
+    entry = dataclasses.replace(entry, kwargs={**entry.kwargs, **arch}) if arch else entry
     name = entry.name
     recipe = entry.recipe
     seed = recipe.seed if args.seed is None else args.seed
     seeds = args.seeds or (recipe.seeds if args.seed is None else 1)
     if seeds < 1:
         raise CLIError(f"--seeds must be >= 1, got {seeds}")
-    o = _options(recipe, args, seed)
+    o = run_options(recipe, args, seed)
     out = Path(args.out)
+    listener = ProgressFile(args.progress_file) if getattr(args, "progress_file", None) and world().main else None
+    o.curve = curve = Curve(listener)
+    curve.tell("start", name=name, parent=entry.parent, epochs=o.epochs, batch_size=o.batch_size, lr=o.lr, seed=o.seed)
     model, history, seconds = _fit(entry, o)
     w = world()
     if not w.main:  # torchrun: the other processes train alongside rank 0, which alone scores and writes
         for extra in range(o.seed + 1, o.seed + seeds):
-            _fit(entry, _options(recipe, args, extra))
+            _fit(entry, run_options(recipe, args, extra))
         return {"name": name}
     model = _stored_precision(model.cpu(), recipe.weights_dtype)
+    curve.tell("evaluating", train_seconds=seconds)
     classifier = judge([out, embedded_dir()]) if tasks.get(model.task).needs_judge else None
     ev = evaluate_model(model, classifier=classifier, text_file=o.text, robustness=not args.skip_robustness)
     device = pick_device(o.device)
     info = {
-        "command": _command(entry, o, out),
+        "command": run_command(entry, o, out, getattr(args, "arch", None)),
         "seed": o.seed,
         "epochs": o.epochs,
         "batch_size": o.batch_size,
@@ -168,11 +138,11 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         info["benchmarks"] = ev.benchmarks
     if entry.name not in ENTRIES:
         info["parent"] = entry.parent
-        info["overrides"] = {k: getattr(o, k) for k in OVERRIDABLE if getattr(args, k, None) is not None}
+        info["overrides"] = {k: getattr(o, k) for k in OVERRIDABLE if getattr(args, k, None) is not None} | arch
     if seeds > 1:
         runs = [{"seed": o.seed, "metrics": ev.metrics}]
         for extra in range(o.seed + 1, o.seed + seeds):
-            other, _, _ = _fit(entry, _options(recipe, args, extra))
+            other, _, _ = _fit(entry, run_options(recipe, args, extra))
             scored = evaluate_model(other.cpu(), classifier=classifier, robustness=not args.skip_robustness)
             runs.append({"seed": extra, "metrics": scored.metrics})
         info["seed_runs"] = [{"seed": r["seed"], "metrics": _rounded(r["metrics"], 6)} for r in runs]
@@ -190,7 +160,21 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     stored = (
         model if recipe.weights_dtype == "float32" else copy.deepcopy(model).to(getattr(torch, recipe.weights_dtype))
     )
-    folder = save_checkpoint(stored, out, name, card)
+    log = curve.log(
+        name=name,
+        parent=entry.parent,
+        command=info["command"],
+        seed=o.seed,
+        epochs_asked=o.epochs,
+        batch_size=o.batch_size,
+        lr=o.lr,
+        overrides=info.get("overrides", {}),
+        train_seconds=seconds,
+        device=str(device),
+        metrics=ev.metrics,
+    )
+    folder = save_checkpoint(stored, out, name, card, extra={TRAINING_LOG_NAME: strict_dumps(log) + "\n"})
+    curve.tell("done", folder=str(folder), metrics=ev.metrics, train_seconds=seconds, command=info["command"])
     shown = {k: v for k, v in ev.metrics.items() if k in TASKS[model.task].metrics}
     print(f"   {folder}: " + ", ".join(f"{k} {v:.4f}" for k, v in shown.items()) + f" ({seconds:.0f} s)")
     return {"name": name, "task": model.task, "metrics": ev.metrics, "train_seconds": seconds}
@@ -220,9 +204,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         if len(names) != 1:
             raise CLIError(f"--name makes a variant of one recipe; got {len(names)} ({', '.join(names)})")
         try:
-            variant(names[0], args.name)
+            arch_overrides(variant(names[0], args.name), args.arch)
         except ValueError as e:
             raise CLIError(str(e)) from None
+    elif args.arch:
+        raise CLIError("--arch changes a variant's architecture: give the variant a name of its own with --name")
     if args.text and not all(tasks.get(ENTRIES[n].task).reads_text_file for n in names):
         raise CLIError("--text applies to the text models only (char-*)")
     if args.text and not Path(args.text).is_file():
@@ -428,10 +414,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
-    t.add_argument("--train-limit", type=int, metavar="N", help="digits: train on the first N images (smoke runs)")
+    t.add_argument("--train-limit", type=int, metavar="N", help="train on the first N examples (images, rows, windows)")
     t.add_argument(
         "--skip-robustness", action="store_true", help="digits: score the MNIST test split only (timing runs)"
     )
+    t.add_argument(
+        "--arch",
+        action="append",
+        metavar="KEY=VALUE",
+        help="with --name: change one number of the architecture (hidden_size=32, keep_prob=1.0); repeatable",
+    )
+    t.add_argument("--progress-file", metavar="FILE", help="append the run's progress to FILE, one JSON line per event")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="recompute metrics on the real held-out data")

@@ -16,6 +16,7 @@ from torch import nn, optim
 from zoo.catalog import Entry
 from zoo.models import PyTorchModel
 
+from .curves import Curve
 from .trainer import PyTorchTrainer
 
 
@@ -32,6 +33,7 @@ class Options:
     progress: bool = True
     train_limit: int | None = None  # digits: train on the first N images only (smoke runs, `make bench --quick`)
     on_epoch: Callable[[int, PyTorchModel], None] | None = None  # GAN: called with each epoch's model (sweeps)
+    curve: Curve | None = None  # records the run's losses (training_log.json) and reports its progress
 
 
 Trainer = Callable[[Entry, Options], tuple[PyTorchModel, list[dict[str, Any]]]]
@@ -58,4 +60,4 @@ def book_sgd(model: nn.Module, lr: float) -> optim.SGD:
 
 
 def trainer_for(model: nn.Module, opt: optim.Optimizer, loss, o: Options, **kw) -> PyTorchTrainer:
-    return PyTorchTrainer(model, opt, loss, device=o.device, seed=None, progress=o.progress, **kw)
+    return PyTorchTrainer(model, opt, loss, device=o.device, seed=None, progress=o.progress, curve=o.curve, **kw)

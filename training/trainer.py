@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from zoo.models import fastpaths
 
+from .curves import Curve
 from .distributed import all_sum, world
 
 # Test batches whose activations stay in a CPU core's cache: the digits ConvNets score 2x faster than at 1000.
@@ -82,6 +83,7 @@ class PyTorchTrainer:
         full_output: bool = False,
         input_transform: Callable[[Tensor], Tensor] | None = None,
         progress: bool = True,
+        curve: Curve | None = None,
     ) -> None:
         self._check_optim_net_aligned(model, optim)
         if seed is not None:
@@ -104,6 +106,7 @@ class PyTorchTrainer:
         self.full_output = full_output
         self.input_transform = input_transform
         self.progress = progress
+        self.curve = curve  # every step's loss and every epoch's record, for training_log.json and live progress
         self.history: list[dict[str, Any]] = []
         self._channels_last = False
 
@@ -189,6 +192,7 @@ class PyTorchTrainer:
             self.model.train()
             start, seen = time.perf_counter(), 0
             total = torch.zeros((), dtype=torch.float64, device=self.device)  # summed where the loss is: no sync
+            losses: list[Tensor] = []  # each step's loss, kept on the device: read once, at the epoch's end
             bar = tqdm(
                 self._batches(X_train, y_train, batch_size, shuffle, gen, shard=True),
                 total=n_batches,
@@ -208,6 +212,11 @@ class PyTorchTrainer:
                     batch_scheduler.step()
                 seen += len(X)
                 total += loss.detach().double() * len(X)
+                if self.curve is not None:
+                    losses.append(loss.detach())
+                    if self.curve.wants_progress():  # at most twice a second: reading the loss waits for the step
+                        rate = seen * self.world.size / max(time.perf_counter() - start, 1e-9)
+                        self.curve.progress(epoch, epochs, step, n_batches, total.item() / seen, rate)
                 if step % 25 == 0:
                     rate = seen * self.world.size / max(time.perf_counter() - start, 1e-9)
                     bar.set_postfix(loss=f"{total.item() / seen:.4f}", samples_s=f"{rate:,.0f}")
@@ -227,6 +236,8 @@ class PyTorchTrainer:
             if X_test is not None and (epoch % eval_every == 0 or epoch == epochs):
                 record["test_loss"] = self.evaluate_loss(X_test, y_test, batch_size=max(batch_size, EVAL_BATCH))
             self.history.append(record)
+            if self.curve is not None:
+                self.curve.add_epoch(epoch, torch.stack(losses).double().tolist() if losses else [], record)
             self._release_layout()
             if self.progress and self.world.main and ("test_loss" in record or epochs <= 20):
                 msg = ", ".join(f"{k} {v:.4g}" for k, v in record.items() if isinstance(v, float))

@@ -29,6 +29,8 @@ CARD_NAME = "README.md"
 CHECKPOINT_FILES = [WEIGHTS_NAME, CONFIG_NAME, CARD_NAME]
 # a digits model's misses on the drawn set, beside its files (`python -m training misses NAME --into-checkpoint`)
 MISSES_NAME = "misses.png"
+# the run's curve beside its files: per-step loss, per-epoch records, the command (``training.curves`` writes it)
+TRAINING_LOG_NAME = "training_log.json"
 
 
 def embedded_dir() -> Path:
@@ -115,11 +117,16 @@ def _alive(pid: int) -> bool:
 
 
 def save_checkpoint(
-    model: PyTorchModel, folder: str | os.PathLike, name: str, card: str | Callable[[Path], str]
+    model: PyTorchModel,
+    folder: str | os.PathLike,
+    name: str,
+    card: str | Callable[[Path], str],
+    extra: dict[str, str] | None = None,
 ) -> Path:
     """Write ``folder/name/`` (weights, config with their sha256, card) atomically; returns the folder.
 
-    ``card`` may be a function of the finished temporary folder (to report the weights' file size)."""
+    ``card`` may be a function of the finished temporary folder (to report the weights' file size); ``extra``:
+    more text files by name (``training_log.json``), written into the same temporary folder."""
     validate_name(name)
     folder = Path(folder)
     try:
@@ -139,6 +146,10 @@ def save_checkpoint(
         )
         model.config = config
         (tmp / CARD_NAME).write_text(card(tmp) if callable(card) else card, encoding="utf-8")
+        for extra_name, text in (extra or {}).items():
+            if Path(extra_name).name != extra_name or extra_name in CHECKPOINT_FILES:
+                raise ValueError(f"an extra file is named by a plain name other than {', '.join(CHECKPOINT_FILES)}")
+            (tmp / extra_name).write_text(text, encoding="utf-8")
         for f in tmp.iterdir():
             os.chmod(f, 0o644)
             with open(f, "rb") as fh:
@@ -149,3 +160,21 @@ def save_checkpoint(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder / name
+
+
+# ------------------------------------------------------------------------------------- the curve
+def read_training_log(folder: str | os.PathLike) -> dict | None:
+    """A checkpoint's ``training_log.json`` (its per-step loss in ``steps``: columns ``step``, ``epoch``, ``loss``
+    of one length; its per-epoch records in ``epochs``), or None when it has none or the file is not one."""
+    path = Path(folder) / TRAINING_LOG_NAME
+    try:
+        log = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    steps = log.get("steps") if isinstance(log, dict) else None
+    if not isinstance(steps, dict) or not isinstance(log.get("epochs"), list):
+        return None
+    columns = [steps.get(k) for k in ("step", "epoch", "loss")]
+    if not all(isinstance(c, list) for c in columns) or len({len(c) for c in columns}) != 1:
+        return None
+    return log

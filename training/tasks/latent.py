@@ -153,6 +153,7 @@ def _mnist_scaled(model: LatentModel) -> tuple[Tensor, Tensor]:
 def train_autoencoder(e: Entry, o: Options):
     model = e.build()
     Xtr, Xte = _mnist_scaled(model)
+    Xtr = Xtr[: o.train_limit]  # --train-limit N: the first N images
     opt = book_sgd(model, o.lr)
     hist = trainer_for(model, opt, nn.MSELoss(), o).fit(
         Xtr, Xtr, Xte, Xte, epochs=o.epochs, eval_every=1, batch_size=o.batch_size

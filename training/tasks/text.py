@@ -90,6 +90,7 @@ def _text(o: Options, seq: int) -> tuple[str, Tensor, Tensor, Tensor, Tensor]:
         vocab = data.make_vocab(data.shakespeare_text())
     Xtr, ytr = data.char_windows(data.encode_text(train_text, vocab), seq, o.stride or seq)
     Xva, yva = data.char_windows(data.encode_text(val_text, vocab), seq, seq)
+    Xtr, ytr = Xtr[: o.train_limit], ytr[: o.train_limit]  # --train-limit N: the first N windows
     return vocab, Xtr, ytr, Xva, yva
 
 

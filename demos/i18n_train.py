@@ -1,0 +1,96 @@
+"""The Train tab's words, English and Simplified Chinese (``demos.i18n_text`` takes them into its tables). The range
+sentences are ``training.jobs.JobError``'s, by the same keys and fields."""
+
+from __future__ import annotations
+
+TRAIN_EN: dict[str, str] = {
+    "tab_train": "Train",
+    "train_intro": "Train one of the zoo's recipes yourself, with your own hyperparameters: the same trainer and "
+    "evaluator as `python -m training train`, in a process of its own. One job runs at a time on this app (others "
+    "wait in line, told their place); each may use at most {cap} CPU minutes. Digits models are scored on the MNIST "
+    "test split only (no robustness sets), to stay within it.",
+    "train_recipe": "Recipe (a zoo entry)",
+    "train_start": "Start",
+    "train_stop": "Stop",
+    "train_follow": "Follow the running job",
+    "train_knob_epochs": "Epochs",
+    "train_knob_lr": "Learning rate",
+    "train_knob_batch_size": "Batch size",
+    "train_knob_width": "Width",
+    "train_knob_keep_prob": "Keep probability (dropout)",
+    "train_knob_seed": "Seed",
+    "train_knob_train_limit": "Training examples (first N)",
+    "train_range_info": "{lo:g} to {hi:g}; the recipe's: {default:g}",
+    "train_curve": "Training loss (per step) against epochs",
+    "train_metrics": "Metrics (the project's evaluator)",
+    "train_files": "The checkpoint's files",
+    "train_command": "The command that reproduces it",
+    "train_earlier": "Finished jobs (kept across restarts)",
+    "train_starting": "Starting `{name}`: loading the data…",
+    "train_queued": "Queued: position {position} in line (one job runs at a time; {position} ahead of yours).",
+    "train_running": "Training `{name}`: epoch {epoch} of {epochs}, {rate:,.0f} samples/s, {elapsed} elapsed, about "
+    "{eta} left.",
+    "train_epoch_line": "Epoch {epoch}: training loss {loss:.4g}",
+    "train_test_loss": ", test loss {loss:.4g}",
+    "train_evaluating": "Evaluating `{name}` with the project's evaluator…",
+    "train_done": "Done: `{name}` trained in {seconds:.0f} s; its metrics, files and command are below.",
+    "train_parent_no_curve": "The zoo's `{parent}` checkpoint carries no training_log.json yet, so only this run's "
+    "curve is drawn.",
+    "train_stopped": "`{name}` was stopped before it finished; nothing of it was kept.",
+    "train_capped": "`{name}` reached the cap of {cap} CPU seconds per job and was stopped; try fewer epochs or fewer "
+    "training examples.",
+    "train_failed": "`{name}` ended without a checkpoint; try other values.",
+    "train_stop_sent": "Stopping the job: nothing of it will be kept.",
+    "train_stop_none": "This page has no job running or waiting to stop.",
+    "train_nothing_running": "No job is running now; press Start to run one.",
+    "train_no_such_job": "Pick a finished job from the list to show it.",
+    "train_unknown_recipe": "{value} is not a recipe the Train tab runs; choose one of: {allowed}.",
+    "train_not_a_number": "{knob} must be a number between {lo:g} and {hi:g}, got {value}.",
+    "train_range": "{knob} must be between {lo:g} and {hi:g} for {recipe}, got {value:g}.",
+    "train_whole": "{knob} must be a whole number between {lo:g} and {hi:g}, got {value:g}.",
+    "train_no_knob": "{recipe} has no {knob} to change; leave it empty.",
+}
+
+TRAIN_ZH: dict[str, str] = {
+    "tab_train": "训练",
+    "train_intro": "用你自己的超参数亲手训练模型库中的一个配方：与 `python -m training train` 相同的训练器和评估器，"
+    "在单独的进程中运行。本应用一次只运行一个任务（其余任务排队，并告知所在位置）；每个任务最多使用 {cap} 分钟 CPU "
+    "时间。为不超出此上限，数字模型只在 MNIST 测试集上评分（不含鲁棒性测试集）。",
+    "train_recipe": "配方（模型库中的条目）",
+    "train_start": "开始",
+    "train_stop": "停止",
+    "train_follow": "查看正在运行的任务",
+    "train_knob_epochs": "轮次",
+    "train_knob_lr": "学习率",
+    "train_knob_batch_size": "批大小",
+    "train_knob_width": "宽度",
+    "train_knob_keep_prob": "保留概率（dropout）",
+    "train_knob_seed": "随机种子",
+    "train_knob_train_limit": "训练样本数（前 N 个）",
+    "train_range_info": "{lo:g} 到 {hi:g}；配方的取值：{default:g}",
+    "train_curve": "训练损失（每步）随轮次的变化",
+    "train_metrics": "指标（本项目的评估器）",
+    "train_files": "检查点的文件",
+    "train_command": "复现它的命令",
+    "train_earlier": "已完成的任务（重启后仍保留）",
+    "train_starting": "正在启动 `{name}`：加载数据…",
+    "train_queued": "排队中：第 {position} 位（一次只运行一个任务；你前面有 {position} 个）。",
+    "train_running": "正在训练 `{name}`：第 {epoch}/{epochs} 轮，每秒 {rate:,.0f} 个样本，已用 {elapsed}，约剩 {eta}。",
+    "train_epoch_line": "第 {epoch} 轮：训练损失 {loss:.4g}",
+    "train_test_loss": "，测试损失 {loss:.4g}",
+    "train_evaluating": "正在用本项目的评估器评估 `{name}`…",
+    "train_done": "完成：`{name}` 训练用时 {seconds:.0f} 秒；指标、文件和命令见下方。",
+    "train_parent_no_curve": "模型库中的 `{parent}` 检查点还没有 training_log.json，因此只画出本次运行的曲线。",
+    "train_stopped": "`{name}` 在完成前被停止；没有保留它的任何内容。",
+    "train_capped": "`{name}` 达到了每个任务 {cap} 秒 CPU 时间的上限，已被停止；请减少轮次或训练样本数。",
+    "train_failed": "`{name}` 结束时没有写出检查点；请换一组取值再试。",
+    "train_stop_sent": "正在停止任务：不会保留它的任何内容。",
+    "train_stop_none": "本页面没有正在运行或排队、可以停止的任务。",
+    "train_nothing_running": "现在没有正在运行的任务；按「开始」运行一个。",
+    "train_no_such_job": "请从列表中选择一个已完成的任务来查看。",
+    "train_unknown_recipe": "{value} 不是训练标签页可运行的配方；可选：{allowed}。",
+    "train_not_a_number": "{knob} 必须是介于 {lo:g} 和 {hi:g} 之间的数，收到 {value}。",
+    "train_range": "对 {recipe} 而言，{knob} 必须介于 {lo:g} 和 {hi:g} 之间，收到 {value:g}。",
+    "train_whole": "{knob} 必须是介于 {lo:g} 和 {hi:g} 之间的整数，收到 {value:g}。",
+    "train_no_knob": "{recipe} 没有可更改的 {knob}；请留空。",
+}

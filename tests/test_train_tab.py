@@ -1,0 +1,129 @@
+"""The Train tab: ``/train_model`` through gradio_client against the running app (a real child process trains
+house-prices-book for a few epochs), and the job queue itself (``training.jobs``): ranges, stop, restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from demos.i18n_train import TRAIN_EN
+from training.jobs import RECIPES, JobError, Jobs, check
+
+FILES = {"model.safetensors", "config.json", "README.md", "training_log.json"}
+DEFAULTS = dict(lr=None, batch_size=None, width=None, keep_prob=None, seed=0, train_limit=None)
+
+
+def _train(client, recipe="house-prices-book", epochs=3, **values):
+    return client.submit(recipe, epochs, *{**DEFAULTS, **values}.values(), api_name="/train_model")
+
+
+@pytest.mark.app
+def test_train_model_streams_its_progress_and_ends_with_the_evaluators_metric(client, app):
+    """Progress while it goes, then the metrics beside the zoo entry's, the four files, the command; the job is
+    kept in the app's jobs folder (a restart finds it)."""
+    job = _train(client, epochs=3)
+    outputs = list(job)
+    bar, status, curve, table, files, command = job.result()
+    assert len(outputs) >= 2 and any("Starting" in o[1] or "Training" in o[1] for o in outputs[:-1])
+    assert status.startswith("Done: `house-prices-book-try-") and "100 %" in bar
+    rows = {row[0]: row for row in table["data"]}
+    assert set(rows) == {"mse", "mae"} and rows["mse"][1] > 0 and rows["mse"][2] > 0  # this run, the zoo entry
+    assert {f.rsplit("/", 1)[-1] for f in files} == FILES
+    assert command.startswith("python -m training train house-prices-book --name house-prices-book-try-")
+    assert "--epochs 3" in command and command.endswith("--out runs")
+    losses = [row[1] for row in curve["data"]]
+    assert len(losses) == 3 * 12 and losses[-1] < losses[0]  # every step of 3 epochs, falling
+    name = command.split("--name ")[1].split()[0]
+    (result,) = [
+        json.loads((p.parent / "result.json").read_text())
+        for p in app.jobs.glob("*/request.json")
+        if json.loads(p.read_text())["name"] == name
+    ]
+    assert result["state"] == "done" and set(result["metrics"]) == {"mse", "mae"}
+
+
+@pytest.mark.app
+@pytest.mark.parametrize(
+    ("recipe", "values", "sentence"),
+    [
+        ("house-prices-book", {"lr": 5.0}, "lr must be between 1e-05 and 1 for house-prices-book, got 5."),
+        ("house-prices-book", {"epochs": 0}, "epochs must be between 1 and 300 for house-prices-book, got 0."),
+        ("mnist-mlp", {"batch_size": 2.5}, "batch_size must be a whole number between 1 and 1000, got 2.5."),
+        ("char-lstm-book", {"width": 64, "epochs": 1}, "char-lstm-book has no width to change; leave it empty."),
+    ],
+)
+def test_a_value_out_of_its_range_is_one_sentence_naming_the_range(client, recipe, values, sentence):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as info:
+        _train(client, recipe, **values).result()
+    assert str(info.value) == sentence
+
+
+@pytest.mark.app
+def test_two_clients_at_once_the_second_is_told_its_place_in_line(app):
+    """One job at a time per app: the second client's job waits, told its position, then runs to its end."""
+    from gradio_client import Client
+
+    first, second = Client(app.url, verbose=False), Client(app.url, verbose=False)
+    running = _train(first, epochs=2)
+    while not running.outputs():
+        time.sleep(0.1)
+    queued = _train(second, epochs=2, seed=1)
+    while not queued.outputs():
+        time.sleep(0.1)
+    assert queued.outputs()[0][1].startswith("Queued: position 1 in line")
+    assert running.result()[1].startswith("Done:") and queued.result()[1].startswith("Done:")
+    assert any(o[1].startswith("Starting") for o in queued.outputs())  # it ran once the first was over
+
+
+def test_the_ranges_are_the_recipes_and_their_sentences_the_apps():
+    """Every recipe's own values lie in its ranges (Start with nothing changed runs), and the sentences JobError
+    says in English are the app's English ones (the app says them in Chinese too)."""
+    for recipe, knobs in RECIPES.items():
+        assert check(recipe, {}) == {k: knob.default for k, knob in knobs.items()}
+    for code, text in JobError.TEXT.items():
+        assert TRAIN_EN[code] == text
+
+
+def _wait(predicate, seconds=60):
+    deadline = time.time() + seconds
+    while not predicate():
+        assert time.time() < deadline
+        time.sleep(0.1)
+
+
+def test_stop_ends_the_child_and_keeps_nothing_and_a_restart_loses_no_finished_job(tmp_path):
+    """Stop: the running child ends (its process group), its output folder is gone, the job says stopped; a queued
+    job leaves the queue at once. A new queue over the same folder lists both, and records a job left unfinished."""
+    jobs = Jobs(tmp_path)
+    running = jobs.submit("house-prices-book", {"epochs": 300})
+    queued = jobs.submit("house-prices-book", {"epochs": 2})
+    _wait(lambda: any(e["event"] == "epoch" for e in running.events()))  # it is training
+    assert jobs.position(running) == 0 and jobs.position(queued) == 1
+    assert jobs.stop(queued.id) and queued.result["state"] == "stopped"
+    pid = jobs.proc.pid
+    assert jobs.stop(running.id)
+    _wait(lambda: running.result is not None, 15)
+    assert running.result["state"] == "stopped" and not (running.folder / "out").exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    (tmp_path / "left-over").mkdir()
+    (tmp_path / "left-over" / "request.json").write_text(json.dumps({"name": "x", "recipe": "house-prices-book"}))
+    again = Jobs(tmp_path)
+    assert {j.id for j in again.finished()} == {running.id, queued.id, "left-over"}
+    assert again.get("left-over").result["reason"] == "restart"
+    assert again.get("../etc") is None and not jobs.stop("no-such-job")
+
+
+def test_a_job_over_its_cpu_time_cap_is_ended_and_says_so(tmp_path):
+    """The cap holds the child whatever it runs (here it is reached while torch loads): the job fails, for that
+    reason, with nothing kept."""
+    jobs = Jobs(tmp_path, cpu_cap_s=1)
+    job = jobs.submit("house-prices-book", {"epochs": 300})
+    _wait(lambda: job.result is not None, 60)
+    assert job.result["state"] == "failed" and job.result["reason"] == "cpu_cap"
+    assert not (job.folder / "out").exists()
