@@ -79,8 +79,13 @@ class Dropout(nn.Module):
             return x
         n, per_draw = x.numel(), 8 // self._dtype.itemsize  # elements fed by one 64-bit draw
         bits = torch.empty(-(-n // per_draw), dtype=torch.int64, device=x.device).random_(_INT64_MIN, None)
-        draws = bits.view(self._dtype)[:n].view(x.shape)  # in the logical order whatever the layout: the same
-        # mask for the same seed, channels-last or not; converted into the input's layout, so the output keeps it
+        draws = bits.view(self._dtype)[:n]
+        if x.dim() == 4:  # drawn in channels-last order whatever the layout (the order the shipped ConvNets trained
+            b, c, h, w = x.shape  # with): the same mask for the same seed on every fast path
+            draws = draws.view(b, h, w, c).permute(0, 3, 1, 2)
+        else:
+            draws = draws.view(x.shape)
+        # converted into the input's layout, so the output keeps it
         layout = torch.channels_last if _channels_last(x) else torch.contiguous_format
         # compared as float32 in place: a bool mask's conversion to float costs 3x an integer's (and int16 draws
         # are exact in float32, not in bf16)
