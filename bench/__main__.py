@@ -450,7 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, fn in sections.items():
         if args.only in (None, name):
             print(f"running {name} ...", flush=True)
+            start = time.perf_counter()
             lines += fn()
+            print(f"{name}: {time.perf_counter() - start:.0f} s", flush=True)
     text = "\n".join(lines)
     if args.only and Path(args.out).is_file():  # one section re-measured: the file's other sections stay
         text = splice(Path(args.out).read_text(), text)

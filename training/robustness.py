@@ -55,6 +55,7 @@ class DrawnSet:
     sources: tuple[str, ...]
     styles: tuple[str, ...]
     sha256: str  # of the items themselves (drawn.hash_item), before preprocessing
+    prefix_sha256: str = ""  # of the first drawn.V1_SIZE items alone: version 1's digest when v1 is the whole prefix
 
 
 def _fingerprint(*modules) -> str:
@@ -81,6 +82,7 @@ def _load(path: Path) -> DrawnSet:
             tuple(f["sources"].tolist()),
             tuple(f["styles"].tolist()),
             str(f["sha256"]),
+            str(f["prefix_sha256"]) if "prefix_sha256" in f.files else "",
         )
 
 
@@ -110,15 +112,18 @@ def read_all(images, count: int, what: str) -> list[np.ndarray | None]:
 @cache
 def drawn_test() -> DrawnSet:
     cache_file = data.data_dir() / "drawn" / f"drawn-{_fingerprint(drawn, scenes)}.npz"
-    if cache_file.is_file():
-        return _load(cache_file)
+    cached = _load(cache_file) if cache_file.is_file() else None
+    if cached is not None and cached.prefix_sha256:  # a file from before the prefix was kept is made again
+        return cached
     pixels, labels = data.mnist_pixels(train=False)
     images = (pixels[:, 0].numpy() * 255).round().astype(np.uint8)
-    meta, items = [], hashlib.sha256()
+    meta, items, prefix = [], hashlib.sha256(), hashlib.sha256()
 
     def pictures():  # made here in order (one generator), read in the workers
-        for image, label, source, style in drawn.drawn_items(images, labels.numpy()):
+        for i, (image, label, source, style) in enumerate(drawn.drawn_items(images, labels.numpy())):
             drawn.hash_item(items, image, label, source, style)
+            if i < drawn.V1_SIZE:
+                drawn.hash_item(prefix, image, label, source, style)
             meta.append((label, source, style))
             yield image
 
@@ -134,6 +139,7 @@ def drawn_test() -> DrawnSet:
         "sources": np.array([r[3] for r in rows]),
         "styles": np.array([r[4] for r in rows]),
         "sha256": np.array(items.hexdigest()),
+        "prefix_sha256": np.array(prefix.hexdigest()),
     }
     if items.hexdigest() != drawn.SHA256:
         print(
@@ -167,12 +173,16 @@ def tight_crop(digit: np.ndarray) -> Image.Image:
     return Image.fromarray(255 - crop, "L").resize(size, Image.Resampling.BILINEAR)
 
 
+def tight_file() -> Path:
+    """Where ``tight_test`` keeps the set: under the data folder, named by its version and its code's fingerprint."""
+    return data.data_dir() / "tight" / f"tight-{TIGHT_VERSION}-{_fingerprint(sys.modules[__name__])}.npz"
+
+
 @cache
 def tight_test() -> DrawnSet:
     """The MNIST test split as ``tight_crop`` makes it, read through ``to_mnist`` (in the test split's order);
     one source and style, "tight"."""
-
-    cache_file = data.data_dir() / "tight" / f"tight-{TIGHT_VERSION}-{_fingerprint(sys.modules[__name__])}.npz"
+    cache_file = tight_file()
     if cache_file.is_file():
         return _load(cache_file)
     pixels, labels = data.mnist_pixels(train=False)
