@@ -54,3 +54,16 @@ def test_the_names_that_need_torch_are_there_on_first_use():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "MNISTConvNet"
+
+
+def test_the_gates_import_the_copy_checks_on_first_use(tmp_path):
+    """A fresh process whose first use of ``zoo.submissions`` is ``check`` (the app's Submit tab) gets the gate's
+    sentence, not a RecursionError from the lazy ``copies`` attribute."""
+    code = (
+        "from zoo.submissions import SubmissionError, check\n"
+        f"try:\n    check({str(tmp_path / 'nothing')!r})\nexcept SubmissionError as e:\n    print('refused:', e)\n"
+        "import zoo.submissions\nprint(zoo.submissions.copies.__name__)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.startswith("refused:") and run.stdout.endswith("zoo.submissions.copies\n")

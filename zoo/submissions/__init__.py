@@ -19,6 +19,7 @@ when it runs, and ``zoo.submissions.copies`` is imported on first use.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import tempfile
@@ -79,10 +80,8 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """``zoo.submissions.copies`` (numpy, torch) imported the first time it is asked for."""
-    if name == "copies":
-        from . import copies
-
-        return copies
+    if name == "copies":  # import_module, not ``from . import``: that asks this hook again and would recurse
+        return importlib.import_module(f"{__name__}.copies")
     raise AttributeError(f"module 'zoo.submissions' has no attribute {name!r}")
 
 
