@@ -7,9 +7,10 @@ import pytest
 import torch
 
 import hubconf
+from training import card as cards
 from training.tasks import TRAINERS
 from zoo.catalog import ALIASES, ENTRIES, TASKS, canonical, entry
-from zoo.checkpoint_io import load_folder
+from zoo.checkpoint_io import load_folder, read_training_log
 from zoo.models import ARCHITECTURES, migrate_config
 
 from conftest import HUB
@@ -21,8 +22,16 @@ def test_entry_has_recipe_checkpoint_card_and_hub_family(name):
     assert e.task in TASKS and ARCHITECTURES[e.architecture].task == e.task
     assert e.recipe.trainer in TRAINERS, f"{name}: no trainer registered as {e.recipe.trainer!r}"
     folder = HUB / name
-    shipped = sorted(["README.md", "config.json", "model.safetensors"] + (["misses.png"] if e.task == "digits" else []))
-    assert sorted(p.name for p in folder.iterdir()) == shipped  # a digits model's misses on the drawn set too
+    shipped = ["README.md", "config.json", "model.safetensors"] + (["misses.png"] if e.task == "digits" else [])
+    # a digits model's misses on the drawn set too; and the training curve where a replay of the card's command
+    # gave the same bytes (``training_log.json``, its metrics the card's)
+    log = read_training_log(folder)
+    if log is not None:
+        shipped.append("training_log.json")
+        claimed, _ = cards.read(folder)
+        assert log["name"] == name and log["seed"] == e.recipe.seed and log["steps"]["loss"]
+        assert all(log["metrics"][k] == pytest.approx(claimed[k], rel=1e-4) for k in log["metrics"] if k in claimed)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(shipped)
     config = json.loads((folder / "config.json").read_text())
     assert config["name"] == name and config["task"] == e.task and config["architecture"] == e.architecture
     for key, value in e.kwargs.items():  # the declaration is what the checkpoint was built with
