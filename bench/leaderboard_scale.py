@@ -25,7 +25,7 @@ from bench.app_process import ROOT, RunningApp
 from bench.results_store import write_store
 from demos.state import Zoo
 from demos.tabs.leaderboard import RANK, board_page, board_plot
-from zoo.checkpoint_io import atomic_write_text
+from zoo.basics import atomic_write_text
 from zoo.leaderboard import leaderboard
 from zoo.submissions.filecache import RACY_NS
 

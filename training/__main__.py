@@ -16,8 +16,9 @@ from typing import Any
 
 import torch
 
+from zoo.basics import atomic_write_text
 from zoo.catalog import ENTRIES, TASKS, Entry, UnknownModelError, variant
-from zoo.checkpoint_io import TRAINING_LOG_NAME, atomic_write_text, embedded_dir, load_folder, save_checkpoint
+from zoo.checkpoint_io import TRAINING_LOG_NAME, embedded_dir, load_folder, save_checkpoint
 from zoo.config import ConfigError, first_non_finite, show_number, strict_dumps, validate_config
 from zoo.models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, migrate_config, sha256_file
 

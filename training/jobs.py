@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from zoo.basics import atomic_write_text
 from zoo.catalog import ENTRIES
-from zoo.checkpoint_io import CHECKPOINT_FILES, TRAINING_LOG_NAME, atomic_write_text
+from zoo.checkpoint_io import CHECKPOINT_FILES, TRAINING_LOG_NAME
 
 from .data import data_dir
 

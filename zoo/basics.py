@@ -1,12 +1,14 @@
 """What every layer shares and nothing needs torch for: a checkpoint's file names, the book's preprocessing constants,
-a file's sha256. The standard library only, so the catalog, the results store and the leaderboard (``python -m zoo
-leaderboard``) load without importing torch; ``zoo.models`` re-exports them.
+a file's sha256, a file written whole. The standard library only, so the catalog, the results store and the
+leaderboard (``python -m zoo leaderboard``) load without importing torch; ``zoo.models`` re-exports them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
+from pathlib import Path
 
 MNIST_NORMALIZE = {"mean": 0.1305, "std": 0.3081}  # the book's constants (Normalize((0.1305,), (0.3081,)))
 AUTOENCODER_SCALE = {"min": -1.0, "max": 1.0}  # pixels in [0, 1] mapped linearly to [min, max]
@@ -21,3 +23,18 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file through a temporary file renamed into place: readers see the old text or the new."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it owner-only; a checkpoint's files are for every reader
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

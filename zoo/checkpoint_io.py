@@ -83,21 +83,6 @@ def replace_dir(tmp: Path, final: Path) -> None:
         os.rename(tmp, final)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file through a temporary file renamed into place: readers see the old text or the new."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes it owner-only; a checkpoint's files are for every reader
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _remove_stale_temps(folder: Path, name: str) -> None:
     """Temp folders left by killed writers (their process is gone) are removed."""
     for tmp in folder.glob(f".{name}.tmp-*-*"):

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog, hub
-from .basics import CONFIG_NAME, WEIGHTS_NAME, sha256_file
+from .basics import CONFIG_NAME, WEIGHTS_NAME, atomic_write_text, sha256_file
 from .catalog import ENTRIES, TASKS, saw_labels
-from .checkpoint_io import CARD_NAME, atomic_write_text, embedded_dir
+from .checkpoint_io import CARD_NAME, embedded_dir
 from .submissions import filecache, moderation
 from .submissions import store as results_store
 from .submissions.filecache import FileCache

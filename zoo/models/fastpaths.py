@@ -18,10 +18,10 @@ convolution (about 1.5x the time).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
-import tempfile
 import time
 from functools import cache
 from pathlib import Path
@@ -29,6 +29,8 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
+
+from ..basics import atomic_write_text
 
 ENV = "DLFS_ZOO_TRAIN_PATH"
 CACHE_NAME = "fast_paths.json"
@@ -105,7 +107,9 @@ def _cached_or_measured(key: str) -> str:
     ms = calibrate()
     best = pick(ms)
     entries[key] = {"path": best, "ms": {name: round(v, 3) for name, v in ms.items()}}
-    _write_atomically(cache_file(), json.dumps({"entries": entries}, indent=1, sort_keys=True))
+    with contextlib.suppress(OSError):  # a cache that cannot be written only means measuring again next time
+        cache_file().parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(cache_file(), json.dumps({"entries": entries}, indent=1, sort_keys=True))
     return best
 
 
@@ -123,22 +127,6 @@ def pick(ms: dict[str, float]) -> str:
     rounding) its checkpoint was trained with, and a noisy measurement cannot flip the choice back and forth."""
     best, ref = min(ms, key=ms.__getitem__), reference()
     return ref if ref in ms and ms[ref] <= ms[best] * (1 + MARGIN) else best
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` whole or not at all; a cache that cannot be written only means measuring again next time."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass
 
 
 def _conv(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, transposed: bool) -> torch.Tensor:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint_io import atomic_write_text
+from ..basics import atomic_write_text
 
 FORMAT = 1  # the cache file's layout; a file of another format is ignored (and replaced)
 Stamp = list[int]  # inode, mtime_ns, size (a list, as JSON gives it back: loading converts nothing)

@@ -33,8 +33,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..basics import atomic_write_text
 from ..catalog import validate_name
-from ..checkpoint_io import atomic_write_text
 from ..config import strict_dumps
 from .gates import SubmissionError, Verdict
 from .store import Store

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import hub
-from ..basics import CONFIG_NAME, WEIGHTS_NAME, sha256_file
-from ..checkpoint_io import CARD_NAME, atomic_write_text, embedded_dir, replace_dir
+from ..basics import CONFIG_NAME, WEIGHTS_NAME, atomic_write_text, sha256_file
+from ..checkpoint_io import CARD_NAME, embedded_dir, replace_dir
 from ..config import first_non_finite, show_number, strict_dumps
 from . import filecache
 from .gates import Checked, SubmissionError, check_unique, require
