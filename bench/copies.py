@@ -17,18 +17,12 @@ import numpy as np
 from safetensors.torch import load_file
 
 from training.answers import answers_row
+from zoo.basics import cpu_model
 from zoo.checkpoint_io import embedded_dir
 from zoo.submissions import answers, copies
 
 ROWS = (100, 10_000)
 MODELS = ("house-prices-book", "mnist-cnn-modern", "char-transformer-large")  # 196, 468k and 2.7M parameters
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def synthetic(fp: copies.Fingerprint, n: int, models: Path) -> copies.Index:

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.basics import cpu_model
+
 ROOT = Path(__file__).resolve().parent.parent
 SIDE = 13000  # each bomb declares SIDE x SIDE pixels: 169 megapixels, 507 MB as RGB
 GOAL_MB = 500  # the app's peak above idle while the bombs arrive
@@ -99,15 +101,6 @@ def gif_bomb(side: int = SIDE) -> bytes:
 
 
 # ------------------------------------------------------------------------------------------------- measuring
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    import platform
-
-    return platform.processor() or "unknown CPU"
-
-
 class MemoryWatch:
     """The summed RSS of a process and its children, sampled every ``every`` seconds in a thread while open."""
 
@@ -326,9 +319,9 @@ def run(quick: bool = False) -> dict:
     from bench.app_process import RunningApp
 
     load = os.getloadavg()
-    print(f"hostile: {cpu_name()}, {os.cpu_count()} cores, load average {load[0]:.2f} before the run", flush=True)
+    print(f"hostile: {cpu_model()}, {os.cpu_count()} cores, load average {load[0]:.2f} before the run", flush=True)
     results = {
-        "cpu": cpu_name(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "load_average_before": load[0],
         "quick": quick,

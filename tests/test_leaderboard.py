@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from zoo.catalog import TASKS
-from zoo.leaderboard import Row, leaderboard, rank, to_csv, to_markdown
+from zoo.leaderboard import Row, json_line, leaderboard, rank, to_csv, to_markdown
 
 from conftest import HUB, ROOT
 
@@ -166,3 +166,23 @@ def test_percentages_are_declared_by_the_tasks():
         assert task.percent <= set(task.metrics), task.name
     md = to_markdown(rank([_row("latent", "g", frechet=2.0, sample_confident=0.5), _row("houses", "h", mse=0.5)]))
     assert "| 1 | `g` | 2 | 50.00 % |" in md and "| 1 | `h` | 0.5 |" in md
+
+
+def test_a_rows_json_in_parts_put_back_around_its_rank_is_its_json():
+    """``json_parts`` (what a row kept between processes is stored as) gives back ``to_json`` once ranked, whatever
+    the row's strings and metric names hold, and with a moderation note set in it."""
+    row = Row(
+        task="digits",
+        model='x", "tied": true, "rank": 3',
+        metrics={"tied": 0.5, "rank": 1.0, 'a"b': 2.0},
+        verified=True,
+        command='", "tied": false}',
+        source='"tied": ',
+        intervals={"tied": [0.1, 0.2]},
+    )
+    parts = row.json_parts()
+    assert json_line(parts, 0, False) == row.to_json()
+    ranked = dataclasses.replace(row, rank=12, tied=True)
+    assert json_line(parts, 12, True) == ranked.to_json()
+    flagged = dataclasses.replace(ranked, note='a "copy"', link="https://example.org/why")
+    assert json_line(parts, 12, True, 'a "copy"', "https://example.org/why") == flagged.to_json()

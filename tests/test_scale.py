@@ -17,8 +17,11 @@ import pytest
 from bench.results_store import write_store
 from demos.state import Zoo
 from demos.tabs.leaderboard import PAGE_ROWS, PLOT_POINTS, RANK, board_page, board_plot, board_rows, page_number
-from zoo.leaderboard import leaderboard
-from zoo.submissions import Store, filecache
+from zoo import board_cache
+from zoo.basics import sha256_file
+from zoo.board_cache import leaderboard_json
+from zoo.leaderboard import leaderboard, read_json, to_json
+from zoo.submissions import Store, filecache, moderation
 
 from conftest import ROOT
 
@@ -142,6 +145,32 @@ def test_the_kept_json_is_printed_until_a_file_it_came_from_changes(tmp_path):
     assert step(5)[name]["note"] == "a copy"
 
 
+def test_after_another_process_changed_the_store_only_the_rows_of_its_changed_files_are_built_again(
+    big_store, monkeypatch
+):
+    """`leaderboard --json` after one result was re-evaluated and another request marked failed reads those two
+    units' files only (4 files, 1 weights file hashed): the other rows come kept, neither parsed nor encoded again.
+    Its text is what ranking every row from scratch prints, then too after a withdrawal and a flag."""
+    root, keys = big_store
+    assert leaderboard_json() == to_json(leaderboard())  # nothing kept yet: every row built
+    subprocess.run([sys.executable, "-c", CHANGE, str(root), keys[0], keys[1]], cwd=ROOT, check=True)
+    reads, hashes = [], []
+    monkeypatch.setattr(board_cache, "read_json", lambda path: reads.append(path) or read_json(path))
+    monkeypatch.setattr(board_cache, "sha256_file", lambda path: hashes.append(path) or sha256_file(path))
+    text = leaderboard_json()
+    assert sorted(Path(p).stem for p in reads) == sorted([keys[0], keys[0], keys[1], keys[1]]) and len(hashes) == 1
+    assert text == to_json(leaderboard())
+    assert json.loads(text) and 0.123456 in [r["metrics"].get("drawn") for r in json.loads(text)]
+    store = Store(root)
+    gone, flagged = store.request(keys[2])["model"], store.request(keys[3])["model"]
+    moderation.withdraw(store, gone, by="someone", operator=True)
+    moderation.flag(store, flagged, "a copy", "https://example.org/why")
+    reads.clear()
+    text = leaderboard_json()
+    assert text == to_json(leaderboard()) and gone not in text and '"note": "a copy"' in text
+    assert len(reads) == 2  # the withdrawn request and its result; a flag changes no kept row
+
+
 def test_a_file_edited_in_place_within_the_clock_tick_is_read_again(tmp_path, monkeypatch):
     """An in-place edit that keeps the size and the mtime (same clock tick) leaves the stamp as it was: a file that
     was young when read is not trusted, so the edit is seen; once old, the file is trusted and not read again."""
@@ -227,9 +256,9 @@ def test_the_json_stays_strict_with_a_result_that_lies(big_store, tmp_path):
     rows = cli_rows(root, tmp_path / "cache")
     assert sum(r["origin"] == "submitted" for r in rows) == ROWS - 1
     assert record["model"] not in {r["model"] for r in rows}
-    (cache_file,) = [p for p in (tmp_path / "cache").iterdir() if not p.name.endswith(".board.json")]
-    strict(cache_file.read_text())
     assert len(leaderboard()) == len(rows)  # in-process the same rows
+    (cache_file,) = [p for p in (tmp_path / "cache").iterdir() if p.name.endswith(".json") and ".board." not in p.name]
+    strict(cache_file.read_text())  # the read cache the in-process call saved
 
 
 def test_reading_the_big_store_is_fast(big_store):

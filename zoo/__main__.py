@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 from . import hub, submissions
+from .board_cache import leaderboard_json
 from .catalog import ENTRIES, TASKS, validate_name
 from .checkpoint_io import load_folder
-from .leaderboard import leaderboard, leaderboard_json, to_csv, to_markdown
+from .leaderboard import leaderboard, to_csv, to_markdown
 from .sources import list_models
 from .submissions import remote_worker
 from .submissions.requests_dataset import LEASE_S, MAX_LEASE_S

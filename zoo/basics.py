@@ -5,8 +5,10 @@ leaderboard (``python -m zoo leaderboard``) load without importing torch; ``zoo.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import platform
 import tempfile
 from pathlib import Path
 
@@ -27,14 +29,31 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write a file through a temporary file renamed into place: readers see the old text or the new."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """``atomic_write_text`` for bytes."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes it owner-only; a checkpoint's files are for every reader
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@functools.cache
+def cpu_model() -> str:
+    """The CPU's model name, as every benchmark figure names it (and the fast paths' cache is keyed by)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"

@@ -7,26 +7,21 @@ evaluation recorded equals the one in ``config.json`` (and, for local copies, th
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
-import hashlib
 import io
 import json
-import marshal
 import math
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import catalog, hub
-from .basics import CONFIG_NAME, WEIGHTS_NAME, atomic_write_text, sha256_file
+from . import hub
+from .basics import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from .catalog import ENTRIES, TASKS, saw_labels
 from .checkpoint_io import CARD_NAME, embedded_dir
-from .submissions import filecache, moderation
-from .submissions import store as results_store
+from .submissions import moderation
 from .submissions.filecache import FileCache
 from .submissions.store import Store
 
@@ -67,6 +62,12 @@ class Row:
         """The row as one line of strict JSON (what ``to_dict`` holds, without copying it first)."""
         return _ENCODE({name: getattr(self, name) for name in _FIELDS})
 
+    def json_parts(self) -> list[str]:
+        """``to_json`` in three pieces around the rank and ``tied``, which ``json_line`` puts back: a row kept
+        between processes is ranked again without being encoded again (``zoo.board_cache``)."""
+        head, middle, tail = (_ENCODE({name: getattr(self, name) for name in part}) for part in _PARTS)
+        return [f'{head[:-1]}, "rank": ', f', {middle[1:-1]}, "tied": ', f", {tail[1:]}"]
+
     def numbers(self) -> list[Any]:
         """Every field of the row that holds numbers."""
         numbers = [self.metrics, self.intervals, self.seed_summary, self.book, self.latency_ms, self.train_seconds]
@@ -105,6 +106,7 @@ def finite_rows(rows: list[Row]) -> list[Row]:
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Row))
+_PARTS = (_FIELDS[: _FIELDS.index("rank")], _FIELDS[2 : _FIELDS.index("tied")], _FIELDS[_FIELDS.index("tied") + 1 :])
 _ENCODE = json.JSONEncoder(allow_nan=False).encode  # one encoder for every row (``json.dumps`` makes one a call)
 
 
@@ -126,7 +128,8 @@ def _card(text: str) -> tuple[dict[str, float], dict[str, Any]]:
     return metrics, dict(card.data.to_dict().get("dlfs_zoo") or {})
 
 
-def _row(name: str, config: dict, card: list[Any], weights_sha: str | None) -> Row:
+def checkpoint_row(name: str, config: dict, card: list[Any], weights_sha: str | None) -> Row:
+    """A checkpoint's row from its config, its card (``read_card``) and its weights' sha256 (None: not checked)."""
     metrics, info = card
     evaluated = info.get("evaluated_sha256")
     verified = bool(evaluated) and evaluated == config.get("weights_sha256")
@@ -154,21 +157,22 @@ def _local_rows(folder: Path, cache: FileCache) -> list[Row]:
     """A folder of checkpoints' rows; each file parsed or hashed again only when it changed (``cache``)."""
     rows = []
     for sub in sorted(folder.iterdir()) if folder.is_dir() else []:
-        config = cache.file(sub / CONFIG_NAME, _read_json)
-        card = cache.file(sub / CARD_NAME, _card_file)
+        config = cache.file(sub / CONFIG_NAME, read_json)
+        card = cache.file(sub / CARD_NAME, read_card)
         if config is not None and card is not None:
             sha = cache.file(sub / WEIGHTS_NAME, sha256_file) or ""
-            rows.append(_row(sub.name, config, card, sha))
+            rows.append(checkpoint_row(sub.name, config, card, sha))
     return rows
 
 
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+def read_json(path: str | Path) -> Any:
+    with open(path, encoding="utf-8") as f:  # not pathlib: 20,000 files are read when nothing is kept
+        return json.loads(f.read())
 
 
-def _card_file(path: Path) -> list[Any]:
+def read_card(path: str | Path) -> list[Any]:
     """A card's metrics and ``dlfs_zoo`` metadata, as JSON holds them (the cache keeps them)."""
-    metrics, info = _card(path.read_text(encoding="utf-8"))
+    metrics, info = _card(Path(path).read_text(encoding="utf-8"))
     return json.loads(json.dumps([metrics, info], default=str))
 
 
@@ -177,7 +181,7 @@ def _hf_rows(ns: str) -> list[Row]:
     for repo_id in hub.model_repos(ns):
         config = json.loads(hub.read_text(repo_id, CONFIG_NAME))
         card = list(_card(hub.read_text(repo_id, CARD_NAME)))
-        rows.append(_row(repo_id.split("/", 1)[1], config, card, None))
+        rows.append(checkpoint_row(repo_id.split("/", 1)[1], config, card, None))
     return rows
 
 
@@ -185,25 +189,33 @@ def submitted_rows(store: Store | None = None) -> list[Row]:
     """Rows of the finished submissions; ``verified`` when the stored weights are the evaluated ones."""
     store = store or Store()
     rows = []
-    for r in store.results():
-        sha = store.weights_sha256(r["model"])
-        rows.append(
-            Row(
-                task=r["task"],
-                model=r["model"],
-                metrics=dict(r["metrics"]),
-                verified=sha is not None and sha == r["sha256"],
-                params=r.get("num_params"),
-                size_bytes=r.get("file_size"),
-                latency_ms=r.get("cpu_latency_ms"),
-                command=r.get("command"),
-                intervals=r.get("intervals") or {},
-                origin="submitted",
-                source=r.get("source"),
-                source_url=r.get("source_url"),
-            )
-        )
+    for result in store.results():
+        model = result.get("model")
+        row = submitted_row(result, store.weights_sha256(model) if isinstance(model, str) else None)
+        rows += [row] if row is not None else []
     return rows
+
+
+def submitted_row(result: dict[str, Any], weights_sha: str | None) -> Row | None:
+    """A finished submission's row from its result file; ``verified`` when its admitted weights (``weights_sha``;
+    None: gone) are the evaluated ones. None for a result that lacks what a row needs."""
+    try:
+        return Row(
+            task=result["task"],
+            model=result["model"],
+            metrics=dict(result["metrics"]),
+            verified=weights_sha is not None and weights_sha == result["sha256"],
+            params=result.get("num_params"),
+            size_bytes=result.get("file_size"),
+            latency_ms=result.get("cpu_latency_ms"),
+            command=result.get("command"),
+            intervals=result.get("intervals") or {},
+            origin="submitted",
+            source=result.get("source"),
+            source_url=result.get("source_url"),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 # ------------------------------------------------------------------------------------ the ranking
@@ -230,8 +242,17 @@ def _overlap(a: list[float] | None, b: list[float] | None) -> bool:
     return bool(a and b) and a[0] <= b[1] and b[0] <= a[1]
 
 
-def rank(rows: list[Row]) -> list[Row]:
-    """Sort each task by its metrics in order (primary first), best first, and number the ranks (1, 2, 3, ...).
+def sort_key(row: Row) -> list[float]:
+    """What ``rank`` sorts a row of its task by: each metric in order, the better value smaller (a missing one last)."""
+    task = TASKS[row.task]
+    values = [ranked_value(row, k) for k in task.metrics]
+    signs = [1.0 if k in task.lower_is_better else -1.0 for k in task.metrics]
+    return [math.inf if v is None else sign * v for v, sign in zip(values, signs, strict=True)]
+
+
+def ranks(items: list[tuple[str, list[float], str, list[float] | None]]) -> list[tuple[int, int, bool]]:
+    """``(index, rank, tied)`` for ``items`` (task, ``sort_key``, model, primary metric's interval), task by task,
+    best first: what ``rank`` numbers rows by, and ``zoo.board_cache`` rows kept between processes.
 
     A row whose primary metric's interval overlaps the interval of its group's first row (the best row it could be
     tied with) is ``tied``: it shares that row's rank, and the next untied row's rank counts them all (1, =1, 3).
@@ -239,29 +260,27 @@ def rank(rows: list[Row]) -> list[Row]:
     chaining into one rank. Rows without intervals tie when their primary values read the same as shown."""
     out = []
     for task_name, task in TASKS.items():
-        mine = [r for r in rows if r.task == task_name]
-        signs = [1.0 if k in task.lower_is_better else -1.0 for k in task.metrics]
-
-        def key(r: Row, task=task, signs=signs) -> tuple:
-            values = [ranked_value(r, k) for k in task.metrics]
-            return tuple(math.inf if v is None else sign * v for v, sign in zip(values, signs, strict=True))
-
-        keyed = sorted((key(r), r.model, n, r) for n, r in enumerate(mine))  # n: two rows alike never compare
-        first = first_shown = None
-        for i, (values, _, _, r) in enumerate(keyed, 1):
-            here = r.intervals.get(task.primary)
+        keyed = sorted((key, model, n, here) for n, (t, key, model, here) in enumerate(items) if t == task_name)
+        first = first_here = first_shown = None  # the group's first row: its rank, interval and value as shown
+        for i, (values, _, n, here) in enumerate(keyed, 1):  # n: two rows alike never compare their intervals
             shown = None if math.isinf(values[0]) else shown_value(task_name, task.primary, abs(values[0]))
             if first is None:
                 tied = False
-            elif here and first.intervals.get(task.primary):
-                tied = _overlap(here, first.intervals.get(task.primary))
+            elif here and first_here:
+                tied = _overlap(here, first_here)
             else:
                 tied = shown is not None and shown == first_shown
-            row = _ranked(r, first.rank if tied else i, tied)
             if not tied:
-                first, first_shown = row, shown
-            out.append(row)
+                first, first_here, first_shown = i, here, shown
+            out.append((n, first, tied))
     return out
+
+
+def rank(rows: list[Row]) -> list[Row]:
+    """The rows of every known task sorted best first and numbered (``ranks``: 1, =1, 3, ...)."""
+    known = [r for r in rows if r.task in TASKS]
+    items = [(r.task, sort_key(r), r.model, r.intervals.get(TASKS[r.task].primary)) for r in known]
+    return [_ranked(known[n], rank, tied) for n, rank, tied in ranks(items)]
 
 
 def leaderboard(
@@ -293,89 +312,21 @@ def leaderboard(
     return [r for r in ranked if task is None or r.task == task]
 
 
-# ------------------------------------------------------------------------ the JSON, kept whole between processes
-BOARD_FORMAT = 1  # the saved ranking's layout (part of its key: another layout never matches)
-
-
+# ------------------------------------------------------------------------------------ the JSON
 def to_json(rows: list[Row]) -> str:
     """The rows as one JSON array, one row a line (the C encoder: ``indent`` would take the slow pure-Python one)."""
-    lines = ",\n".join(r.to_json() for r in rows)
-    return f"[\n{lines}\n]" if rows else "[]"
+    return json_array([r.to_json() for r in rows])
 
 
-def leaderboard_json(
-    task: str | None = None, source: str = "embedded", ns: str | None = None, submissions: bool = True
-) -> str:
-    """``to_json(leaderboard(...))`` (what ``python -m zoo leaderboard --json`` prints), kept in a file beside the
-    read cache under the stamps (inode, mtime, size) of every file the rows come from: the checkpoints' files, the
-    store's requests, results, admitted weights and moderation state, and this code's own modules. While none of
-    them changed, a new process prints the kept text without reading, hashing or ranking anything (BENCHMARKS.md,
-    section 12); when one did, ``leaderboard`` runs (reading only what changed) and the text is kept again.
-    A file modified within ``filecache.RACY_NS`` is not trusted: nothing is kept until it is older."""
-    if source == "hf" or (source != "embedded" and not os.path.isdir(source)) or (task and task not in TASKS):
-        return to_json(leaderboard(task, source=source, ns=ns, submissions=submissions))  # the Hub, or the refusal
-    folder = embedded_dir() if source == "embedded" else Path(source)
-    root = Store().root if submissions else None
-    where = repr((str(folder.resolve()), str(root.resolve()) if root else None, task))
-    path = filecache.cache_dir() / f"{hashlib.sha256(where.encode()).hexdigest()[:16]}.board.json"
-    key = _inputs_key(folder, root)  # taken before anything is read: a file changed meanwhile changes the key
-    if key is not None:
-        with contextlib.suppress(OSError, UnicodeDecodeError), open(path, encoding="utf-8") as f:
-            if f.readline() == key + "\n":
-                return f.read()
-    text = to_json(leaderboard(task, source=source, submissions=submissions))
-    if key is not None:
-        with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, f"{key}\n{text}")
-    return text
+def json_array(lines: list[str]) -> str:
+    """Rows' JSON lines as the array ``to_json`` prints."""
+    return "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
 
 
-def _inputs_key(folder: Path, root: Path | None) -> str | None:
-    """A digest of the stamps of every file the rows of ``folder`` (and of the store at ``root``) are built from; None
-    when one of them was modified too recently to be sure of (``filecache.RACY_NS``)."""
-    stamps: list = [(module, *_stamp(module)) for module in _CODE]
-    stamps += _folder_stamps(str(folder), (CONFIG_NAME, CARD_NAME, WEIGHTS_NAME))
-    if root is not None:
-        base = os.fspath(root)
-        stamps.append((moderation.STATE_NAME, *_stamp(os.path.join(base, moderation.STATE_NAME))))
-        stamps += _folder_stamps(os.path.join(base, "requests"), ())
-        stamps += _folder_stamps(os.path.join(base, "results"), ())
-        stamps += _folder_stamps(os.path.join(base, "models"), (WEIGHTS_NAME,))
-    young = time.time_ns() - filecache.RACY_NS
-    if any(s[-1] is not None and s[-2] > young for s in stamps):  # each ends (inode, mtime, size), or None
-        return None
-    return hashlib.sha256(marshal.dumps([BOARD_FORMAT, *stamps])).hexdigest()
-
-
-# the modules whose code shapes the rows: the kept text is stale when one of them changed
-_CODE = (__file__, catalog.__file__, moderation.__file__, results_store.__file__, filecache.__file__)
-
-
-def _stamp(path: str) -> tuple[int, int, int] | tuple[None]:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (None,)
-    return st.st_ino, st.st_mtime_ns, st.st_size
-
-
-def _folder_stamps(folder: str, inside: tuple[str, ...]) -> list:
-    """Each entry of ``folder`` by name with its stamp, or (``inside`` given: entries are folders) the stamps of those
-    files in each."""
-    out: list = []
-    with contextlib.suppress(OSError), os.scandir(folder) as entries:
-        for e in entries:
-            if inside:
-                out += [(e.name, n, *_stamp(os.path.join(e.path, n))) for n in inside]
-            else:
-                try:
-                    st = e.stat()
-                except OSError:  # gone since it was listed
-                    continue
-                out.append((e.name, st.st_ino, st.st_mtime_ns, st.st_size))
-    out.sort()
-    return out
+def json_line(parts: list[str], rank: int, tied: bool, note: str | None = None, link: str | None = None) -> str:
+    """A row's ``to_json`` from its ``json_parts``, ranked; with a moderation ``note`` (and ``link``) set in it."""
+    line = f"{parts[0]}{rank}{parts[1]}{'true' if tied else 'false'}{parts[2]}"
+    return _ENCODE(json.loads(line) | {"note": note, "link": link}) if note else line
 
 
 # ------------------------------------------------------------------------------------ the tables

@@ -21,16 +21,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import platform
 import time
-from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
-from ..basics import atomic_write_text
+from ..basics import atomic_write_text, cpu_model
 
 ENV = "DLFS_ZOO_TRAIN_PATH"
 CACHE_NAME = "fast_paths.json"
@@ -70,17 +68,6 @@ def cache_key() -> str:
     """What the fastest path depends on: the CPU model, torch's version, the number of threads (and the rule that
     picks it, so a changed rule measures again)."""
     return f"{cpu_model()} | torch {torch.__version__} | {torch.get_num_threads()} threads | margin {MARGIN}"
-
-
-@cache
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def cache_file() -> Path:

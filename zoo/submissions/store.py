@@ -156,12 +156,7 @@ class Store:
         with self.cache.batch() as cache:
             records = cache.folder(self._dir("requests"), _read_json)
             found = cache.folder(self._dir("results"), _read_json)
-        finished = {
-            f"{self.key(r['model'], r['sha256'])}.json"
-            for r in records.values()
-            if isinstance(r, dict) and r.get("status") == "finished" and "model" in r and "sha256" in r
-        }
-        return [dict(found[name]) for name in sorted(finished & found.keys()) if isinstance(found[name], dict)]
+        return [dict(found[n]) for n in sorted(found) if finished(records.get(n), n) and isinstance(found[n], dict)]
 
     def version(self) -> tuple[str, int, int]:
         """Changes when a request or result file is added, changed or removed (by any process), or the store is
@@ -282,6 +277,15 @@ class Store:
             return hub.commit_files(repo_id, files, f"Result of {key}", repo_type="dataset")
         except Exception as e:
             raise SubmissionError(hub.hub_error(e, f"push the result to {repo_id}")) from None
+
+
+def finished(request: Any, file_name: str) -> bool:
+    """A request file (``file_name``, its content ``request``) of a finished evaluation, named by its own key: its
+    result file of the same name is ranked."""
+    if not (isinstance(request, dict) and request.get("status") == "finished"):
+        return False
+    model, sha256 = request.get("model"), request.get("sha256")
+    return isinstance(model, str) and isinstance(sha256, str) and f"{Store.key(model, sha256)}.json" == file_name
 
 
 def _read_json(path: Path) -> Any:
