@@ -3,7 +3,8 @@ as ``python -m training train`` in a child process (``training.jobs``: one job a
 each within a CPU-time cap); a live loss curve beside the zoo entry's own, then the evaluator's metrics beside the
 entry's, the checkpoint's files and the command that reproduces it.
 
-Public endpoint: /train_model (streams).
+Public endpoints: /train_model (streams), /submit_training (this session's finished job, through the Submit tab's
+gates).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from demos import quotas
 from demos.i18n import refuse, say, speaking, t
 from demos.state import Zoo
 from demos.tabs import Handler, TabParts
+from demos.tabs.submit import submit_answer
 from training.jobs import CPU_CAP_S, KNOBS, RECIPES, Job, JobError, Jobs, app_jobs
 from zoo.catalog import ENTRIES
 from zoo.checkpoint_io import embedded_dir, read_training_log
+from zoo.hub import HUB_FILES
 
 TITLE = "Train"
 ID = "train"
@@ -207,6 +210,9 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     with gr.Row():
         files = gr.File(label=t("train_files"), file_count="multiple", interactive=False)
         command = gr.Textbox(label=t("train_command"), buttons=["copy"], interactive=False)
+    with gr.Row(equal_height=True):
+        submit_btn = gr.Button(t("train_submit"), visible=False, scale=0, min_width=200, elem_id="train-submit")
+        verdict = gr.Markdown(elem_id="train-verdict")
     job_id = gr.State("")
     with gr.Row():
         earlier = gr.Dropdown(choices=earlier_choices(jobs), label=t("train_earlier"), scale=2)
@@ -279,13 +285,36 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
                 raise refuse("train_no_such_job")
             return finished(pool, job)
 
+    def submit_training(job: str, request: gr.Request | None = None, profile: gr.OAuthProfile | None = None) -> str:
+        """Submit the finished job this page shows to the leaderboard: its checkpoint's three files go through the
+        Submit tab's gates and queue, and the answer is the Submit tab's own."""
+        with speaking(request):
+            found = jobs.get(job or "")
+            if found is None or (found.result or {}).get("state") != "done":
+                raise refuse("train_submit_not_done")
+        files = [str(f) for f in found.files() if f.name in HUB_FILES]
+        return submit_answer(pool.worker, "", files, "", request, profile)
+
+    def offer_submit(job: str):
+        """*Submit to the leaderboard* shown once the page's job finished with a checkpoint."""
+        found = jobs.get(job or "")
+        return gr.Button(visible=found is not None and (found.result or {}).get("state") == "done")
+
+    def withdraw_offer():
+        """A new job started: no submit button (nor the last answer) until it is done."""
+        return gr.Button(visible=False), ""
+
     def list_earlier(request: gr.Request = None):
         """Finished jobs as the tab opens (others may have finished meanwhile)."""
         return gr.Dropdown(choices=earlier_choices(jobs))
 
     recipe.change(show_recipe, recipe, knobs, api_visibility="private")
-    start_btn.click(train_model, [recipe, *knobs], outputs, api_name="train_model")
+    offer = Handler(offer_submit, [job_id], [submit_btn])
+    start_btn.click(withdraw_offer, None, [submit_btn, verdict], api_visibility="private").then(
+        train_model, [recipe, *knobs], outputs, api_name="train_model"
+    ).then(*offer, api_visibility="private")
     stop_btn.click(stop_training, job_id, status, api_visibility="private")
-    follow_btn.click(follow_running, None, outputs, api_visibility="private")
-    earlier.select(show_earlier, earlier, outputs, api_visibility="private")
+    follow_btn.click(follow_running, None, outputs, api_visibility="private").then(*offer, api_visibility="private")
+    earlier.select(show_earlier, earlier, outputs, api_visibility="private").then(*offer, api_visibility="private")
+    submit_btn.click(submit_training, job_id, verdict, api_name="submit_training")
     return TabParts(on_open=Handler(list_earlier, [], [earlier]))
