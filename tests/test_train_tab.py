@@ -168,3 +168,30 @@ def test_a_finished_job_is_submitted_through_the_submit_tabs_gates_and_ranked(ap
     with pytest.raises(AppError) as info:  # the same checkpoint twice: the gates' own refusal, in their words
         fresh.predict(api_name="/submit_training")
     assert str(info.value).startswith("these weights") and f"already submitted as '{name}'" in str(info.value)
+
+
+def test_progress_is_read_from_where_the_last_poll_stopped_and_a_partial_line_waits(tmp_path):
+    """Job.events: a line still being written is not consumed until its newline is there (then it is, whole);
+    each poll reads only the bytes written since the last one (the lines read before are not read again)."""
+    from training.jobs import Job
+
+    path = tmp_path / "progress.jsonl"
+    job = Job("j", tmp_path)
+    assert job.events() == []  # no file yet
+    step = json.dumps({"event": "step", "loss": 1.5}) + "\n"
+    path.write_text(step + step + '{"event": "ep')
+    assert [e["event"] for e in job.events()] == ["step", "step"]
+    assert job.events(2) == [] and job.events(2) == []  # the partial line, polled twice, is still not taken
+    with path.open("a") as f:
+        f.write('och", "epoch": 1}')
+    assert job.events(2) == []  # complete JSON, but no newline yet: still being written
+    with path.open("a") as f:
+        f.write("\n")
+    assert job.events(2) == [{"event": "epoch", "epoch": 1}]
+    assert [e["event"] for e in job.events()] == ["step", "step", "epoch"]
+    with path.open("r+") as f:  # bytes already read are not read again: spoiling them changes nothing
+        f.write("X")
+    with path.open("a") as f:
+        f.write('{"event": "done"}\n')
+    assert [e["event"] for e in job.events(1)] == ["step", "epoch", "done"]
+    assert Job("j", tmp_path).events() == []  # a fresh reader of the spoiled file stops at its first line

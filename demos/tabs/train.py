@@ -111,14 +111,16 @@ def follow(z: Zoo, jobs: Jobs, job: Job) -> Iterator[tuple]:
     recipe, name = request["recipe"], request["name"]
     parent = parent_curve(recipe)
     points: list[tuple[float, float, str]] = []
-    seen, first, last_status = 0, None, None
+    seen, first, last_status, latest = 0, None, None, None
     epoch_line = ""
     while True:
         position = jobs.position(job)
-        events = job.events(seen)
+        events = job.events(seen)  # only what is new since the last poll
         seen += len(events)
         fraction, status = 0.0, say("train_starting", name=name)
         for e in events:
+            if e["event"] in ("step", "evaluating"):
+                latest = e
             if e["event"] == "step" and e.get("loss") is not None:
                 points.append((e["place"], e["loss"], name))
                 first = first or (e["elapsed"], e["fraction"])
@@ -126,7 +128,6 @@ def follow(z: Zoo, jobs: Jobs, job: Job) -> Iterator[tuple]:
                 epoch_line = say("train_epoch_line", epoch=e["epoch"], loss=e.get("train_loss") or float("nan"))
                 if e.get("test_loss") is not None:
                     epoch_line += say("train_test_loss", loss=e["test_loss"])
-        latest = next((e for e in reversed(job.events()) if e["event"] in ("step", "evaluating")), None)
         if position > 0:
             status = say("train_queued", position=position)
         elif latest is not None and latest["event"] == "evaluating":
