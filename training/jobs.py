@@ -246,6 +246,11 @@ class Jobs:
                     return i + (self.running is not None)
         return -1
 
+    def current(self) -> Job | None:
+        """The job running now, else the first one waiting; None when there is neither."""
+        with self.lock:
+            return self.running or (self.waiting[0] if self.waiting else None)
+
     def finished(self) -> list[Job]:
         """Every finished job of the folder, newest first."""
         found = [Job(p.parent.name, p.parent) for p in self.root.glob("*/result.json")] if self.root.is_dir() else []

@@ -278,6 +278,16 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
                 raise refuse("train_nothing_running")
             yield from follow(pool, jobs, jobs.running)
 
+    def follow_on_load(request: gr.Request = None):
+        """A page opened (or reloaded) while a job runs or waits: the tab follows it at once, as *Follow the running
+        job* would; otherwise the tab is left as it is."""
+        with speaking(request):
+            job = jobs.current()
+            if job is None:
+                yield tuple(gr.skip() for _ in outputs)
+                return
+            yield from follow(pool, jobs, job)
+
     def show_earlier(chosen: str | None, request: gr.Request = None):
         """A finished job picked from the list: its curve, metrics, files and command."""
         with speaking(request):
@@ -317,5 +327,6 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     stop_btn.click(stop_training, job_id, status, api_visibility="private")
     follow_btn.click(follow_running, None, outputs, api_visibility="private").then(*offer, api_visibility="private")
     earlier.select(show_earlier, earlier, outputs, api_visibility="private").then(*offer, api_visibility="private")
+    demo.load(follow_on_load, None, outputs, api_visibility="private").then(*offer, api_visibility="private")
     submit_btn.click(submit_training, job_id, verdict, api_name="submit_training")
     return TabParts(on_open=Handler(list_earlier, [], [earlier]))
