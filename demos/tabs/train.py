@@ -3,8 +3,8 @@ as ``python -m training train`` in a child process (``training.jobs``: one job a
 each within a CPU-time cap); a live loss curve beside the zoo entry's own, then the evaluator's metrics beside the
 entry's, the checkpoint's files and the command that reproduces it.
 
-Public endpoints: /train_model (streams), /submit_training (this session's finished job, through the Submit tab's
-gates).
+Public endpoint: /train_model (streams). Undocumented: /submit_training (this session's finished job, through the
+Submit tab's gates: what the button does, callable from a client's own session).
 """
 
 from __future__ import annotations
@@ -328,5 +328,5 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     follow_btn.click(follow_running, None, outputs, api_visibility="private").then(*offer, api_visibility="private")
     earlier.select(show_earlier, earlier, outputs, api_visibility="private").then(*offer, api_visibility="private")
     demo.load(follow_on_load, None, outputs, api_visibility="private").then(*offer, api_visibility="private")
-    submit_btn.click(submit_training, job_id, verdict, api_name="submit_training")
+    submit_btn.click(submit_training, job_id, verdict, api_name="submit_training", api_visibility="undocumented")
     return TabParts(on_open=Handler(list_earlier, [], [earlier]))
