@@ -23,6 +23,7 @@ from demos.i18n import refuse, say, speaking, t
 from demos.state import Zoo
 from demos.tabs import Handler, TabParts
 from demos.tabs.submit import submit_answer
+from demos.widgets import CURVE_COLUMNS, curve_plot, loss_curve
 from training.jobs import CPU_CAP_S, KNOBS, RECIPES, Job, JobError, Jobs, app_jobs
 from zoo.catalog import ENTRIES
 from zoo.checkpoint_io import embedded_dir, read_training_log
@@ -32,7 +33,6 @@ TITLE = "Train"
 ID = "train"
 POLL_S = 0.5  # how often a follower reads its job's progress
 METRIC_HEADERS = ["metric", "this run", "zoo entry", "book"]
-PLOT_COLUMNS = ["epoch", "loss", "run"]
 
 
 def knob_info(recipe: str, knob: str) -> str:
@@ -61,12 +61,7 @@ def knob_field(recipe: str, knob: str) -> gr.Number:
 
 def parent_curve(recipe: str) -> pd.DataFrame:
     """The zoo entry's own curve, when its shipped checkpoint carries a training_log.json."""
-    log = read_training_log(embedded_dir() / recipe)
-    if log is None:
-        return pd.DataFrame(columns=PLOT_COLUMNS)
-    steps = log["steps"]
-    rows = [(e, v, recipe) for e, v in zip(steps["epoch"], steps["loss"], strict=True) if v is not None]
-    return pd.DataFrame(rows, columns=PLOT_COLUMNS)
+    return loss_curve(read_training_log(embedded_dir() / recipe), recipe)
 
 
 def progress_bar(fraction: float) -> str:
@@ -150,7 +145,7 @@ def follow(z: Zoo, jobs: Jobs, job: Job) -> Iterator[tuple]:
             return
         status = status + (f"\n\n{epoch_line}" if epoch_line else "")
         if status != last_status or events:
-            curve = pd.DataFrame([*parent.itertuples(index=False), *points], columns=PLOT_COLUMNS)
+            curve = pd.DataFrame([*parent.itertuples(index=False), *points], columns=CURVE_COLUMNS)
             yield progress_bar(fraction), status, curve, [], [], "", job.id
             last_status = status
         time.sleep(POLL_S)
@@ -166,9 +161,8 @@ def finished(z: Zoo, job: Job, parent: pd.DataFrame | None = None) -> tuple:
     if state == "done":
         files = job.files()
         log = read_training_log(files[0].parent) if files else None
-        steps = log["steps"] if log else {"epoch": [], "loss": []}
-        rows = [(e, v, name) for e, v in zip(steps["epoch"], steps["loss"], strict=True) if v is not None]
-        curve = pd.DataFrame([*parent.itertuples(index=False), *rows], columns=PLOT_COLUMNS)
+        rows = loss_curve(log, name).itertuples(index=False)
+        curve = pd.DataFrame([*parent.itertuples(index=False), *rows], columns=CURVE_COLUMNS)
         seconds = (log or {}).get("train_seconds") or 0.0
         status = say("train_done", name=name, seconds=seconds) + note
         table = metrics_table(z, recipe, result.get("metrics") or {})
@@ -206,7 +200,7 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     bar = gr.HTML(progress_bar(0.0))
     status = gr.Markdown()
     with gr.Row():
-        curve = gr.LinePlot(x="epoch", y="loss", color="run", label=t("train_curve"), scale=2)
+        curve = curve_plot(t("train_curve"), scale=2, elem_id="train-curve")
         table = gr.Dataframe(headers=METRIC_HEADERS, label=t("train_metrics"), scale=1)
     with gr.Row():
         files = gr.File(label=t("train_files"), file_count="multiple", interactive=False)
