@@ -56,7 +56,14 @@ def knob_field(recipe: str, knob: str) -> gr.Number:
     """One field as the page first shows it: the recipe's value, its range in the note (hidden if it lacks it)."""
     k = RECIPES[recipe].get(knob)
     info = t("train_range_info", lo=k.lo, hi=k.hi, default=k.default) if k else None
-    return gr.Number(k.default if k else None, label=t(f"train_knob_{knob}"), info=info, visible=bool(k), min_width=120)
+    return gr.Number(
+        k.default if k else None,
+        label=t(f"train_knob_{knob}"),
+        info=info,
+        visible=bool(k),
+        min_width=120,
+        elem_id=f"train-{knob.replace('_', '-')}",
+    )
 
 
 def parent_curve(recipe: str) -> pd.DataFrame:
@@ -192,16 +199,16 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     first = next(iter(RECIPES))
     gr.Markdown(t("train_intro", cap=CPU_CAP_S // 60))
     with gr.Row():
-        recipe = gr.Dropdown(list(RECIPES), value=first, label=t("train_recipe"), scale=2)
-        start_btn = gr.Button(t("train_start"), variant="primary", scale=0, min_width=120)
-        stop_btn = gr.Button(t("train_stop"), variant="stop", scale=0, min_width=120)
+        recipe = gr.Dropdown(list(RECIPES), value=first, label=t("train_recipe"), scale=2, elem_id="train-recipe")
+        start_btn = gr.Button(t("train_start"), variant="primary", scale=0, min_width=120, elem_id="train-start")
+        stop_btn = gr.Button(t("train_stop"), variant="stop", scale=0, min_width=120, elem_id="train-stop")
     with gr.Row():
         knobs = [knob_field(first, k) for k in KNOBS]
-    bar = gr.HTML(progress_bar(0.0))
-    status = gr.Markdown()
+    bar = gr.HTML(progress_bar(0.0), elem_id="train-bar")
+    status = gr.Markdown(elem_id="train-status")
     with gr.Row():
         curve = curve_plot(t("train_curve"), scale=2, elem_id="train-curve")
-        table = gr.Dataframe(headers=METRIC_HEADERS, label=t("train_metrics"), scale=1)
+        table = gr.Dataframe(headers=METRIC_HEADERS, label=t("train_metrics"), scale=1, elem_id="train-metrics")
     with gr.Row():
         files = gr.File(label=t("train_files"), file_count="multiple", interactive=False)
         command = gr.Textbox(label=t("train_command"), buttons=["copy"], interactive=False)
@@ -210,8 +217,8 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         verdict = gr.Markdown(elem_id="train-verdict")
     job_id = gr.State("")
     with gr.Row():
-        earlier = gr.Dropdown(choices=earlier_choices(jobs), label=t("train_earlier"), scale=2)
-        follow_btn = gr.Button(t("train_follow"), scale=0, min_width=160)
+        earlier = gr.Dropdown(choices=earlier_choices(jobs), label=t("train_earlier"), scale=2, elem_id="train-earlier")
+        follow_btn = gr.Button(t("train_follow"), scale=0, min_width=160, elem_id="train-follow")
     outputs = [bar, status, curve, table, files, command, job_id]
 
     def show_recipe(recipe: str, request: gr.Request = None):
