@@ -26,6 +26,8 @@ TRAIN_EN: dict[str, str] = {
     "train_files": "The checkpoint's files",
     "train_command": "The command that reproduces it",
     "train_earlier": "Finished jobs (kept across restarts)",
+    "train_submit": "Submit to the leaderboard",
+    "train_submit_not_done": "Only a job that finished with a checkpoint can be submitted; train one to the end first.",
     "train_starting": "Starting `{name}`: loading the data…",
     "train_queued": "Queued: position {position} in line (one job runs at a time; {position} ahead of yours).",
     "train_running": "Training `{name}`: epoch {epoch} of {epochs}, {rate:,.0f} samples/s, {elapsed} elapsed, about "
@@ -73,6 +75,8 @@ TRAIN_ZH: dict[str, str] = {
     "train_files": "检查点的文件",
     "train_command": "复现它的命令",
     "train_earlier": "已完成的任务（重启后仍保留）",
+    "train_submit": "提交到排行榜",
+    "train_submit_not_done": "只有训练完成并写出检查点的任务才能提交；请先把一个任务训练到结束。",
     "train_starting": "正在启动 `{name}`：加载数据…",
     "train_queued": "排队中：第 {position} 位（一次只运行一个任务；你前面有 {position} 个）。",
     "train_running": "正在训练 `{name}`：第 {epoch}/{epochs} 轮，每秒 {rate:,.0f} 个样本，已用 {elapsed}，约剩 {eta}。",

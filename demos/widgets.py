@@ -1,5 +1,5 @@
-"""The pieces several tabs use: inline images, the sketchpad, the picture upload, the model picker, and the reading
-of a drawing as an MNIST digit."""
+"""The pieces several tabs use: inline images, the sketchpad, the picture upload, the model picker, the reading
+of a drawing as an MNIST digit, and a training run's curves (a checkpoint's training_log.json, or a live run's)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
+import pandas as pd
 from PIL import Image
 
 from demos.i18n import refuse
@@ -74,3 +75,33 @@ def read_digit(image: Any) -> np.ndarray | None:
         return to_mnist(image)
     except SketchError as e:  # said in the reader's language when zoo.sketch named the sentence
         raise (refuse(f"sketch_{e.code}", **e.values) if e.code else gr.Error(str(e))) from None
+
+
+CURVE_COLUMNS = ["epoch", "loss", "run"]  # a loss curve's points: the place in epochs, the step's loss, whose run
+EPOCH_COLUMNS = ["epoch", "value", "series"]  # an epoch record's numbers, one series per key
+NOT_PLOTTED = ("epoch", "lr", "seconds", "samples_per_s")  # an epoch record's keys that are no loss or metric
+
+
+def loss_curve(log: dict[str, Any] | None, run: str) -> pd.DataFrame:
+    """A training log's per-step loss (``zoo.checkpoint_io.read_training_log``'s ``steps``) as the curve plots
+    take it, every point labelled ``run``; steps without a finite loss left out; no log, no points."""
+    steps = (log or {}).get("steps") or {"epoch": [], "loss": []}
+    rows = [(e, v, run) for e, v in zip(steps["epoch"], steps["loss"], strict=True) if v is not None]
+    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
+
+
+def epoch_curve(log: dict[str, Any] | None) -> pd.DataFrame:
+    """A training log's per-epoch records as one series per loss or metric (train_loss, test_loss, accuracy...)."""
+    rows = [
+        (record["epoch"], value, key)
+        for record in (log or {}).get("epochs") or []
+        if isinstance(record, dict) and isinstance(record.get("epoch"), int | float)
+        for key, value in record.items()
+        if key not in NOT_PLOTTED and isinstance(value, int | float) and not isinstance(value, bool)
+    ]
+    return pd.DataFrame(rows, columns=EPOCH_COLUMNS)
+
+
+def curve_plot(label: str, **kwargs: Any) -> gr.LinePlot:
+    """The loss curve's plot (the Train tab's live run, a model's recorded one): loss against epochs, by run."""
+    return gr.LinePlot(x="epoch", y="loss", color="run", label=label, **kwargs)

@@ -129,3 +129,69 @@ def test_a_job_over_its_cpu_time_cap_is_ended_and_says_so(tmp_path):
     _wait(lambda: job.result is not None, 60)
     assert job.result["state"] == "failed" and job.result["reason"] == "cpu_cap"
     assert not (job.folder / "out").exists()
+
+
+def _wait_ranked(client, name: str, timeout: float = 120) -> dict:
+    """Poll /submissions until ``name`` is evaluated (the app's local worker), then return its record."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        mine = [r for r in client.predict(api_name="/submissions") if r["model"] == name]
+        assert not mine or mine[0]["status"] != "failed", mine
+        if mine and mine[0]["status"] == "finished":
+            return mine[0]
+        time.sleep(0.5)
+    raise AssertionError(f"{name} was not evaluated in {timeout} s")
+
+
+@pytest.mark.app
+def test_a_finished_job_is_submitted_through_the_submit_tabs_gates_and_ranked(app):
+    """Submit to the leaderboard: the session's finished job goes through the Submit tab's gates (its answer is
+    the Submit tab's sentence), is evaluated by the app's worker and gets its row; before a job is done, or for
+    a session without one, one sentence says what is needed."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    fresh = Client(app.url, verbose=False)
+    with pytest.raises(AppError) as info:
+        fresh.predict(api_name="/submit_training")
+    assert str(info.value) == TRAIN_EN["train_submit_not_done"]
+    job = _train(fresh, epochs=3, seed=7)
+    status, command = job.result()[1], job.result()[5]
+    assert status.startswith("Done:")
+    name = command.split("--name ")[1].split()[0]
+    verdict = fresh.predict(api_name="/submit_training")
+    assert verdict.startswith(f"**{name}** passed the gates") and "a houses model" in verdict, verdict
+    _wait_ranked(fresh, name)
+    board = fresh.predict(task="houses", api_name="/leaderboard")
+    (row,) = [r for r in board["data"] if r[1] == name]
+    assert row[board["headers"].index("from")] == "submitted"
+    with pytest.raises(AppError) as info:  # the same checkpoint twice: the gates' own refusal, in their words
+        fresh.predict(api_name="/submit_training")
+    assert str(info.value).startswith("these weights") and f"already submitted as '{name}'" in str(info.value)
+
+
+def test_progress_is_read_from_where_the_last_poll_stopped_and_a_partial_line_waits(tmp_path):
+    """Job.events: a line still being written is not consumed until its newline is there (then it is, whole);
+    each poll reads only the bytes written since the last one (the lines read before are not read again)."""
+    from training.jobs import Job
+
+    path = tmp_path / "progress.jsonl"
+    job = Job("j", tmp_path)
+    assert job.events() == []  # no file yet
+    step = json.dumps({"event": "step", "loss": 1.5}) + "\n"
+    path.write_text(step + step + '{"event": "ep')
+    assert [e["event"] for e in job.events()] == ["step", "step"]
+    assert job.events(2) == [] and job.events(2) == []  # the partial line, polled twice, is still not taken
+    with path.open("a") as f:
+        f.write('och", "epoch": 1}')
+    assert job.events(2) == []  # complete JSON, but no newline yet: still being written
+    with path.open("a") as f:
+        f.write("\n")
+    assert job.events(2) == [{"event": "epoch", "epoch": 1}]
+    assert [e["event"] for e in job.events()] == ["step", "step", "epoch"]
+    with path.open("r+") as f:  # bytes already read are not read again: spoiling them changes nothing
+        f.write("X")
+    with path.open("a") as f:
+        f.write('{"event": "done"}\n')
+    assert [e["event"] for e in job.events(1)] == ["step", "epoch", "done"]
+    assert Job("j", tmp_path).events() == []  # a fresh reader of the spoiled file stops at its first line

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -152,6 +152,9 @@ class Job:
 
     id: str
     folder: Path
+    _read_to: int = field(default=0, repr=False, compare=False)  # progress.jsonl's bytes read (whole lines only)
+    _events: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)  # the events they hold
+    _reading: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)  # one reader at once
 
     @property
     def request(self) -> dict[str, Any]:
@@ -163,17 +166,23 @@ class Job:
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     def events(self, start: int = 0) -> list[dict[str, Any]]:
-        """The child's progress events from the ``start``-th on (a line being written is left for later)."""
-        path = self.folder / "progress.jsonl"
-        if not path.is_file():
-            return []
-        out = []
-        for line in path.read_text(encoding="utf-8").splitlines()[start:]:
+        """The child's progress events from the ``start``-th on (a line being written is left for later). Each call
+        reads only the bytes written since the last one (the complete lines are kept, from a byte offset)."""
+        with self._reading:  # the queue's thread and the page's follower may share one Job
             try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-        return out
+                with (self.folder / "progress.jsonl").open("rb") as f:
+                    f.seek(self._read_to)
+                    new = f.read()
+            except OSError:
+                new = b""
+            end = new.rfind(b"\n") + 1  # only complete lines; the rest is read again once its newline is written
+            for line in new[:end].splitlines(keepends=True):
+                try:
+                    self._events.append(json.loads(line))
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    break  # not one event: read again next time, and nothing after it
+                self._read_to += len(line)
+            return self._events[start:]
 
     def files(self) -> list[Path]:
         """The finished checkpoint's files (weights, config, card, training log); none before it is done."""
@@ -236,6 +245,11 @@ class Jobs:
                 if waiting.id == job.id:
                     return i + (self.running is not None)
         return -1
+
+    def current(self) -> Job | None:
+        """The job running now, else the first one waiting; None when there is neither."""
+        with self.lock:
+            return self.running or (self.waiting[0] if self.waiting else None)
 
     def finished(self) -> list[Job]:
         """Every finished job of the folder, newest first."""

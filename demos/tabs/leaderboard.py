@@ -2,6 +2,8 @@
 digits model's misses on the drawn set, and *Try it*. The app's display of a leaderboard row (``zoo.leaderboard``'s
 rows) lives here, and only here.
 
+A clicked row's model shows the curve its training_log.json recorded (the Train tab's plot), per step and per epoch.
+
 Ten thousand rows are paged, never sent whole: the filter, the sort and the page pick rows (``board_rows``) and only
 the page's ``PAGE_ROWS`` are formatted and sent; the plot shows the zoo's models and the best-ranked submissions.
 
@@ -24,7 +26,8 @@ import zoo
 from demos.i18n import refuse, say, speaking, summary, t
 from demos.state import Zoo
 from demos.tabs import Handler, Link, TabParts, link_to, shown
-from zoo.checkpoint_io import MISSES_NAME, embedded_dir
+from demos.widgets import EPOCH_COLUMNS, curve_plot, epoch_curve, loss_curve
+from zoo.checkpoint_io import MISSES_NAME, embedded_dir, read_training_log
 from zoo.leaderboard import Row, format_book, format_cell, format_labels, labels_column
 from zoo.sources import submitted_folder
 from zoo.submissions import cards, moderation
@@ -198,12 +201,35 @@ def misses_picture(z: Zoo, name: str | None) -> Image.Image | None:
     row = z.row(name)
     if row is None or row.task != "digits":
         return None
-    folder = submitted_folder(row.model) if row.origin == "submitted" else embedded_dir() / row.model
-    path = (folder or Path()) / MISSES_NAME
+    path = (model_folder(z, name) or Path()) / MISSES_NAME
     if not path.is_file():
         return None
     with Image.open(path) as picture:
         return picture.convert("RGB")
+
+
+def model_folder(z: Zoo, name: str | None) -> Path | None:
+    """Where a ranked model's checkpoint lies: a zoo entry's embedded folder, a submission's in the store."""
+    row = z.row(name)
+    if row is None:
+        return None
+    return submitted_folder(row.model) if row.origin == "submitted" else embedded_dir() / row.model
+
+
+def training_curves(z: Zoo, name: str | None) -> tuple[Any, Any, str]:
+    """A model's recorded training: its per-step loss and per-epoch records as the plots take them, shown; or both
+    hidden and a sentence saying that none was recorded."""
+    folder = model_folder(z, name)
+    log = read_training_log(folder) if folder is not None else None
+    if log is None:
+        hidden = gr.LinePlot(None, visible=False)
+        return hidden, gr.LinePlot(None, visible=False), say("board_no_curve")
+    epochs = epoch_curve(log)
+    return (
+        gr.LinePlot(loss_curve(log, name or ""), visible=True),
+        gr.LinePlot(epochs, visible=len(epochs) > 0),
+        "",
+    )
 
 
 def as_markdown_block(html_text: str) -> str:
@@ -260,6 +286,17 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         visible=False,
         elem_id="board-misses",
     )
+    curve_note = gr.Markdown(elem_id="board-curve-note")
+    with gr.Row():
+        curve = curve_plot(t("board_curve"), visible=False, elem_id="board-curve")
+        per_epoch = gr.LinePlot(
+            x=EPOCH_COLUMNS[0],
+            y=EPOCH_COLUMNS[1],
+            color=EPOCH_COLUMNS[2],
+            label=t("board_epochs"),
+            visible=False,
+            elem_id="board-epochs",
+        )
     card = gr.Markdown(elem_id="board-card")
 
     def leaderboard(task: str = "digits") -> dict[str, Any]:
@@ -315,20 +352,23 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
 
     def pick_row(evt: gr.SelectData, request: gr.Request | None = None):
         """The clicked row's model: its summary (a zoo entry's), a link that opens it, its misses (a digits model
-        with the picture), its card and a button to try it (which opens the same link)."""
+        with the picture), its recorded training curve, its card and a button to try it (which opens the same
+        link)."""
         row = evt.row_value or []  # the clicked row as shown (sorted or filtered in the browser)
         name = row[1] if len(row) > 1 else None
         with speaking(request):
             found = pool.row(name)
             if found is None:
-                return None, say("board_no_card"), gr.Button(visible=False), gr.Image(None, visible=False), ""
+                nothing = gr.LinePlot(None, visible=False)
+                hidden = (gr.Button(visible=False), gr.Image(None, visible=False), nothing, nothing, "")
+                return None, say("board_no_card"), *hidden, ""
             entry = zoo.ENTRIES.get(name)
             about = f"\n\n{summary(name, entry.summary)}" if entry is not None and found.origin == "zoo" else ""
             title = f"### `{name}`{about}\n\n[{say('board_try_model', model=name)}]({link_to(found.task, model=name)})"
             picture = misses_picture(pool, name)
             gallery = gr.Image(picture, visible=picture is not None)
             button = gr.Button(say("board_try_model", model=name), visible=True)
-            return name, title, button, gallery, model_card(pool, name)
+            return name, title, button, gallery, *training_curves(pool, name), model_card(pool, name)
 
     def open_link(query: dict[str, str], notes: list[str]) -> list[Any]:
         """A link's task (``?tab=leaderboard&task=TASK``)."""
@@ -353,7 +393,8 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     page.submit(show_page, [*board, page], at_page, api_visibility="private")
     previous.click(previous_page, [*board, page], at_page, api_visibility="private")
     following.click(next_page, [*board, page], at_page, api_visibility="private")
-    table.select(pick_row, None, [chosen, card_title, try_it, misses, card], api_visibility="private")
+    picked = [chosen, card_title, try_it, misses, curve, per_epoch, curve_note, card]
+    table.select(pick_row, None, picked, api_visibility="private")
     link = Link(keys=("task",), outputs=[task_pick], opens=open_link, inputs=[task_pick], writes=write_link)
     opened = Handler(open_board, [*board, page], [table, plot, page, page_info])
     return TabParts(on_open=opened, try_it=try_it, chosen=chosen, link=link)

@@ -87,6 +87,21 @@ def admit(
     return say("submit_passed", name=checked.name, params=checked.params, task=checked.task, position=position)
 
 
+def submit_answer(
+    worker: Worker,
+    hub_source: str,
+    files: list[str] | None,
+    name: str,
+    request: gr.Request | None,
+    profile: gr.OAuthProfile | None,
+) -> str:
+    """What *Submit* answers (the Submit tab's ``/submit_model`` and the Train tab's *Submit to the leaderboard*): the
+    client's cap in flight, the sign-in where one is required, then ``admit``'s verdict in the page's language."""
+    with quotas.endpoint(request), speaking(request):
+        user = quotas.signed_in(profile, "submit")  # Gradio injects the profile of the session's sign-in
+        return admit(worker, hub_source, files, name, quotas.client_id(request, user), user)
+
+
 def withdraw_own(worker: Worker, name: str | None, user: str | None) -> str:
     """Take one of ``user``'s ranked submissions off the leaderboard (``zoo.submissions.moderation.withdraw``:
     its result is kept, marked "withdrawn"); anyone else's is refused."""
@@ -170,9 +185,7 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             files: config.json, model.safetensors and README.md of the checkpoint (or leave empty and give hub_source).
             name: the name to rank it under (default: config.json's name); lowercase letters, digits and '-'.
         """
-        with quotas.endpoint(request), speaking(request):
-            user = quotas.signed_in(profile, "submit")  # Gradio injects the profile of the session's sign-in
-            return admit(worker, hub_source, files, name, quotas.client_id(request, user), user)
+        return submit_answer(worker, hub_source, files, name, request, profile)
 
     def submissions() -> list[dict[str, Any]]:
         """Every submission, newest first, with its status (pending, running, finished or failed with the reason)

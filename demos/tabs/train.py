@@ -3,7 +3,8 @@ as ``python -m training train`` in a child process (``training.jobs``: one job a
 each within a CPU-time cap); a live loss curve beside the zoo entry's own, then the evaluator's metrics beside the
 entry's, the checkpoint's files and the command that reproduces it.
 
-Public endpoint: /train_model (streams).
+Public endpoint: /train_model (streams). Undocumented: /submit_training (this session's finished job, through the
+Submit tab's gates: what the button does, callable from a client's own session).
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ from demos import quotas
 from demos.i18n import refuse, say, speaking, t
 from demos.state import Zoo
 from demos.tabs import Handler, TabParts
+from demos.tabs.submit import submit_answer
+from demos.widgets import CURVE_COLUMNS, curve_plot, loss_curve
 from training.jobs import CPU_CAP_S, KNOBS, RECIPES, Job, JobError, Jobs, app_jobs
 from zoo.catalog import ENTRIES
 from zoo.checkpoint_io import embedded_dir, read_training_log
+from zoo.hub import HUB_FILES
 
 TITLE = "Train"
 ID = "train"
 POLL_S = 0.5  # how often a follower reads its job's progress
 METRIC_HEADERS = ["metric", "this run", "zoo entry", "book"]
-PLOT_COLUMNS = ["epoch", "loss", "run"]
 
 
 def knob_info(recipe: str, knob: str) -> str:
@@ -53,17 +56,19 @@ def knob_field(recipe: str, knob: str) -> gr.Number:
     """One field as the page first shows it: the recipe's value, its range in the note (hidden if it lacks it)."""
     k = RECIPES[recipe].get(knob)
     info = t("train_range_info", lo=k.lo, hi=k.hi, default=k.default) if k else None
-    return gr.Number(k.default if k else None, label=t(f"train_knob_{knob}"), info=info, visible=bool(k), min_width=120)
+    return gr.Number(
+        k.default if k else None,
+        label=t(f"train_knob_{knob}"),
+        info=info,
+        visible=bool(k),
+        min_width=120,
+        elem_id=f"train-{knob.replace('_', '-')}",
+    )
 
 
 def parent_curve(recipe: str) -> pd.DataFrame:
     """The zoo entry's own curve, when its shipped checkpoint carries a training_log.json."""
-    log = read_training_log(embedded_dir() / recipe)
-    if log is None:
-        return pd.DataFrame(columns=PLOT_COLUMNS)
-    steps = log["steps"]
-    rows = [(e, v, recipe) for e, v in zip(steps["epoch"], steps["loss"], strict=True) if v is not None]
-    return pd.DataFrame(rows, columns=PLOT_COLUMNS)
+    return loss_curve(read_training_log(embedded_dir() / recipe), recipe)
 
 
 def progress_bar(fraction: float) -> str:
@@ -108,14 +113,16 @@ def follow(z: Zoo, jobs: Jobs, job: Job) -> Iterator[tuple]:
     recipe, name = request["recipe"], request["name"]
     parent = parent_curve(recipe)
     points: list[tuple[float, float, str]] = []
-    seen, first, last_status = 0, None, None
+    seen, first, last_status, latest = 0, None, None, None
     epoch_line = ""
     while True:
         position = jobs.position(job)
-        events = job.events(seen)
+        events = job.events(seen)  # only what is new since the last poll
         seen += len(events)
         fraction, status = 0.0, say("train_starting", name=name)
         for e in events:
+            if e["event"] in ("step", "evaluating"):
+                latest = e
             if e["event"] == "step" and e.get("loss") is not None:
                 points.append((e["place"], e["loss"], name))
                 first = first or (e["elapsed"], e["fraction"])
@@ -123,7 +130,6 @@ def follow(z: Zoo, jobs: Jobs, job: Job) -> Iterator[tuple]:
                 epoch_line = say("train_epoch_line", epoch=e["epoch"], loss=e.get("train_loss") or float("nan"))
                 if e.get("test_loss") is not None:
                     epoch_line += say("train_test_loss", loss=e["test_loss"])
-        latest = next((e for e in reversed(job.events()) if e["event"] in ("step", "evaluating")), None)
         if position > 0:
             status = say("train_queued", position=position)
         elif latest is not None and latest["event"] == "evaluating":
@@ -146,7 +152,7 @@ def follow(z: Zoo, jobs: Jobs, job: Job) -> Iterator[tuple]:
             return
         status = status + (f"\n\n{epoch_line}" if epoch_line else "")
         if status != last_status or events:
-            curve = pd.DataFrame([*parent.itertuples(index=False), *points], columns=PLOT_COLUMNS)
+            curve = pd.DataFrame([*parent.itertuples(index=False), *points], columns=CURVE_COLUMNS)
             yield progress_bar(fraction), status, curve, [], [], "", job.id
             last_status = status
         time.sleep(POLL_S)
@@ -162,9 +168,8 @@ def finished(z: Zoo, job: Job, parent: pd.DataFrame | None = None) -> tuple:
     if state == "done":
         files = job.files()
         log = read_training_log(files[0].parent) if files else None
-        steps = log["steps"] if log else {"epoch": [], "loss": []}
-        rows = [(e, v, name) for e, v in zip(steps["epoch"], steps["loss"], strict=True) if v is not None]
-        curve = pd.DataFrame([*parent.itertuples(index=False), *rows], columns=PLOT_COLUMNS)
+        rows = loss_curve(log, name).itertuples(index=False)
+        curve = pd.DataFrame([*parent.itertuples(index=False), *rows], columns=CURVE_COLUMNS)
         seconds = (log or {}).get("train_seconds") or 0.0
         status = say("train_done", name=name, seconds=seconds) + note
         table = metrics_table(z, recipe, result.get("metrics") or {})
@@ -194,23 +199,26 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
     first = next(iter(RECIPES))
     gr.Markdown(t("train_intro", cap=CPU_CAP_S // 60))
     with gr.Row():
-        recipe = gr.Dropdown(list(RECIPES), value=first, label=t("train_recipe"), scale=2)
-        start_btn = gr.Button(t("train_start"), variant="primary", scale=0, min_width=120)
-        stop_btn = gr.Button(t("train_stop"), variant="stop", scale=0, min_width=120)
+        recipe = gr.Dropdown(list(RECIPES), value=first, label=t("train_recipe"), scale=2, elem_id="train-recipe")
+        start_btn = gr.Button(t("train_start"), variant="primary", scale=0, min_width=120, elem_id="train-start")
+        stop_btn = gr.Button(t("train_stop"), variant="stop", scale=0, min_width=120, elem_id="train-stop")
     with gr.Row():
         knobs = [knob_field(first, k) for k in KNOBS]
-    bar = gr.HTML(progress_bar(0.0))
-    status = gr.Markdown()
+    bar = gr.HTML(progress_bar(0.0), elem_id="train-bar")
+    status = gr.Markdown(elem_id="train-status")
     with gr.Row():
-        curve = gr.LinePlot(x="epoch", y="loss", color="run", label=t("train_curve"), scale=2)
-        table = gr.Dataframe(headers=METRIC_HEADERS, label=t("train_metrics"), scale=1)
+        curve = curve_plot(t("train_curve"), scale=2, elem_id="train-curve")
+        table = gr.Dataframe(headers=METRIC_HEADERS, label=t("train_metrics"), scale=1, elem_id="train-metrics")
     with gr.Row():
         files = gr.File(label=t("train_files"), file_count="multiple", interactive=False)
         command = gr.Textbox(label=t("train_command"), buttons=["copy"], interactive=False)
+    with gr.Row(equal_height=True):
+        submit_btn = gr.Button(t("train_submit"), visible=False, scale=0, min_width=200, elem_id="train-submit")
+        verdict = gr.Markdown(elem_id="train-verdict")
     job_id = gr.State("")
     with gr.Row():
-        earlier = gr.Dropdown(choices=earlier_choices(jobs), label=t("train_earlier"), scale=2)
-        follow_btn = gr.Button(t("train_follow"), scale=0, min_width=160)
+        earlier = gr.Dropdown(choices=earlier_choices(jobs), label=t("train_earlier"), scale=2, elem_id="train-earlier")
+        follow_btn = gr.Button(t("train_follow"), scale=0, min_width=160, elem_id="train-follow")
     outputs = [bar, status, curve, table, files, command, job_id]
 
     def show_recipe(recipe: str, request: gr.Request = None):
@@ -271,6 +279,16 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
                 raise refuse("train_nothing_running")
             yield from follow(pool, jobs, jobs.running)
 
+    def follow_on_load(request: gr.Request = None):
+        """A page opened (or reloaded) while a job runs or waits: the tab follows it at once, as *Follow the running
+        job* would; otherwise the tab is left as it is."""
+        with speaking(request):
+            job = jobs.current()
+            if job is None:
+                yield tuple(gr.skip() for _ in outputs)
+                return
+            yield from follow(pool, jobs, job)
+
     def show_earlier(chosen: str | None, request: gr.Request = None):
         """A finished job picked from the list: its curve, metrics, files and command."""
         with speaking(request):
@@ -279,13 +297,37 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
                 raise refuse("train_no_such_job")
             return finished(pool, job)
 
+    def submit_training(job: str, request: gr.Request | None = None, profile: gr.OAuthProfile | None = None) -> str:
+        """Submit the finished job this page shows to the leaderboard: its checkpoint's three files go through the
+        Submit tab's gates and queue, and the answer is the Submit tab's own."""
+        with speaking(request):
+            found = jobs.get(job or "")
+            if found is None or (found.result or {}).get("state") != "done":
+                raise refuse("train_submit_not_done")
+        files = [str(f) for f in found.files() if f.name in HUB_FILES]
+        return submit_answer(pool.worker, "", files, "", request, profile)
+
+    def offer_submit(job: str):
+        """*Submit to the leaderboard* shown once the page's job finished with a checkpoint."""
+        found = jobs.get(job or "")
+        return gr.Button(visible=found is not None and (found.result or {}).get("state") == "done")
+
+    def withdraw_offer():
+        """A new job started: no submit button (nor the last answer) until it is done."""
+        return gr.Button(visible=False), ""
+
     def list_earlier(request: gr.Request = None):
         """Finished jobs as the tab opens (others may have finished meanwhile)."""
         return gr.Dropdown(choices=earlier_choices(jobs))
 
     recipe.change(show_recipe, recipe, knobs, api_visibility="private")
-    start_btn.click(train_model, [recipe, *knobs], outputs, api_name="train_model")
+    offer = Handler(offer_submit, [job_id], [submit_btn])
+    start_btn.click(withdraw_offer, None, [submit_btn, verdict], api_visibility="private").then(
+        train_model, [recipe, *knobs], outputs, api_name="train_model"
+    ).then(*offer, api_visibility="private")
     stop_btn.click(stop_training, job_id, status, api_visibility="private")
-    follow_btn.click(follow_running, None, outputs, api_visibility="private")
-    earlier.select(show_earlier, earlier, outputs, api_visibility="private")
+    follow_btn.click(follow_running, None, outputs, api_visibility="private").then(*offer, api_visibility="private")
+    earlier.select(show_earlier, earlier, outputs, api_visibility="private").then(*offer, api_visibility="private")
+    demo.load(follow_on_load, None, outputs, api_visibility="private").then(*offer, api_visibility="private")
+    submit_btn.click(submit_training, job_id, verdict, api_name="submit_training", api_visibility="undocumented")
     return TabParts(on_open=Handler(list_earlier, [], [earlier]))
