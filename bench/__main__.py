@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench import hostile, leaderboard_scale, train_speed
+from bench import hostile, leaderboard_scale, train_speed, train_tab
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -416,7 +416,8 @@ def splice(old: str, new: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument(
-        "--only", choices=["training", "inference", "app", "sizes", "robustness", "scaling", "hostile", "scale"]
+        "--only",
+        choices=["training", "inference", "app", "sizes", "robustness", "scaling", "hostile", "scale", "train-tab"],
     )
     p.add_argument("--quick", action="store_true")
     p.add_argument("--clients", type=int, default=50)
@@ -446,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         "scaling": lambda: bench_scaling(args.quick),
         "hostile": lambda: hostile.measure(args.quick, args.hostile_json),
         "scale": lambda: leaderboard_scale.section(args.quick),  # the leaderboard at 100 / 1,000 / 10,000 rows
+        "train-tab": lambda: [] if args.quick else train_tab.section(),  # the Train tab's throughput beside the CLI's
     }
     for name, fn in sections.items():
         if args.only in (None, name):

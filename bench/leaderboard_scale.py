@@ -243,15 +243,15 @@ def section(quick: bool = False, with_app: bool = True) -> list[str]:
     return [*lines, ""]
 
 
-def replace_section(text: str, new: list[str]) -> str:
-    """``text`` with its "Leaderboard at scale" section replaced by ``new`` (appended at the end when missing); the
+def replace_section(text: str, new: list[str], title: str = TITLE) -> str:
+    """``text`` with its section headed ``title`` replaced by ``new`` (appended at the end when missing); the
     heading keeps the number BENCHMARKS.md gives it ("## 12. Leaderboard at scale")."""
     block = "\n".join(new).rstrip("\n") + "\n"
-    found = re.search(r"^## (?:[\d-]+\. )?" + re.escape(TITLE.removeprefix("## ")) + "\n", text, flags=re.M)
+    found = re.search(r"^## (?:[\d-]+\. )?" + re.escape(title.removeprefix("## ")) + "\n", text, flags=re.M)
     if found is None:
         return text.rstrip("\n") + "\n\n" + block
     start = found.start()
-    block = found.group(0) + block.removeprefix(TITLE + "\n")
+    block = found.group(0) + block.removeprefix(title + "\n")
     end = text.find("\n## ", found.end())
     return text[:start] + block + ("" if end < 0 else "\n" + text[end + 1 :])
 
