@@ -210,7 +210,7 @@ EN: dict[str, str] = {
     "submit_name": "Name on the leaderboard (optional: config.json's name)",
     "submit_button": "Submit",
     "submit_table": "Submissions, newest first",
-    "submit_upload_exactly": "upload exactly {wanted} (got {got})",
+    "submit_upload_exactly": "upload exactly {wanted}, and training_log.json if you have one (got {got})",
     "submit_file_too_big": "{name} is {size:,} bytes; at most {most:,} bytes are taken",
     "submit_one_of_two": "give a Hub model (ORG/NAME) or upload the three files: one of the two",
     "submit_hub_name": "that Hub model name was not understood: a Hub source is hf:ORG/NAME or hf:ORG/NAME@REVISION "
@@ -415,7 +415,7 @@ ZH: dict[str, str] = {
     "submit_name": "排行榜上的名字（可选：默认为 config.json 中的 name）",
     "submit_button": "提交",
     "submit_table": "提交记录，最新的在前",
-    "submit_upload_exactly": "请恰好上传 {wanted}（收到 {got}）",
+    "submit_upload_exactly": "请恰好上传 {wanted}，如有 training_log.json 也可一并上传（收到 {got}）",
     "submit_file_too_big": "{name} 有 {size:,} 字节；最多接受 {most:,} 字节",
     "submit_one_of_two": "请给出一个 Hub 模型（ORG/NAME）或上传三个文件：二者选一",
     "submit_hub_name": "无法识别这个 Hub 模型名：Hub 来源的格式是 hf:ORG/NAME 或 hf:ORG/NAME@REVISION（hf: 可省略），"

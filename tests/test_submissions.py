@@ -74,6 +74,9 @@ def test_submit_a_folder_ranks_it_loads_it_and_lists_its_lifecycle(variant, stor
     assert zoo_main(["leaderboard", "--task", "houses", "--json", "--zoo-only"]) == 0
     assert "reader-houses" not in capsys.readouterr().out
 
+    kept = Store().admitted_folder("reader-houses") / "training_log.json"  # its curve, for the Leaderboard's view
+    assert kept.read_bytes() == (variant / "training_log.json").read_bytes()
+
     assert zoo.load("reader-houses").config["name"] == "reader-houses"
     hub_model = torch.hub.load(str(HUB.parent.parent), "house_prices", source="local", variant="reader-houses")
     assert hub_model.config["name"] == "reader-houses"
@@ -189,6 +192,11 @@ def _card(text: str):
 LONG = "Trained with `python -m training train house-prices-book` on the Boston split; " * 4
 
 
+def _lying_log(f: Path) -> None:
+    """A training_log.json whose loss is NaN (as Python's json writes it), beside a good checkpoint."""
+    (f / "training_log.json").write_text('{"steps": {"step": [1], "epoch": [1], "loss": [NaN]}, "epochs": []}')
+
+
 def _symlink(f: Path) -> None:
     real = f.parent / "elsewhere.safetensors"
     shutil.move(f / "model.safetensors", real)
@@ -242,6 +250,7 @@ HOSTILE = {  # case -> (what is done to a good submission, extra CLI arguments, 
     "missing weights": (lambda f: (f / "model.safetensors").unlink(), [], "has no model.safetensors"),
     "oversized weights": (_oversized, [], "the cap is 104,857,600"),
     "duplicate weights": (lambda f: None, ["--name", "reader-houses-again"], "already submitted"),
+    "a training log that lies": (_lying_log, [], "is not a training log"),
     "task not the architecture's": (lambda f: _json(f, task="digits"), [], "does not match HousePricesModel"),
 }
 

@@ -165,6 +165,8 @@ def test_a_finished_job_is_submitted_through_the_submit_tabs_gates_and_ranked(ap
     board = fresh.predict(task="houses", api_name="/leaderboard")
     (row,) = [r for r in board["data"] if r[1] == name]
     assert row[board["headers"].index("from")] == "submitted"
+    kept = list(app.results.glob(f"models/{name}/training_log.json"))  # its curve went with it
+    assert len(kept) == 1 and json.loads(kept[0].read_text())["steps"]["loss"]
     with pytest.raises(AppError) as info:  # the same checkpoint twice: the gates' own refusal, in their words
         fresh.predict(api_name="/submit_training")
     assert str(info.value).startswith("these weights") and f"already submitted as '{name}'" in str(info.value)

@@ -22,6 +22,7 @@ from demos import quotas
 from demos.i18n import refuse, say, speaking, t
 from demos.state import Zoo
 from demos.tabs import Handler, TabParts
+from zoo.checkpoint_io import TRAINING_LOG_NAME
 from zoo.hub import HUB_FILES
 from zoo.submissions import SubmissionError, Worker, check, fetch, moderation
 from zoo.submissions.gates import MAX_BYTES, require
@@ -33,10 +34,11 @@ HUB_NAME = re.compile(r"(hf:)?[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}(@[
 
 
 def uploaded(files: list[str], into: Path) -> Path:
-    """The three uploaded files, by their own names, in a folder of their own; each file's size is read from the
-    file system (``os.stat``) and checked against the gates' caps before a byte of it is read."""
+    """The three uploaded files (and ``training_log.json``, optional), by their own names, in a folder of their own;
+    each file's size is read from the file system (``os.stat``) and checked against the gates' caps before a byte
+    of it is read."""
     names = {Path(f).name: f for f in files}
-    wanted = set(HUB_FILES)
+    wanted = set(HUB_FILES) | ({TRAINING_LOG_NAME} & set(names))
     if set(names) != wanted or len(files) != len(wanted):
         got = ", ".join(sorted(names)) or "nothing"
         raise refuse("submit_upload_exactly", wanted=", ".join(sorted(wanted)), got=got)

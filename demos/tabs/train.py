@@ -26,7 +26,7 @@ from demos.tabs.submit import submit_answer
 from demos.widgets import CURVE_COLUMNS, curve_plot, loss_curve
 from training.jobs import CPU_CAP_S, KNOBS, RECIPES, Job, JobError, Jobs, app_jobs
 from zoo.catalog import ENTRIES
-from zoo.checkpoint_io import embedded_dir, read_training_log
+from zoo.checkpoint_io import TRAINING_LOG_NAME, embedded_dir, read_training_log
 from zoo.hub import HUB_FILES
 
 TITLE = "Train"
@@ -298,13 +298,14 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
             return finished(pool, job)
 
     def submit_training(job: str, request: gr.Request | None = None, profile: gr.OAuthProfile | None = None) -> str:
-        """Submit the finished job this page shows to the leaderboard: its checkpoint's three files go through the
-        Submit tab's gates and queue, and the answer is the Submit tab's own."""
+        """Submit the finished job this page shows to the leaderboard: its checkpoint's three files and its
+        training_log.json (the curve its row's view draws) go through the Submit tab's gates and queue, and the
+        answer is the Submit tab's own."""
         with speaking(request):
             found = jobs.get(job or "")
             if found is None or (found.result or {}).get("state") != "done":
                 raise refuse("train_submit_not_done")
-        files = [str(f) for f in found.files() if f.name in HUB_FILES]
+        files = [str(f) for f in found.files() if f.name in (*HUB_FILES, TRAINING_LOG_NAME)]
         return submit_answer(pool.worker, "", files, "", request, profile)
 
     def offer_submit(job: str):

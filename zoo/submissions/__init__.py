@@ -48,6 +48,7 @@ from .gates import (
     check_name,
     check_sha256,
     check_tensors,
+    check_training_log,
     load_strictly,
     parse_config,
     read_header,
@@ -98,6 +99,7 @@ def check(
 
     folder = Path(folder)
     require(check_files(folder))
+    require(check_training_log(folder))
     config = parse_config(folder / CONFIG_NAME)
     require(check_config(config))
     cls = ARCHITECTURES[config["architecture"]]

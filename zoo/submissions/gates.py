@@ -19,13 +19,22 @@ from typing import TYPE_CHECKING, Any
 
 from ..basics import CONFIG_NAME, WEIGHTS_NAME
 from ..catalog import ALIASES, ENTRIES, validate_name
-from ..checkpoint_io import CARD_NAME, CHECKPOINT_FILES, embedded_dir, load_folder
-from ..config import META_KEYS, NUMBER_LIMIT, ConfigError, numbers, show_number, validate_config
+from ..checkpoint_io import CARD_NAME, CHECKPOINT_FILES, TRAINING_LOG_NAME, embedded_dir, load_folder, read_training_log
+from ..config import (
+    META_KEYS,
+    NUMBER_LIMIT,
+    ConfigError,
+    first_non_finite,
+    numbers,
+    show_number,
+    strict_loads,
+    validate_config,
+)
 
 if TYPE_CHECKING:  # torch is imported where a model is built or read: the store and moderation use the rest without it
     import torch
 
-MAX_BYTES = {WEIGHTS_NAME: 100 * 2**20, CONFIG_NAME: 2**20, CARD_NAME: 2**20}
+MAX_BYTES = {WEIGHTS_NAME: 100 * 2**20, CONFIG_NAME: 2**20, CARD_NAME: 2**20, TRAINING_LOG_NAME: 2**20}
 MAX_PARAMS = 50_000_000  # 100 MB of bf16 weights
 MAX_CONFIG_INT = 2**20  # no zoo architecture has a size anywhere near this
 MIN_CARD_TEXT = 200  # characters on how the model was trained
@@ -63,10 +72,16 @@ def require(verdict: Verdict) -> None:
 
 # ------------------------------------------------------------------------------------ the files
 def check_files(folder: Path) -> Verdict:
-    """The three files, plain and inside the folder, within their size caps."""
+    """The three files (and ``training_log.json`` where there is one), plain and inside the folder, within their
+    size caps."""
     if folder.is_symlink() or not folder.is_dir():
         return False, f"{folder} is not a folder; submit a folder with {', '.join(CHECKPOINT_FILES)}"
-    for name in CHECKPOINT_FILES:
+    log = (
+        [TRAINING_LOG_NAME]
+        if (folder / TRAINING_LOG_NAME).is_symlink() or (folder / TRAINING_LOG_NAME).exists()
+        else []
+    )
+    for name in CHECKPOINT_FILES + log:
         path = folder / name
         if path.is_symlink():
             return False, f"{name} is a symbolic link; submit plain files (a link can point out of the folder)"
@@ -81,6 +96,29 @@ def check_files(folder: Path) -> Verdict:
 
 
 # ----------------------------------------------------------------------------------- the config
+def check_training_log(folder: Path) -> Verdict:
+    """A ``training_log.json`` sent along (optional: the curve the Leaderboard draws) is one: strict JSON, its
+    ``steps`` columns of one length and its ``epochs`` a list, every number finite (``check_files`` capped its size)."""
+    path = folder / TRAINING_LOG_NAME
+    if not path.is_file():
+        return PASSED
+    why = (
+        f"{TRAINING_LOG_NAME} is not a training log; send the one `python -m training train` wrote (its steps' "
+        "step, epoch and loss columns of one length, its epochs a list, finite numbers) or leave it out"
+    )
+    try:
+        strict_loads(path.read_bytes())
+    except (ValueError, RecursionError):
+        return False, why
+    log = read_training_log(folder)
+    if log is None or first_non_finite(log) is not None:
+        return False, why
+    columns = [log["steps"][k] for k in ("step", "epoch", "loss")]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for c in columns for v in c):
+        return False, why
+    return PASSED
+
+
 def parse_config(path: Path) -> Any:
     """``config.json`` as JSON (as written: no migration of old keys); refused when it is not JSON. NaN and
     Infinity are read here so that ``check_config`` can name the field that holds one."""

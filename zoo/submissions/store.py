@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import hub
 from ..basics import CONFIG_NAME, WEIGHTS_NAME, atomic_write_text, sha256_file
-from ..checkpoint_io import CARD_NAME, embedded_dir, replace_dir
+from ..checkpoint_io import CARD_NAME, TRAINING_LOG_NAME, embedded_dir, replace_dir
 from ..config import first_non_finite, show_number, strict_dumps
 from . import filecache
 from .gates import Checked, SubmissionError, check_unique, require
@@ -112,6 +112,8 @@ class Store:
             try:
                 for name in (WEIGHTS_NAME, CARD_NAME):
                     shutil.copyfile(folder / name, tmp / name)
+                if (folder / TRAINING_LOG_NAME).is_file():  # the curve the Leaderboard draws (checked by the gates)
+                    shutil.copyfile(folder / TRAINING_LOG_NAME, tmp / TRAINING_LOG_NAME)
                 config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))  # ranked under its new name
                 config |= {"name": checked.name, "task": checked.task}
                 (tmp / CONFIG_NAME).write_text(strict_dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
