@@ -1,7 +1,8 @@
 """``python -m bench`` (``make bench``): measure what users wait for and write BENCHMARKS.md.
 
 Every figure is the median of >= 3 runs; comparisons are ratios measured inside one run.
-``--only NAME`` runs one section; ``--quick`` shrinks the training section (for a smoke run).
+``--only NAME`` runs one section; ``--quick`` shrinks every section to one run of a few images or requests (the
+smoke run in ``make test``: every line is written, no figure is meant to be read).
 ``--only hostile`` (bench/hostile.py, also ``python -m bench.hostile RESULTS.json``): decompression bombs and a
 greedy client against the running app; ``--hostile-json PATH`` keeps its figures as JSON.
 """
@@ -37,13 +38,14 @@ def percentile(vals: list[float], q: float) -> float:
     return float(np.percentile(np.array(vals), q))
 
 
-def bench_inference() -> list[str]:
+def bench_inference(quick: bool = False) -> list[str]:
     import zoo
     from training.drawn import human_drawing
     from zoo.sketch import to_mnist
 
     torch.set_grad_enabled(False)
     out = ["## 2-4. Inference (server side, this process)", ""]
+    runs = 1 if quick else 3  # quick: every figure once
     # 2. sketch -> label for an 800x800 RGBA drawing
     with np.load(ROOT / "demos" / "assets" / "mnist_sample.npz") as f:
         images = f["images"]
@@ -54,16 +56,16 @@ def bench_inference() -> list[str]:
     def classify(img: np.ndarray) -> int:
         return int(model(model.preprocess(to_mnist(img)))[0].argmax())
 
-    runs = []
-    for _ in range(3):
+    sketch_runs = []
+    for _ in range(runs):
         times = []
         for img in drawings * 4:
             t = time.perf_counter()
             classify(img)
             times.append((time.perf_counter() - t) * 1000)
-        runs.append((percentile(times, 50), percentile(times, 99)))
-    p50 = statistics.median(r[0] for r in runs)
-    p99 = statistics.median(r[1] for r in runs)
+        sketch_runs.append((percentile(times, 50), percentile(times, 99)))
+    p50 = statistics.median(r[0] for r in sketch_runs)
+    p99 = statistics.median(r[1] for r in sketch_runs)
     out += [
         f"- **Sketch -> label** (800x800 RGBA, preprocessing + `{model.config['name']}` forward): "
         f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (targets 10 / 30 ms: {'met' if p50 <= 10 and p99 <= 30 else 'not met'})"
@@ -84,7 +86,7 @@ def bench_inference() -> list[str]:
             text = "".join(m.generate("ROMEO:\n", 2000, temperature=0.8, seed=0))
             return len(text) / (time.perf_counter() - t)
 
-        cps, cps_runs = median_of(chars_per_s)
+        cps, cps_runs = median_of(chars_per_s, runs)
         out += [
             f"- **Text generation** (`{name}`, {how}, one thread, 2,000 characters): {cps:,.0f} chars/s "
             f"(runs {', '.join(f'{v:,.0f}' for v in cps_runs)}; target >= 2,000: {'met' if cps >= 2000 else 'not met'})"
@@ -103,7 +105,7 @@ def bench_inference() -> list[str]:
                 dec.decode(z)
             return (time.perf_counter() - t) * 10
 
-        ms, ms_runs = median_of(decode_ms)
+        ms, ms_runs = median_of(decode_ms, runs)
         out += [
             f"- **Latent decode** (`{name}`, one image): {ms:.2f} ms "
             f"(runs {', '.join(f'{v:.2f}' for v in ms_runs)}; target <= 5 ms: {'met' if ms <= 5 else 'not met'})"
@@ -116,7 +118,7 @@ def bench_inference() -> list[str]:
         gan.encode(drawing)
         return time.perf_counter() - t
 
-    secs, secs_runs = median_of(search_s)
+    secs, secs_runs = median_of(search_s, runs)
     out += [
         f"- **GAN inversion** (`dcgan-28`, 'Encode my drawing': {gan.config['search_steps']} Adam steps from "
         f"{gan.search_starts} starts, the best two of each continued): {secs:.2f} s "
@@ -184,15 +186,15 @@ def bench_robustness(quick: bool) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------- app: start-up
-def bench_app(load_clients: int, load_requests: int) -> list[str]:
+def bench_app(load_clients: int, load_requests: int, quick: bool = False) -> list[str]:
     import psutil
     from gradio_client import Client
 
     from bench.app_process import RunningApp, picture
     from training.drawn import human_drawing
 
-    startups = []
-    for _ in range(3):
+    startups, runs = [], 1 if quick else 3
+    for _ in range(runs):
         t = time.perf_counter()
         app = RunningApp()
         client = Client(app.url, verbose=False)
@@ -201,7 +203,7 @@ def bench_app(load_clients: int, load_requests: int) -> list[str]:
             human_drawing(f["images"][0], np.random.default_rng(0), 400).save(path)
         client.predict(image=picture(path), model="mnist-cnn-modern", api_name="/classify_digit")
         startups.append(time.perf_counter() - t)
-        if len(startups) < 3:
+        if len(startups) < runs:
             app.stop()
     proc = psutil.Process(app.proc.pid)
     rss_idle = proc.memory_info().rss
@@ -231,7 +233,7 @@ def bench_app(load_clients: int, load_requests: int) -> list[str]:
             lat.append((time.perf_counter() - t) * 1000)
         return lat, errors
 
-    tti = time_to_interactive(app.url)
+    tti = time_to_interactive(app.url, runs)
     t0 = time.perf_counter()
     with ThreadPoolExecutor(load_clients) as pool:
         results = list(pool.map(one_client, range(load_clients)))
@@ -354,7 +356,7 @@ def bench_scaling(quick: bool) -> list[str]:
     from training import card
 
     args = ["mnist-convnet-book", "--seeds", "1", "--skip-robustness", "--quiet"]
-    args += ["--train-limit", "12000"] if quick else []
+    args += ["--train-limit", "1200"] if quick else []  # quick: 20 steps of the global batch
     rows = []
     for procs in (1, 2):
         launcher = [sys.executable] if procs == 1 else [sys.executable, "-m", "torch.distributed.run"]
@@ -440,8 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     sections = {
         "training": lambda: train_speed.section(args.quick),
-        "inference": bench_inference,
-        "app": lambda: bench_app(args.clients, args.requests),
+        "inference": lambda: bench_inference(args.quick),
+        "app": lambda: bench_app(args.clients, args.requests, args.quick),
         "sizes": bench_sizes,
         "robustness": lambda: bench_robustness(args.quick),
         "scaling": lambda: bench_scaling(args.quick),

@@ -31,6 +31,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "mnist-convnet-book"
 BATCH = 60
+QUICK_LIMIT = 1200  # --quick (the smoke run in make test): 20 steps an epoch, every loop and line still run
 
 
 class Run(NamedTuple):
@@ -271,7 +272,7 @@ def _fmt(vals, f: str = "{:.1f}") -> str:
 def section(quick: bool) -> list[str]:
     from zoo.catalog import ENTRIES
 
-    limit = 6000 if quick else None
+    limit = QUICK_LIMIT if quick else None
     seeds = range(3 if quick else 5)
     recipe_seed = ENTRIES[NAME].recipe.seed
     book: dict[int, Run] = {}
@@ -326,7 +327,7 @@ def section(quick: bool) -> list[str]:
         )
 
     lines = [
-        f"## 1. Training: `{NAME}`, one epoch" + (" (quick: 6,000 images)" if quick else ""),
+        f"## 1. Training: `{NAME}`, one epoch" + (f" (quick: {limit:,} images)" if quick else ""),
         "",
         "Each epoch runs in a fresh process, as a user starts it; the book's loop and the project's alternate.",
         "",

@@ -17,12 +17,22 @@ from conftest import ROOT
 pytestmark = pytest.mark.bench
 
 
-def test_quick_bench_writes_every_section(tmp_path):
-    out = tmp_path / "BENCHMARKS.md"
+@pytest.fixture(scope="module")
+def quick_bench(tmp_path_factory) -> tuple[str, str, dict]:
+    """One `python -m bench --quick` run (its stdout, BENCHMARKS.md, and the hostile section's figures as JSON):
+    the hostile section is `python -m bench.hostile --quick`'s measurement, so it is run once for both tests."""
+    folder = tmp_path_factory.mktemp("bench")
+    out, hostile_json = folder / "BENCHMARKS.md", folder / "hostile.json"
     cmd = [sys.executable, "-m", "bench", "--quick", "--clients", "3", "--requests", "2", "--out", str(out)]
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [*cmd, "--hostile-json", str(hostile_json)], cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
     assert r.returncode == 0, r.stderr[-3000:]
-    text = out.read_text()
+    return r.stdout, out.read_text(), json.loads(hostile_json.read_text())
+
+
+def test_quick_bench_writes_every_section(quick_bench):
+    _, text, _ = quick_bench
     for heading in (
         "## 1. Training",
         "### Where a step goes",
@@ -71,15 +81,11 @@ def test_the_bombs_are_real(make, monkeypatch):
         assert im.size == (13000, 13000)
 
 
-def test_hostile_visitors_bench_quick(tmp_path):
-    """`python -m bench.hostile --quick`: six bombs refused with a sentence and the app's memory held, the next digit
+def test_hostile_visitors_bench_quick(quick_bench):
+    """The quick hostile section: six bombs refused with a sentence and the app's memory held, the next digit
     read, and the good client's latencies measured alone and beside a greedy client (no speed is asserted)."""
-    out = tmp_path / "hostile.json"
-    cmd = [sys.executable, "-m", "bench.hostile", "--quick", str(out)]
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert "peak - idle" in r.stdout
-    results = json.loads(out.read_text())
+    stdout, _, results = quick_bench
+    assert "peak - idle" in stdout
     bombs = results["bombs"]
     assert bombs["refused_with_a_sentence"] == 6, bombs["answers"]
     assert bombs["goal_met"] and bombs["samples"] > 50
@@ -89,3 +95,17 @@ def test_hostile_visitors_bench_quick(tmp_path):
     greedy = latency["other"]  # its own visitor: what passes the cap on requests at once is answered, the rest refused
     assert greedy["answers"] > 0
     assert greedy["errors"] == 0 or "the most this Space runs at once" in greedy["first_error"]
+
+
+def test_hostile_cli_measures_quick_into_the_json_it_is_given(monkeypatch, capsys):
+    """`python -m bench.hostile --quick RESULTS.json` is the quick measurement above, written where it is told;
+    without a file it refuses (the measurement itself runs once, in the quick bench)."""
+    from bench import hostile
+
+    calls = []
+    monkeypatch.setattr(hostile, "measure", lambda quick, results_json=None: calls.append((quick, results_json)))
+    assert hostile.main(["--quick", "out.json"]) == 0 and hostile.main(["out.json"]) == 0
+    assert calls == [(True, "out.json"), (False, "out.json")]
+    with pytest.raises(SystemExit):
+        hostile.main(["--quick"])
+    assert "give the JSON file" in capsys.readouterr().err
