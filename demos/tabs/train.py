@@ -206,9 +206,8 @@ def build(pool: Zoo, demo: gr.Blocks) -> TabParts:
         knobs = [knob_field(first, k) for k in KNOBS]
     bar = gr.HTML(progress_bar(0.0), elem_id="train-bar")
     status = gr.Markdown(elem_id="train-status")
-    with gr.Row():
-        curve = curve_plot(t("train_curve"), scale=2, elem_id="train-curve")
-        table = gr.Dataframe(headers=METRIC_HEADERS, label=t("train_metrics"), scale=1, elem_id="train-metrics")
+    curve = curve_plot(t("train_curve"), elem_id="train-curve")
+    table = gr.Dataframe(headers=METRIC_HEADERS, label=t("train_metrics"), elem_id="train-metrics")  # full width
     with gr.Row():
         files = gr.File(label=t("train_files"), file_count="multiple", interactive=False)
         command = gr.Textbox(label=t("train_command"), buttons=["copy"], interactive=False)
