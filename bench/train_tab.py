@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.app_process import ROOT, RunningApp
 from bench.leaderboard_scale import replace_section
-from training.jobs import RECIPES, check, child_args
+from training.jobs import KNOBS, RECIPES, check, child_args
 from zoo.basics import cpu_model
 
 TITLE = "## Training in the app"
@@ -43,9 +43,8 @@ def cli_run(recipe: str, values: dict, folder: Path) -> tuple[float, float]:
 
 def tab_run(client, recipe: str, values: dict) -> tuple[float, float]:
     """The same run through ``/train_model``: (samples/s, wall seconds from the request to the files)."""
-    knobs = ("epochs", "lr", "batch_size", "width", "keep_prob", "seed", "train_limit")
     start = time.perf_counter()
-    job = client.submit(recipe, *(values.get(k) for k in knobs), api_name="/train_model")
+    job = client.submit(recipe, *(values.get(k) for k in KNOBS), api_name="/train_model")  # the endpoint's order
     files = job.result()[4]
     wall = time.perf_counter() - start
     (log,) = [f for f in files if f.endswith("training_log.json")]

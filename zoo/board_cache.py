@@ -69,7 +69,7 @@ def leaderboard_json(
         with contextlib.suppress(OSError, UnicodeDecodeError), open(f"{base}.board.json", encoding="utf-8") as f:
             if f.readline() == key + "\n":
                 return f.read()
-    kept = _load(Path(f"{base}.rows"), stamps.general)
+    kept = _load(Path(f"{base}.rows"), stamps)
     units = {**_checkpoints(folder, stamps, kept), **(_submissions(root, stamps, kept) if root else {})}
     text = _assemble(units, root, task)
     with contextlib.suppress(OSError):
@@ -140,9 +140,11 @@ def _inside(folder: str, names: tuple[str, ...]) -> dict[str, list]:
     return out
 
 
-def _load(path: Path, general: list) -> dict[str, Any]:
-    """The rows kept by the last process, by unit; none when the code that shapes them changed since."""
-    if any(s and s[1] > time.time_ns() - filecache.RACY_NS for s in general[1:]):
+def _load(path: Path, stamps: Stamps) -> dict[str, Any]:
+    """The rows kept by the last process, by unit; none when the code that shapes them changed since (or changes
+    now: a module too young to trust)."""
+    general = stamps.general
+    if any(stamps.trusted(s) is UNSURE for s in general[1:]):
         return {}
     with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
         kept = marshal.loads(path.read_bytes())

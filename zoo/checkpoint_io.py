@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .basics import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from .catalog import ENTRIES, validate_name
@@ -156,10 +156,14 @@ def read_training_log(folder: str | os.PathLike) -> dict | None:
         log = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
+    return log if is_training_log(log) else None
+
+
+def is_training_log(log: Any) -> bool:
+    """``log`` has a training log's shape: ``steps`` columns ``step``, ``epoch``, ``loss`` of one length, ``epochs``
+    a list (what ``read_training_log`` and the submission gate both require)."""
     steps = log.get("steps") if isinstance(log, dict) else None
     if not isinstance(steps, dict) or not isinstance(log.get("epochs"), list):
-        return None
+        return False
     columns = [steps.get(k) for k in ("step", "epoch", "loss")]
-    if not all(isinstance(c, list) for c in columns) or len({len(c) for c in columns}) != 1:
-        return None
-    return log
+    return all(isinstance(c, list) for c in columns) and len({len(c) for c in columns}) == 1

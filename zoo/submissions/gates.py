@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..basics import CONFIG_NAME, WEIGHTS_NAME
 from ..catalog import ALIASES, ENTRIES, validate_name
-from ..checkpoint_io import CARD_NAME, CHECKPOINT_FILES, TRAINING_LOG_NAME, embedded_dir, load_folder, read_training_log
+from ..checkpoint_io import CARD_NAME, CHECKPOINT_FILES, TRAINING_LOG_NAME, embedded_dir, is_training_log, load_folder
 from ..config import (
     META_KEYS,
     NUMBER_LIMIT,
@@ -107,11 +107,10 @@ def check_training_log(folder: Path) -> Verdict:
         "step, epoch and loss columns of one length, its epochs a list, finite numbers) or leave it out"
     )
     try:
-        strict_loads(path.read_bytes())
-    except (ValueError, RecursionError):
+        log = strict_loads(path.read_text(encoding="utf-8"))  # read once: UTF-8, no NaN, as the view reads it
+    except (ValueError, RecursionError):  # a UnicodeDecodeError is a ValueError
         return False, why
-    log = read_training_log(folder)
-    if log is None or first_non_finite(log) is not None:
+    if not is_training_log(log) or first_non_finite(log) is not None:
         return False, why
     columns = [log["steps"][k] for k in ("step", "epoch", "loss")]
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for c in columns for v in c):
