@@ -151,6 +151,8 @@ EN: dict[str, str] = {
     "board_try": "Try it",
     "board_misses": "Its misses on the drawn set: the input, what the model saw, predicted / true",
     "board_curve": "Its training loss (per step) against epochs, from its training_log.json",
+    "board_run": "training loss",
+    "board_epoch_axis": "epochs of {name}",
     "board_epochs": "Per epoch: its losses and metrics as it trained",
     "board_no_curve": "No training curve was recorded for this model.",
     "board_try_model": "Try {model}",
@@ -216,7 +218,7 @@ EN: dict[str, str] = {
     "submit_hub_name": "that Hub model name was not understood: a Hub source is hf:ORG/NAME or hf:ORG/NAME@REVISION "
     "(the hf: is optional), ORG and NAME made of letters, digits, '-', '_' and '.'",
     "submit_passed": "**{name}** passed the gates ({params:,} parameters, a {task} model). Queued for evaluation at "
-    "position {position}; the table below follows it.",
+    "position {position}; the table in the Submit tab follows it.",
     "submit_login_note": "Submitting (and saving a drawing) needs a Hugging Face sign-in here: your user name is "
     "recorded on each submission, at most {limit} in any {days} days.",
     "submit_user_quota": "You have submitted {used} models in the last {days} days, the most this Space takes from one "
@@ -360,6 +362,8 @@ ZH: dict[str, str] = {
     "board_try": "试一试",
     "board_misses": "它在手写测试集上的错误：输入、模型看到的图像、预测 / 真实",
     "board_curve": "它的训练损失（每步）随轮次的变化，来自其 training_log.json",
+    "board_run": "训练损失",
+    "board_epoch_axis": "{name} 的训练轮次",
     "board_epochs": "每轮：训练过程中的损失和指标",
     "board_no_curve": "这个模型没有记录训练曲线。",
     "board_try_model": "试一试 {model}",
@@ -421,7 +425,7 @@ ZH: dict[str, str] = {
     "submit_hub_name": "无法识别这个 Hub 模型名：Hub 来源的格式是 hf:ORG/NAME 或 hf:ORG/NAME@REVISION（hf: 可省略），"
     "ORG 和 NAME 由字母、数字、'-'、'_' 和 '.' 组成",
     "submit_passed": "**{name}** 通过了关卡（{params:,} 个参数，{task} "
-    "模型）。已排入评估队列第 {position} 位；下表会跟踪它的进度。",
+    "模型）。已排入评估队列第 {position} 位；“提交”页的表格会跟踪它的进度。",
     "submit_login_note": "在这里提交模型（以及保存手写图）需要先用 Hugging Face 登录：每次提交都会记录你的用户名，"
     "任意 {days} 天内最多 {limit} 次。",
     "submit_user_quota": "你在最近 {days} 天里已提交 {used} 个模型，达到本 Space 对每位用户的上限（{limit} 个）；"

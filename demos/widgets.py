@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from typing import Any
 
 import gradio as gr
@@ -100,6 +101,18 @@ def epoch_curve(log: dict[str, Any] | None) -> pd.DataFrame:
         if key not in NOT_PLOTTED and isinstance(value, int | float) and not isinstance(value, bool)
     ]
     return pd.DataFrame(rows, columns=EPOCH_COLUMNS)
+
+
+def runs_curve(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Several runs' curves (``loss_curve``'s points) in one frame, labelled by the keys of ``runs``; a run without
+    points yet gets one empty point. The plot builds its colour scale once, from the first points it is given, so
+    the same labels, all of them there from the first update on, keep every run drawn (a run that appeared later
+    under a new label would stay undrawn)."""
+    parts = [
+        curve.assign(run=label) if len(curve) else pd.DataFrame([(0.0, math.nan, label)], columns=CURVE_COLUMNS)
+        for label, curve in runs.items()
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
 def curve_plot(label: str, **kwargs: Any) -> gr.LinePlot:

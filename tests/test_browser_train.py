@@ -5,10 +5,13 @@ drawn. Under CI=true a missing browser is a failure, never a skip (``require_chr
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 
+import numpy as np
 import pytest
+from PIL import Image
 from test_browser import ARTIFACTS, FLAGS
 
 from bench.app_process import RunningApp
@@ -85,6 +88,11 @@ def test_train_house_prices_and_see_the_curve_grow_to_the_final_metric(page):
     drawn = page.evaluate("() => { clearInterval(window.curveSampler); return window.curves; }")
     page.screenshot(path=str(ARTIFACTS / "browser-train-done.png"))
     assert len([h for h in drawn if "canvas" in h or "svg" in h]) >= 2, "the curve was not redrawn as it trained"
+    # this run's curve (the plot's second colour, orange) is drawn beside the zoo entry's (blue), not only listed
+    with Image.open(io.BytesIO(page.locator("#train-curve").screenshot())) as shot:
+        pixels = np.asarray(shot.convert("RGB")).astype(int)
+    orange = int((np.abs(pixels - [245, 133, 24]).sum(axis=-1) < 80).sum())
+    assert orange > 200, f"this run's curve is not drawn beside the zoo entry's ({orange} orange pixels)"
     assert "100 %" in page.locator("#train-bar").inner_text()
     assert "this run" in page.locator("#train-metrics").inner_text()
     RUN["name"] = re.search(r"house-prices-book-try-[0-9a-f]+", _status(page)).group()

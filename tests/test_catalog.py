@@ -1,16 +1,19 @@
 """Every zoo entry, from its one declaration: a recipe the CLI can run, a shipped checkpoint that matches the
 declaration, a card, and a torch.hub family that builds it without a checkpoint (timm's registry habit)."""
 
+import io
 import json
 
 import pytest
 import torch
+from PIL import Image
 
 import hubconf
 from training import card as cards
+from training.curve_image import curve_png, title
 from training.tasks import TRAINERS
 from zoo.catalog import ALIASES, ENTRIES, TASKS, canonical, entry
-from zoo.checkpoint_io import load_folder, read_training_log
+from zoo.checkpoint_io import CURVE_IMAGE_NAME, TRAINING_LOG_NAME, load_folder, read_training_log
 from zoo.models import ARCHITECTURES, migrate_config
 
 from conftest import HUB
@@ -23,14 +26,18 @@ def test_entry_has_recipe_checkpoint_card_and_hub_family(name):
     assert e.recipe.trainer in TRAINERS, f"{name}: no trainer registered as {e.recipe.trainer!r}"
     folder = HUB / name
     shipped = ["README.md", "config.json", "model.safetensors"] + (["misses.png"] if e.task == "digits" else [])
-    # a digits model's misses on the drawn set too; and the training curve where a replay of the card's command
-    # gave the same bytes (``training_log.json``, its metrics the card's)
+    # a digits model's misses on the drawn set too; the training curve (``training_log.json``, its metrics the
+    # card's: a replay of the card's command that gave the same bytes, or the run's own per-epoch records) and the
+    # picture of it that the card shows
+    shipped += [TRAINING_LOG_NAME, CURVE_IMAGE_NAME]
     log = read_training_log(folder)
-    if log is not None:
-        shipped.append("training_log.json")
-        claimed, _ = cards.read(folder)
-        assert log["name"] == name and log["seed"] == e.recipe.seed and log["steps"]["loss"]
-        assert all(log["metrics"][k] == pytest.approx(claimed[k], rel=1e-4) for k in log["metrics"] if k in claimed)
+    claimed, _ = cards.read(folder)
+    assert log["name"] == name and log["seed"] == e.recipe.seed and log["steps"]["loss"]
+    assert all(log["metrics"][k] == pytest.approx(claimed[k], rel=1e-4) for k in log["metrics"] if k in claimed)
+    card = (folder / "README.md").read_text()
+    assert f"## Training curve\n\n![{name}: " in card and f"]({CURVE_IMAGE_NAME})" in card
+    with Image.open(folder / CURVE_IMAGE_NAME) as shown, Image.open(io.BytesIO(curve_png(log, title(name)))) as drawn:
+        assert shown.tobytes() == drawn.tobytes()  # the picture is the log's, drawn by the project's code
     assert sorted(p.name for p in folder.iterdir()) == sorted(shipped)
     config = json.loads((folder / "config.json").read_text())
     assert config["name"] == name and config["task"] == e.task and config["architecture"] == e.architecture

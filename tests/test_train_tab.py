@@ -12,7 +12,7 @@ import pytest
 from demos.i18n_train import TRAIN_EN
 from training.jobs import RECIPES, JobError, Jobs, check
 
-FILES = {"model.safetensors", "config.json", "README.md", "training_log.json"}
+FILES = {"model.safetensors", "config.json", "README.md", "training_log.json", "training_curve.png"}
 DEFAULTS = dict(lr=None, batch_size=None, width=None, keep_prob=None, seed=0, train_limit=None)
 
 
@@ -22,8 +22,8 @@ def _train(client, recipe="house-prices-book", epochs=3, **values):
 
 @pytest.mark.app
 def test_train_model_streams_its_progress_and_ends_with_the_evaluators_metric(client, app):
-    """Progress while it goes, then the metrics beside the zoo entry's, the four files, the command; the job is
-    kept in the app's jobs folder (a restart finds it)."""
+    """Progress while it goes, then the metrics beside the zoo entry's, its files (the curve and its picture too),
+    the command; the job is kept in the app's jobs folder (a restart finds it)."""
     job = _train(client, epochs=3)
     outputs = list(job)
     bar, status, curve, table, files, command = job.result()

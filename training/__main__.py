@@ -18,7 +18,14 @@ import torch
 
 from zoo.basics import atomic_write_text
 from zoo.catalog import ENTRIES, TASKS, Entry, UnknownModelError, variant
-from zoo.checkpoint_io import TRAINING_LOG_NAME, embedded_dir, load_folder, save_checkpoint
+from zoo.checkpoint_io import (
+    CURVE_IMAGE_NAME,
+    TRAINING_LOG_NAME,
+    embedded_dir,
+    load_folder,
+    read_training_log,
+    save_checkpoint,
+)
 from zoo.config import ConfigError, first_non_finite, show_number, strict_dumps, validate_config
 from zoo.models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, migrate_config, sha256_file
 
@@ -26,7 +33,8 @@ from . import card as cards
 from . import tasks
 from .answers import add_answers_parser, sketched_answers
 from .cli import CLIError, arch_overrides, checkpoints_folder, model_names, run_command, run_options
-from .curves import Curve, ProgressFile
+from .curve_image import curve_png, title, write_curve_image
+from .curves import Curve, ProgressFile, log_from_history
 from .distributed import check, join, leave, world
 from .misses import add_misses_parser
 from .notes import narrative
@@ -153,11 +161,6 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
             if len(v := [r["metrics"][k] for r in runs]) > 1
         }
 
-    def card(tmp: Path) -> str:
-        info["file_size"] = (tmp / WEIGHTS_NAME).stat().st_size
-        info["evaluated_sha256"] = sha256_file(tmp / WEIGHTS_NAME)
-        return cards.render(name, ev.metrics, info)
-
     stored = (
         model if recipe.weights_dtype == "float32" else copy.deepcopy(model).to(getattr(torch, recipe.weights_dtype))
     )
@@ -174,7 +177,14 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         device=str(device),
         metrics=ev.metrics,
     )
-    folder = save_checkpoint(stored, out, name, card, extra={TRAINING_LOG_NAME: strict_dumps(log) + "\n"})
+
+    def card(tmp: Path) -> str:
+        info["file_size"] = (tmp / WEIGHTS_NAME).stat().st_size
+        info["evaluated_sha256"] = sha256_file(tmp / WEIGHTS_NAME)
+        return cards.render(name, ev.metrics, info, curve=log)
+
+    extra = {TRAINING_LOG_NAME: strict_dumps(log) + "\n", CURVE_IMAGE_NAME: curve_png(log, title(name))}
+    folder = save_checkpoint(stored, out, name, card, extra=extra)
     curve.tell("done", folder=str(folder), metrics=ev.metrics, train_seconds=seconds, command=info["command"])
     shown = {k: v for k, v in ev.metrics.items() if k in TASKS[model.task].metrics}
     print(f"   {folder}: " + ", ".join(f"{k} {v:.4f}" for k, v in shown.items()) + f" ({seconds:.0f} s)")
@@ -344,7 +354,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 info["benchmarks"] = ev.benchmarks
             if classifier is not None:
                 info["sample_classifier"] = classifier.config["name"]
-            atomic_write_text(folder / "README.md", cards.render(name, ev.metrics, info))
+            log = read_training_log(folder)
+            atomic_write_text(folder / "README.md", cards.render(name, ev.metrics, info, curve=log))
+            if log is not None:
+                write_curve_image(folder, log)
         rows.append(row)
         if not args.json:
             status = "" if not args.verify else ("  verified" if row["verified"] else "  MISMATCH")
@@ -380,11 +393,37 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         if checkpoint.name in ENTRIES and (checkpoint / "README.md").is_file():
             metrics, info = cards.read(checkpoint)
             info["command"] = info.get("command", "").replace(*MOVED_OUT)
-            card = cards.render(checkpoint.name, metrics, info)
+            log = read_training_log(checkpoint) or _log_from_card(checkpoint, metrics, info)
+            card = cards.render(checkpoint.name, metrics, info, curve=log)
             if card != (checkpoint / "README.md").read_text(encoding="utf-8"):
                 atomic_write_text(checkpoint / "README.md", card)
                 print(f"{checkpoint / 'README.md'}: re-rendered")
+            if log is not None and write_curve_image(checkpoint, log):
+                print(f"{checkpoint / CURVE_IMAGE_NAME}: drawn")
     return 0
+
+
+def _log_from_card(checkpoint: Path, metrics: dict[str, float], info: dict[str, Any]) -> dict[str, Any] | None:
+    """A training_log.json written from the per-epoch records of a card that predates the logs (when it has two
+    or more); None when it has not."""
+    log = log_from_history(
+        info.get("history") or [],
+        name=checkpoint.name,
+        parent=info.get("parent"),
+        command=info.get("command", ""),
+        seed=info.get("seed"),
+        epochs_asked=info.get("epochs"),
+        batch_size=info.get("batch_size"),
+        lr=info.get("lr"),
+        overrides=info.get("overrides", {}),
+        train_seconds=info.get("train_seconds"),
+        device=info.get("device"),
+        metrics=metrics,
+    )
+    if log is not None:
+        atomic_write_text(checkpoint / TRAINING_LOG_NAME, strict_dumps(log) + "\n")
+        print(f"{checkpoint / TRAINING_LOG_NAME}: written from the card's per-epoch records")
+    return log
 
 
 def cmd_figures(args: argparse.Namespace) -> int:

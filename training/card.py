@@ -9,6 +9,7 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from zoo.catalog import ENTRIES, TASKS, variant
+from zoo.checkpoint_io import CURVE_IMAGE_NAME, TRAINING_LOG_NAME
 
 from . import tasks
 
@@ -34,8 +35,9 @@ METRIC_NAMES = {
 }
 
 
-def render(name: str, metrics: dict[str, float], info: dict[str, Any]) -> str:
-    """The full README.md for a checkpoint: YAML metadata (model-index from ``metrics``) + text."""
+def render(name: str, metrics: dict[str, float], info: dict[str, Any], curve: dict[str, Any] | None = None) -> str:
+    """The full README.md for a checkpoint: YAML metadata (model-index from ``metrics``) + text; with ``curve``
+    (its ``training_log.json``) a section showing the curve (``training_curve.png``) and the epochs' records."""
     entry = ENTRIES[name] if name in ENTRIES else variant(info["parent"], name)
     task = TASKS[entry.task]
     results = [
@@ -105,11 +107,54 @@ Intervals: percentile bootstrap over test items (1,000 resamples, seed 0). {_see
 - Parameters: {info.get("num_params", 0):,}; weights file: {info.get("file_size", 0):,} bytes;
   CPU latency for one input: {info.get("cpu_latency_ms", 0):.2f} ms
 
-## Departures from the book
+{_curve_section(name, curve)}## Departures from the book
 
 {departures}
 """
     return ModelCard(f"---\n{data.to_yaml()}\n---\n{body}").content
+
+
+CURVE_ROWS = 12  # at most about this many epochs are listed in the card (the log holds them all)
+NOT_LISTED = ("epoch", "seconds", "samples_per_s")  # an epoch record's keys the card's table leaves out
+
+
+def _curve_section(name: str, curve: dict[str, Any] | None) -> str:
+    """The training curve (the picture drawn from training_log.json) and a table of its epochs' records."""
+    if curve is None:
+        return ""
+    epochs = curve.get("epochs") or []
+    every = -(-len(epochs) // CURVE_ROWS) or 1
+    shown = [r for i, r in enumerate(epochs) if (i + 1) % every == 0 or i == len(epochs) - 1]
+    keys = list(dict.fromkeys(k for r in shown for k in r if k not in NOT_LISTED))
+    header = "| epoch | " + " | ".join(k.replace("_", " ") for k in keys) + " |"
+    rule = "|---" * (len(keys) + 1) + "|"
+    lines = [f"| {r.get('epoch')} | " + " | ".join(_cell(r.get(k)) for k in keys) + " |" for r in shown]
+    table = "\n".join([header, rule, *lines]) if keys else ""
+    steps = curve["steps"]
+    points = f"{len(steps['loss'])} points" + (
+        f", each the mean of {steps['every']} steps" if steps.get("every", 1) > 1 else ""
+    )
+    origin = f"\n\n{curve['source']}" if curve.get("source") else ""
+    listed = "" if every == 1 else f" (one in {every}, and the last)"
+    # the picture only in the zoo's own cards: a submitted card may hold no image (``zoo.submissions.cards``), and
+    # the Leaderboard draws a submission's curve from its training_log.json
+    picture = (
+        f"![{name}: the training loss per step and each epoch's losses, against epochs]({CURVE_IMAGE_NAME})\n\n"
+        if name in ENTRIES
+        else ""
+    )
+    return f"""## Training curve
+
+{picture}The per-step training loss ({points}) and every epoch's record are in `{TRAINING_LOG_NAME}`; the
+epochs{listed}:
+
+{table}{origin}
+
+"""
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else ("" if value is None else str(value))
 
 
 def _sets_line(info: dict[str, Any]) -> str:

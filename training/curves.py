@@ -42,6 +42,7 @@ class Curve:
         self.losses: list[float] = []  # every optimizer step's mean loss over its batch, in order
         self.places: list[float] = []  # each step's place in epochs: 1.5 is half through the second epoch
         self.epochs: list[dict[str, Any]] = []  # the trainer's record of each epoch (loss, lr, samples/s, ...)
+        self.source: str | None = None  # what the steps are, when they are not optimizer steps (a forest's trees)
         self.started = time.monotonic()
         self._heard = -math.inf
 
@@ -100,8 +101,46 @@ class Curve:
         rates = [r["samples_per_s"] for r in self.epochs if isinstance(r.get("samples_per_s"), float)]
         throughput = statistics.fmean(rates) if rates else None
         return finite(
-            {"format": FORMAT, **about, "samples_per_s": throughput, "steps": self.thinned(), "epochs": self.epochs}
+            {
+                "format": FORMAT,
+                **about,
+                **({"source": self.source} if self.source else {}),
+                "samples_per_s": throughput,
+                "steps": self.thinned(),
+                "epochs": self.epochs,
+            }
         )
+
+
+def log_from_history(history: list[dict[str, Any]], **about: Any) -> dict[str, Any] | None:
+    """A training log for a checkpoint trained before runs kept one, from the per-epoch records its card holds:
+    the step series is each epoch's mean training loss (a run of that epoch's steps averaged, as ``thinned``
+    averages), the epochs are the records; ``about`` is what the run was (its ``batch_size`` among it). None when
+    the card holds fewer than two epochs, or an epoch without a training loss."""
+    epochs = [r for r in history if isinstance(r.get("train_loss"), float)]
+    if len(epochs) < 2 or len(epochs) != len(history):
+        return None
+    per_epoch = {math.ceil(round(r["samples_per_s"] * r["seconds"]) / (about.get("batch_size") or 1)) for r in epochs}
+    every = per_epoch.pop() if len(per_epoch) == 1 else None  # steps per epoch, when every epoch had as many
+    source = (
+        "Recorded from the run's own per-epoch records (kept in its card); the run predates per-step logs, so "
+        "each point is one epoch's mean training loss."
+    )
+    return finite(
+        {
+            "format": FORMAT,
+            **about,
+            "source": source,
+            "samples_per_s": statistics.fmean(r["samples_per_s"] for r in epochs),
+            "steps": {
+                "every": every,
+                "step": [r["epoch"] * every for r in epochs] if every else [r["epoch"] for r in epochs],
+                "epoch": [float(r["epoch"]) for r in epochs],
+                "loss": [r["train_loss"] for r in epochs],
+            },
+            "epochs": epochs,
+        }
+    )
 
 
 class ProgressFile:

@@ -23,7 +23,7 @@ from typing import Any
 
 from zoo.basics import atomic_write_text
 from zoo.catalog import ENTRIES
-from zoo.checkpoint_io import CHECKPOINT_FILES, TRAINING_LOG_NAME
+from zoo.checkpoint_io import CHECKPOINT_FILES, CURVE_IMAGE_NAME, TRAINING_LOG_NAME
 
 from .data import data_dir
 
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent  # what the child imports ``traini
 CPU_CAP_S = int(os.environ.get("DLFS_ZOO_TRAIN_CPU_S") or 600)  # CPU seconds per job (all its threads together)
 STOP_GRACE_S = 5  # a stopped child that has not ended in this time is killed
 FINISHED = ("done", "failed", "stopped")
-KEPT_FILES = (*CHECKPOINT_FILES, TRAINING_LOG_NAME)
+KEPT_FILES = (*CHECKPOINT_FILES, TRAINING_LOG_NAME, CURVE_IMAGE_NAME)
 # the child: `python -m training ARGS` under a CPU-time limit (SIGXCPU ends it at the cap), set by the child itself
 # (a limit set between fork and exec, preexec_fn, is not safe in a server with threads)
 CAPPED = (
@@ -185,7 +185,7 @@ class Job:
             return self._events[start:]
 
     def files(self) -> list[Path]:
-        """The finished checkpoint's files (weights, config, card, training log); none before it is done."""
+        """The finished checkpoint's files (weights, config, card, training log, its picture); none until done."""
         folder = self.folder / "out" / self.request["name"]
         return [folder / f for f in KEPT_FILES if (folder / f).is_file()]
 

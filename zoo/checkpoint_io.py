@@ -31,6 +31,8 @@ CHECKPOINT_FILES = [WEIGHTS_NAME, CONFIG_NAME, CARD_NAME]
 MISSES_NAME = "misses.png"
 # the run's curve beside its files: per-step loss, per-epoch records, the command (``training.curves`` writes it)
 TRAINING_LOG_NAME = "training_log.json"
+# that curve drawn, as the model card shows it (``training.curve_image`` draws it)
+CURVE_IMAGE_NAME = "training_curve.png"
 
 
 def embedded_dir() -> Path:
@@ -106,12 +108,13 @@ def save_checkpoint(
     folder: str | os.PathLike,
     name: str,
     card: str | Callable[[Path], str],
-    extra: dict[str, str] | None = None,
+    extra: dict[str, str | bytes] | None = None,
 ) -> Path:
     """Write ``folder/name/`` (weights, config with their sha256, card) atomically; returns the folder.
 
     ``card`` may be a function of the finished temporary folder (to report the weights' file size); ``extra``:
-    more text files by name (``training_log.json``), written into the same temporary folder."""
+    more files by name, text or bytes (``training_log.json``, ``training_curve.png``), written into the same
+    temporary folder."""
     validate_name(name)
     folder = Path(folder)
     try:
@@ -131,10 +134,10 @@ def save_checkpoint(
         )
         model.config = config
         (tmp / CARD_NAME).write_text(card(tmp) if callable(card) else card, encoding="utf-8")
-        for extra_name, text in (extra or {}).items():
+        for extra_name, content in (extra or {}).items():
             if Path(extra_name).name != extra_name or extra_name in CHECKPOINT_FILES:
                 raise ValueError(f"an extra file is named by a plain name other than {', '.join(CHECKPOINT_FILES)}")
-            (tmp / extra_name).write_text(text, encoding="utf-8")
+            (tmp / extra_name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
         for f in tmp.iterdir():
             os.chmod(f, 0o644)
             with open(f, "rb") as fh:

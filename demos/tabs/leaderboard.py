@@ -217,18 +217,21 @@ def model_folder(z: Zoo, name: str | None) -> Path | None:
 
 
 def training_curves(z: Zoo, name: str | None) -> tuple[Any, Any, str]:
-    """A model's recorded training: its per-step loss and per-epoch records as the plots take them, shown; or both
-    hidden and a sentence saying that none was recorded."""
+    """A model's recorded training: its per-step loss and per-epoch records as the plots take them, shown, with the
+    log's word on what its points are where they are not optimizer steps; or both hidden and a sentence saying that
+    none was recorded."""
     folder = model_folder(z, name)
     log = read_training_log(folder) if folder is not None else None
     if log is None:
         hidden = gr.LinePlot(None, visible=False)
         return hidden, gr.LinePlot(None, visible=False), say("board_no_curve")
+    # one label for every model's loss, and the model named in the epoch plot's axis: the plots build their colour
+    # scales when their titles change, not when their points do (``widgets.runs_curve``)
     epochs = epoch_curve(log)
     return (
-        gr.LinePlot(loss_curve(log, name or ""), visible=True),
-        gr.LinePlot(epochs, visible=len(epochs) > 0),
-        "",
+        gr.LinePlot(loss_curve(log, say("board_run")), visible=True),
+        gr.LinePlot(epochs, visible=len(epochs) > 0, x_title=say("board_epoch_axis", name=name)),
+        str(log.get("source") or ""),
     )
 
 

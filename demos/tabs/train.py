@@ -23,7 +23,7 @@ from demos.i18n import refuse, say, speaking, t
 from demos.state import Zoo
 from demos.tabs import Handler, TabParts
 from demos.tabs.submit import submit_answer
-from demos.widgets import CURVE_COLUMNS, curve_plot, loss_curve
+from demos.widgets import CURVE_COLUMNS, curve_plot, loss_curve, runs_curve
 from training.jobs import CPU_CAP_S, KNOBS, RECIPES, Job, JobError, Jobs, app_jobs
 from zoo.catalog import ENTRIES
 from zoo.checkpoint_io import TRAINING_LOG_NAME, embedded_dir, read_training_log
@@ -69,6 +69,11 @@ def knob_field(recipe: str, knob: str) -> gr.Number:
 def parent_curve(recipe: str) -> pd.DataFrame:
     """The zoo entry's own curve, when its shipped checkpoint carries a training_log.json."""
     return loss_curve(read_training_log(embedded_dir() / recipe), recipe)
+
+
+def both_curves(parent: pd.DataFrame, yours: pd.DataFrame) -> pd.DataFrame:
+    """The zoo entry's curve and this run's, under the two labels every job's plot uses."""
+    return runs_curve({say("train_run_entry"): parent, say("train_run_yours"): yours})
 
 
 def progress_bar(fraction: float) -> str:
@@ -152,7 +157,7 @@ def follow(z: Zoo, jobs: Jobs, job: Job) -> Iterator[tuple]:
             return
         status = status + (f"\n\n{epoch_line}" if epoch_line else "")
         if status != last_status or events:
-            curve = pd.DataFrame([*parent.itertuples(index=False), *points], columns=CURVE_COLUMNS)
+            curve = both_curves(parent, pd.DataFrame(points, columns=CURVE_COLUMNS))
             yield progress_bar(fraction), status, curve, [], [], "", job.id
             last_status = status
         time.sleep(POLL_S)
@@ -168,19 +173,19 @@ def finished(z: Zoo, job: Job, parent: pd.DataFrame | None = None) -> tuple:
     if state == "done":
         files = job.files()
         log = read_training_log(files[0].parent) if files else None
-        rows = loss_curve(log, name).itertuples(index=False)
-        curve = pd.DataFrame([*parent.itertuples(index=False), *rows], columns=CURVE_COLUMNS)
+        curve = both_curves(parent, loss_curve(log, name))
         seconds = (log or {}).get("train_seconds") or 0.0
         status = say("train_done", name=name, seconds=seconds) + note
         table = metrics_table(z, recipe, result.get("metrics") or {})
-        return progress_bar(1.0), status, curve, table, downloads(job), shown_command(result["command"]), job.id
+        command = shown_command(result["command"])
+        return progress_bar(1.0), status, curve, table, downloads(job), command, job.id
     if state == "stopped":
         status = say("train_stopped", name=name)
     elif result.get("reason") == "cpu_cap":
         status = say("train_capped", name=name, cap=CPU_CAP_S)
     else:
         status = say("train_failed", name=name)
-    return progress_bar(0.0), status, parent, [], [], "", job.id
+    return progress_bar(0.0), status, both_curves(parent, parent.iloc[:0]), [], [], "", job.id
 
 
 def earlier_choices(jobs: Jobs) -> list[tuple[str, str]]:

@@ -83,22 +83,51 @@ def train_houses_mlp(e: Entry, o: Options):
 def train_linear(e: Entry, o: Options):
     from sklearn.linear_model import LinearRegression
 
-    model, Xtr, ytr, *_ = _houses(e)
-    reg = LinearRegression().fit(Xtr.numpy(), ytr.numpy().ravel())
+    model, Xtr, ytr, Xte, yte = _houses(e)
+    X, y = Xtr.numpy(), ytr.numpy().ravel()
+    reg = LinearRegression().fit(X, y)
     with torch.no_grad():
         model.linear.weight.copy_(torch.tensor(reg.coef_[None, :], dtype=torch.float32))
         model.linear.bias.fill_(float(reg.intercept_))
+    if o.curve is not None:  # a closed form has no steps: its learning curve stands in, fit on growing prefixes
+        sizes = [*range(LEARNING_CURVE_FROM, len(y), LEARNING_CURVE_STEP), len(y)]
+        losses = [_mse(LinearRegression().fit(X[:n], y[:n]).predict(X[:n]), y[:n]) for n in sizes]
+        o.curve.source = (
+            f"A least-squares fit has no training steps; the points are its learning curve: the training loss of "
+            f"the fit on the first {LEARNING_CURVE_FROM}, {LEARNING_CURVE_FROM + LEARNING_CURVE_STEP}, ... and "
+            f"then all {len(y)} training rows, spread evenly over one epoch."
+        )
+        _one_epoch(o, losses, reg.predict(X), y, reg.predict(Xte.numpy()), yte)
     return model, []
+
+
+LEARNING_CURVE_FROM, LEARNING_CURVE_STEP = 20, 10  # rows of the linear fit's learning curve (13 features + 1)
+
+
+def _mse(pred: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean((pred.astype(np.float64) - y) ** 2))
+
+
+def _one_epoch(o: Options, losses: list[float], train_pred: np.ndarray, y: np.ndarray, test_pred, yte) -> None:
+    """A fit without optimizer steps recorded as one epoch: its points, then its training and test loss."""
+    record = {"epoch": 1, "train_loss": _mse(train_pred, y), "test_loss": _mse(test_pred, yte.numpy().ravel())}
+    o.curve.add_epoch(1, losses, record)
 
 
 @register_trainer("sklearn_forest")
 def train_forest(e: Entry, o: Options):
     from sklearn.ensemble import RandomForestRegressor
 
-    _, Xtr, ytr, *_ = _houses(e)
+    _, Xtr, ytr, Xte, yte = _houses(e)
     forest = RandomForestRegressor(n_estimators=e.kwargs["n_trees"], random_state=o.seed, n_jobs=-1)
-    forest.fit(Xtr.numpy(), ytr.numpy().ravel())
+    X, y = Xtr.numpy(), ytr.numpy().ravel()
+    forest.fit(X, y)
     trees = [est.tree_ for est in forest.estimators_]
+    if o.curve is not None:  # each point: the training loss of the forest's first k trees
+        each = np.stack([est.predict(X) for est in forest.estimators_])
+        staged = np.cumsum(each, axis=0) / np.arange(1, len(each) + 1)[:, None]
+        o.curve.source = "A forest has no training steps; each point is the training loss of its first k trees."
+        _one_epoch(o, [_mse(p, y) for p in staged], forest.predict(X), y, forest.predict(Xte.numpy()), yte)
     sizes = {"max_nodes": max(t.node_count for t in trees), "max_depth": max(t.max_depth for t in trees)}
     model = _houses(e, **sizes)[0]
     with torch.no_grad():
