@@ -34,9 +34,9 @@ def test_train_model_streams_its_progress_and_ends_with_the_evaluators_metric(cl
     assert {f.rsplit("/", 1)[-1] for f in files} == FILES
     assert command.startswith("python -m training train house-prices-book --name house-prices-book-try-")
     assert "--epochs 3" in command and command.endswith("--out runs")
-    losses = [row[1] for row in curve["data"] if row[2] != "house-prices-book"]
+    losses = [row[1] for row in curve["data"] if row[2] == "this run"]
     assert len(losses) == 3 * 12 and losses[-1] < losses[0]  # every step of 3 epochs, falling
-    shipped = [row[1] for row in curve["data"] if row[2] == "house-prices-book"]
+    shipped = [row[1] for row in curve["data"] if row[2] == "the zoo entry"]
     assert len(shipped) == 600  # the zoo entry's own curve beside it (its training_log.json: 100 epochs, thinned)
     name = command.split("--name ")[1].split()[0]
     (result,) = [
