@@ -1,7 +1,8 @@
 """The Train tab in a real browser (Debian's chromium driven by Playwright): train house-prices-book and watch its
-curve grow to the evaluator's metric; a reloaded page finds a running mnist-mlp job by itself, and Stop ends it;
-the finished run, submitted from the tab, gets its row in the Leaderboard, where a zoo entry's recorded curve is
-drawn. Under CI=true a missing browser is a failure, never a skip (``require_chromium``)."""
+curve grow to the evaluator's metric; a reloaded page finds a running mnist-mlp job by itself, and Stop ends it; a
+short mnist-mlp run grows its curve to its accuracy; the finished house-prices run, submitted from the tab, gets its
+row in the Leaderboard, where a zoo entry's recorded curve is drawn. Under CI=true a missing browser is a failure,
+never a skip (``require_chromium``)."""
 
 from __future__ import annotations
 
@@ -88,10 +89,7 @@ def test_train_house_prices_and_see_the_curve_grow_to_the_final_metric(page):
     drawn = page.evaluate("() => { clearInterval(window.curveSampler); return window.curves; }")
     page.screenshot(path=str(ARTIFACTS / "browser-train-done.png"))
     assert len([h for h in drawn if "canvas" in h or "svg" in h]) >= 2, "the curve was not redrawn as it trained"
-    # this run's curve (the plot's second colour, orange) is drawn beside the zoo entry's (blue), not only listed
-    with Image.open(io.BytesIO(page.locator("#train-curve").screenshot())) as shot:
-        pixels = np.asarray(shot.convert("RGB")).astype(int)
-    orange = int((np.abs(pixels - [245, 133, 24]).sum(axis=-1) < 80).sum())
+    orange = _drawn_orange(page)  # this run's curve is drawn beside the zoo entry's, not only listed
     assert orange > 200, f"this run's curve is not drawn beside the zoo entry's ({orange} orange pixels)"
     assert "100 %" in page.locator("#train-bar").inner_text()
     assert "this run" in page.locator("#train-metrics").inner_text()
@@ -116,6 +114,29 @@ def test_a_reloaded_page_follows_the_running_job_and_stop_ends_it(page):
     _wait_status(page, "was stopped before it finished", 30_000)
     page.screenshot(path=str(ARTIFACTS / "browser-train-stopped.png"))
     assert not page.locator("#train-submit").is_visible()
+
+
+def test_a_short_mnist_mlp_run_grows_its_curve_to_its_accuracy(page):
+    page.locator("#train-recipe input").click()
+    page.get_by_role("option", name="mnist-mlp", exact=True).click()
+    page.wait_for_function(
+        "() => document.querySelector('#train-train-limit input')?.value === '60000'", timeout=10_000
+    )
+    _set(page, "epochs", "1")
+    _set(page, "train-limit", "3000")
+    page.locator("#train-start").click()
+    _wait_status(page, "Done: mnist-mlp-try-", 180_000)
+    page.wait_for_function(
+        "() => /accuracy\\s*0\\.[0-9]/.test(document.querySelector('#train-metrics')?.innerText)", timeout=10_000
+    )
+    assert _drawn_orange(page) > 100, "this run's curve is not drawn beside the zoo entry's"
+
+
+def _drawn_orange(pg) -> int:
+    """Pixels of the curve plot in its second colour (orange): this run's line, beside the zoo entry's (blue)."""
+    with Image.open(io.BytesIO(pg.locator("#train-curve").screenshot())) as shot:
+        pixels = np.asarray(shot.convert("RGB")).astype(int)
+    return int((np.abs(pixels - [245, 133, 24]).sum(axis=-1) < 80).sum())
 
 
 def test_submit_the_finished_run_and_find_its_row_and_a_recorded_curve(page):

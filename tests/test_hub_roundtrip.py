@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from huggingface_hub import hf_hub_download
 from safetensors.torch import load_file
 
 import zoo
 from training.__main__ import main as train_main
 from zoo.__main__ import main as zoo_main
+from zoo.checkpoint_io import CURVE_IMAGE_NAME
 
 from conftest import HUB, _reload_hf_constants
 
@@ -33,6 +35,9 @@ def test_push_pull_load_every_embedded_model_bit_exactly(hub_server, monkeypatch
         if r.startswith("/api/models/tester/") and m == "POST" and "/commit/" in r
     } >= {"main"}
     assert {n: _snapshot(HUB / n) for n in EMBEDDED} == before  # pushing changes nothing locally
+    # the card's picture went with it (the card on the Hub shows its curve)
+    shown = hf_hub_download(f"tester/{EMBEDDED[0]}", CURVE_IMAGE_NAME)
+    assert Path(shown).read_bytes() == (HUB / EMBEDDED[0] / CURVE_IMAGE_NAME).read_bytes()
 
     assert zoo_main(["pull", *EMBEDDED, "--namespace", "tester"]) == 0
     cache = Path(os.environ["HF_HOME"]) / "hub"

@@ -1,4 +1,5 @@
-"""``python -m training push``: one HF model repo per zoo model, one commit each, the embedded files as-is."""
+"""``python -m training push``: one HF model repo per zoo model, one commit each, the embedded files as-is (the
+checkpoint's three, and the training curve its card shows)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 
 from zoo import hub as zhub
 from zoo.catalog import ENTRIES
-from zoo.checkpoint_io import load_folder
+from zoo.checkpoint_io import CURVE_IMAGE_NAME, TRAINING_LOG_NAME, load_folder
 from zoo.hub import hub_error
 from zoo.models import sha256_file
 
 from .cli import CLIError, checkpoints_folder, model_names
+
+CURVE_FILES = (TRAINING_LOG_NAME, CURVE_IMAGE_NAME)
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -23,7 +26,9 @@ def cmd_push(args: argparse.Namespace) -> int:
     for name in names:
         folder = hub_dir / name
         load_folder(folder)  # never push a checkpoint that does not load and verify
-        files = [folder / f for f in zhub.HUB_FILES]
+        # the checkpoint's three files, and the curve its card shows (the log and its picture) where it has them
+        extras = [folder / f for f in CURVE_FILES if (folder / f).is_file()]
+        files = [folder / f for f in zhub.HUB_FILES] + extras
         repo_id = f"{ns}/{name}"
         if args.dry_run:
             print(f"{repo_id} (revision {args.revision or 'main'}):")
@@ -39,7 +44,7 @@ def cmd_push(args: argparse.Namespace) -> int:
                 repo_id=repo_id,
                 folder_path=folder,
                 revision=args.revision,
-                allow_patterns=zhub.HUB_FILES,
+                allow_patterns=[f.name for f in files],
                 commit_message=f"{name}: {ENTRIES[name].summary}",
             )
         except Exception as e:
