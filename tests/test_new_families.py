@@ -275,6 +275,28 @@ def test_gan_epoch_snapshots_do_not_change_what_training_returns():
         assert torch.equal(a, b), name
 
 
+def test_a_gans_curve_records_every_steps_discriminator_loss_and_leaves_the_weights_alone():
+    """A GAN's run keeps its curve like every other (training_log.json): one point per step, each epoch's record
+    with both losses; recording it changes no weight."""
+    from training.curves import Curve
+    from training.tasks import TRAINERS, Options
+    from zoo.catalog import ENTRIES
+
+    def train(curve=None):
+        torch.manual_seed(0)
+        options = Options(epochs=2, batch_size=64, lr=2e-4, progress=False, train_limit=128, curve=curve)
+        return TRAINERS["dcgan"](ENTRIES["dcgan-28"], options)[0]
+
+    curve = Curve()
+    recorded, plain = train(curve), train()
+    assert len(curve.losses) == 4 and curve.places == [0.5, 1.0, 1.5, 2.0]
+    assert [set(r) >= {"loss_d", "loss_g"} for r in curve.epochs] == [True, True]
+    assert curve.epochs[1]["loss_d"] == pytest.approx(sum(curve.losses[2:]) / 2)
+    assert "discriminator" in curve.log()["source"]
+    for (name, a), b in zip(recorded.state_dict().items(), plain.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+
+
 def test_gan_recipe_names_its_autocast_or_is_refused():
     """``autocast`` is bf16 or nothing; a typo is refused before any training instead of silently running float32."""
     import dataclasses

@@ -59,8 +59,8 @@ def user(tmp_path_factory, wheel) -> dict:
 def test_wheel_holds_every_checkpoint_and_the_app_assets(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ENTRIES:
-        for f in ("config.json", "model.safetensors", "README.md"):
-            assert f"zoo/checkpoints/{name}/{f}" in names, f"{name}/{f} missing from the wheel"
+        for f in ("config.json", "model.safetensors", "README.md", "training_log.json", "training_curve.png"):
+            assert f"zoo/checkpoints/{name}/{f}" in names, f"{name}/{f} missing from the wheel"  # the card's curve too
     assert "demos/assets/mnist_sample.npz" in names
     assert any(n.startswith("demos/assets/figures/fig7-5-") for n in names)
     size_mb = wheel.stat().st_size / 2**20

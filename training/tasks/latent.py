@@ -275,6 +275,7 @@ def train_dcgan(e: Entry, o: Options):
         order = torch.randperm(len(X), generator=gen)
         start, seen = time.perf_counter(), 0
         loss_d_sum = loss_g_sum = torch.zeros((), dtype=torch.float64, device=device)
+        d_losses: list[torch.Tensor] = []  # each step's discriminator loss, for the run's curve
         batches = range(0, len(X) - o.batch_size + 1, o.batch_size)
         bar = tqdm(batches, desc=f"epoch {epoch}/{o.epochs}", disable=not o.progress, leave=False, mininterval=1.0)
         for step, i in enumerate(bar, 1):
@@ -300,6 +301,11 @@ def train_dcgan(e: Entry, o: Options):
             average.update_parameters(G)
             seen += len(real)
             loss_d_sum, loss_g_sum = loss_d_sum + loss_d.detach(), loss_g_sum + loss_g.detach()
+            if o.curve is not None:
+                d_losses.append(loss_d.detach())
+                if o.curve.wants_progress():
+                    rate = seen / (time.perf_counter() - start)
+                    o.curve.progress(epoch, o.epochs, step, len(batches), (loss_d_sum / step).item(), rate)
             if step % 25 == 0:
                 rate = seen / (time.perf_counter() - start)
                 d, g = (loss_d_sum / step).item(), (loss_g_sum / step).item()
@@ -310,6 +316,9 @@ def train_dcgan(e: Entry, o: Options):
         record = {"epoch": epoch, "loss_d": loss_d_sum.item() / n, "loss_g": loss_g_sum.item() / n}
         record |= {"seconds": seconds, "samples_per_s": seen / seconds}
         history.append(record)
+        if o.curve is not None:
+            o.curve.source = "A GAN has two losses: each point is the discriminator's; every epoch's record has both."
+            o.curve.add_epoch(epoch, torch.stack(d_losses).double().tolist() if d_losses else [], record)
         if o.progress:
             tqdm.write(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in record.items() if k != "epoch"))
         if o.on_epoch is not None:  # a snapshot of what training would return now (sweeps, `bench/gan_sweep.py`)
