@@ -38,8 +38,12 @@ def test_a_zoo_entry_with_a_training_log_shows_its_curve_per_step_and_per_epoch(
     assert [row[1] for row in steps.value["data"]] == losses
     assert {row[2] for row in steps.value["data"]} == {EN["board_run"]}  # one label for every model (runs_curve)
     assert per_epoch.x_title == EN["board_epoch_axis"].format(name=name)
-    train = [row[1] for row in per_epoch.value["data"] if row[2] == "train_loss"]
-    assert train == [e["train_loss"] for e in log["epochs"]]
+    plotted = {key for _, _, key in per_epoch.value["data"]}
+    assert plotted == {k for e in log["epochs"] for k in e} - {"epoch", "lr", "seconds", "samples_per_s"}
+    for key in plotted:  # train and test loss (every 10th epoch), a GAN's two losses: each value, in order
+        assert [row[1] for row in per_epoch.value["data"] if row[2] == key] == [
+            e[key] for e in log["epochs"] if key in e
+        ]
     assert not {"lr", "seconds", "samples_per_s"} & {row[2] for row in per_epoch.value["data"]}
 
 

@@ -64,8 +64,9 @@ def test_a_forests_and_a_least_squares_fits_curves_end_at_the_whole_fits_trainin
 
 
 def test_migrate_writes_a_log_its_picture_and_the_cards_section_for_a_checkpoint_without_a_log(tmp_path):
+    """Also: on every other shipped checkpoint migrate changes nothing (each card is today's template's)."""
     hub = tmp_path / "hub"
-    shutil.copytree(embedded_dir() / "char-transformer-large", hub / "char-transformer-large")
+    shutil.copytree(embedded_dir(), hub, ignore=shutil.ignore_patterns(".*"))
     folder = hub / "char-transformer-large"
     shipped = read_training_log(folder)
     (folder / TRAINING_LOG_NAME).unlink()
@@ -81,6 +82,11 @@ def test_migrate_writes_a_log_its_picture_and_the_cards_section_for_a_checkpoint
         r["train_loss"] for r in info["history"]
     ]
     assert (folder / "README.md").read_text() == card
+    assert "re-rendered" not in done.stdout.replace("char-transformer-large/README.md: re-rendered", "")
+    for shipped_folder in embedded_dir().iterdir():
+        for name in ("README.md", TRAINING_LOG_NAME, CURVE_IMAGE_NAME):
+            if (shipped_folder / name).is_file():
+                assert (hub / shipped_folder.name / name).read_bytes() == (shipped_folder / name).read_bytes()
     assert (folder / CURVE_IMAGE_NAME).read_bytes() == (
         embedded_dir() / "char-transformer-large" / CURVE_IMAGE_NAME
     ).read_bytes()
