@@ -31,6 +31,10 @@ def test_a_cards_per_epoch_records_become_a_log_whose_points_are_the_epochs_mean
     assert log["steps"] == {"every": 40, "step": [40, 80, 120], "epoch": [1.0, 2.0, 3.0], "loss": [2.5, 1.5, 1.25]}
     assert log["epochs"] == RECORDS and log["name"] == "m" and "per-epoch records" in log["source"]
     assert log_from_history(RECORDS[:1], batch_size=32) is None  # one epoch is no curve
+    uneven = [RECORDS[0], {**RECORDS[1], "seconds": 8.0}]  # epochs of other lengths: no steps per epoch to give
+    log = log_from_history(uneven, name="m", batch_size=32)
+    assert log["steps"]["every"] is None and log["steps"]["step"] == [1, 2]
+    assert "(2 points)" in cards._curve_section("m", log) and curve_png(log, "m")
     assert log_from_history([*RECORDS, {"epoch": 4, "loss_d": 1.0}], batch_size=32) is None
 
 

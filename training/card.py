@@ -132,7 +132,7 @@ def _curve_section(name: str, curve: dict[str, Any] | None) -> str:
     table = "\n".join([header, rule, *lines]) if keys else ""
     steps = curve["steps"]
     points = f"{len(steps['loss'])} points" + (
-        f", each the mean of {steps['every']} steps" if steps.get("every", 1) > 1 else ""
+        f", each the mean of {steps['every']} steps" if (steps.get("every") or 1) > 1 else ""
     )
     origin = f"\n\n{curve['source']}" if curve.get("source") else ""
     listed = "" if every == 1 else f" (one in {every}, and the last)"
