@@ -34,7 +34,7 @@ def test_a_cards_per_epoch_records_become_a_log_whose_points_are_the_epochs_mean
     uneven = [RECORDS[0], {**RECORDS[1], "seconds": 8.0}]  # epochs of other lengths: no steps per epoch to give
     log = log_from_history(uneven, name="m", batch_size=32)
     assert log["steps"]["every"] is None and log["steps"]["step"] == [1, 2]
-    assert "(2 points)" in cards._curve_section("m", log) and curve_png(log, "m")
+    assert "Training loss, 2 points, from first" in cards._curve_section("m", log) and curve_png(log, "m")
     assert log_from_history([*RECORDS, {"epoch": 4, "loss_d": 1.0}], batch_size=32) is None
 
 
@@ -45,6 +45,12 @@ def test_the_picture_is_the_logs_and_changes_with_it():
     log["steps"]["loss"][1] = 2.25
     with Image.open(io.BytesIO(first)) as a, Image.open(io.BytesIO(curve_png(log, "m: training curve"))) as b:
         assert a.size == b.size == (720, 400) and a.tobytes() != b.tobytes()
+
+
+def test_the_cards_line_of_the_loss_falls_where_the_loss_falls():
+    assert cards.sparkline([4.0, 3.0, 2.0, 1.0, None]) == "█▆▃▁"
+    assert cards.sparkline([600.0, 60.0, 6.0]) == "█▅▁"  # over 30x: a log scale, as the picture
+    assert len(cards.sparkline([float(v) for v in range(1, 1001)])) == 59 and cards.sparkline([]) == ""
 
 
 def test_axis_ticks_cover_the_values():

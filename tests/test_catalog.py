@@ -38,7 +38,7 @@ def test_entry_has_recipe_checkpoint_card_and_hub_family(name):
     else:
         assert all(log["metrics"][k] == pytest.approx(claimed[k], rel=1e-4) for k in log["metrics"] if k in claimed)
     card = (folder / "README.md").read_text()
-    assert f"## Training curve\n\n![{name}: " in card and f"]({CURVE_IMAGE_NAME})" in card
+    assert f"`{cards.sparkline(log['steps']['loss'])}`" in card and f"drawn in `{CURVE_IMAGE_NAME}`" in card
     with Image.open(folder / CURVE_IMAGE_NAME) as shown, Image.open(io.BytesIO(curve_png(log, title(name)))) as drawn:
         assert shown.tobytes() == drawn.tobytes()  # the picture is the log's, drawn by the project's code
     assert sorted(p.name for p in folder.iterdir()) == sorted(shipped)

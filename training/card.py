@@ -3,6 +3,7 @@ metrics, and a ``dlfs_zoo`` block carrying the recipe (command, seed, wall time)
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -136,21 +137,46 @@ def _curve_section(name: str, curve: dict[str, Any] | None) -> str:
     )
     origin = f"\n\n{curve['source']}" if curve.get("source") else ""
     listed = "" if every == 1 else f" (one in {every}, and the last)"
-    # the picture only in the zoo's own cards: a submitted card may hold no image (``zoo.submissions.cards``), and
-    # the Leaderboard draws a submission's curve from its training_log.json
-    picture = (
-        f"![{name}: the training loss per step and each epoch's losses, against epochs]({CURVE_IMAGE_NAME})\n\n"
-        if name in ENTRIES
-        else ""
-    )
     return f"""## Training curve
 
-{picture}The per-step training loss ({points}) and every epoch's record are in `{TRAINING_LOG_NAME}`; the
-epochs{listed}:
+Training loss, {points}, from first to last (low to high: {_spark_scale(steps["loss"])}):
+
+`{sparkline(steps["loss"])}`
+
+Every point and every epoch's record are in `{TRAINING_LOG_NAME}`, drawn in `{CURVE_IMAGE_NAME}` beside this card
+(no image in the card: the zoo's own cards pass the same gate as submitted ones). The epochs{listed}:
 
 {table}{origin}
 
 """
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 60  # characters in the card's one-line drawing of the loss
+
+
+def sparkline(losses: list[float | None]) -> str:
+    """The losses as one line of block characters, averaged down to at most ``SPARK_WIDTH``, on a log scale where
+    they span more than 30 times (as the picture is drawn)."""
+    values = [v for v in losses if v is not None]
+    if not values:
+        return ""
+    every = -(-len(values) // SPARK_WIDTH)
+    means = [sum(values[i : i + every]) / len(values[i : i + every]) for i in range(0, len(values), every)]
+    scaled = [math.log10(v) for v in means] if _log_scale(values) else means
+    low, high = min(scaled), max(scaled)
+    return "".join(SPARKS[round((v - low) / ((high - low) or 1) * (len(SPARKS) - 1))] for v in scaled)
+
+
+def _log_scale(values: list[float]) -> bool:
+    return min(values) > 0 and max(values) / min(values) > 30
+
+
+def _spark_scale(losses: list[float | None]) -> str:
+    values = [v for v in losses if v is not None]
+    if not values:
+        return "none recorded"
+    return f"{min(values):.4g} to {max(values):.4g}" + (", log scale" if _log_scale(values) else "")
 
 
 def _cell(value: Any) -> str:
