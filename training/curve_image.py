@@ -1,4 +1,4 @@
-"""A training log drawn as the PNG its model card shows (``training_curve.png``): the per-step training loss as a
+"""A training log drawn as the PNG beside its model card (``training_curve.png``): the per-step training loss as a
 line and each epoch's other losses (test loss, a GAN's two losses, ...) as points, against epochs.
 
 Drawn with Pillow alone (no matplotlib import in the training process: the card is written at the end of every
@@ -32,6 +32,11 @@ def epoch_series(log: dict[str, Any]) -> dict[str, list[tuple[float, float]]]:
             if key not in NOT_DRAWN and isinstance(value, int | float) and not isinstance(value, bool):
                 series.setdefault(key, []).append((float(record["epoch"]), float(value)))
     return series
+
+
+def on_log_scale(values: list[float]) -> bool:
+    """Losses spanning more than ``LOG_SPAN`` times are drawn on a log scale (the picture and the card's line)."""
+    return min(values) > 0 and max(values) / min(values) > LOG_SPAN
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -70,7 +75,7 @@ def curve_png(log: dict[str, Any], title: str) -> bytes:
     others = epoch_series(log)
     points = line + [p for s in others.values() for p in s]
     xs, ys = [p[0] for p in points] or [0.0, 1.0], [p[1] for p in points] or [0.0, 1.0]
-    logscale = min(ys) > 0 and max(ys) / min(ys) > LOG_SPAN
+    logscale = on_log_scale(ys)
     xticks = nice_ticks(0.0, max(xs))
     yticks = log_ticks(min(ys), max(ys)) if logscale else nice_ticks(min(ys), max(ys))
     scale = math.log10 if logscale else float
