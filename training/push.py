@@ -1,5 +1,5 @@
 """``python -m training push``: one HF model repo per zoo model, one commit each, the embedded files as-is (the
-checkpoint's three, and the training curve its card shows)."""
+checkpoint's three, and the training curve beside its card)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     for name in names:
         folder = hub_dir / name
         load_folder(folder)  # never push a checkpoint that does not load and verify
-        # the checkpoint's three files, and the curve its card shows (the log and its picture) where it has them
+        # the checkpoint's three files, and its training curve (the log and its picture) where it has them
         extras = [folder / f for f in CURVE_FILES if (folder / f).is_file()]
         files = [folder / f for f in zhub.HUB_FILES] + extras
         repo_id = f"{ns}/{name}"
