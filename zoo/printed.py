@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 ACROSS = 0.85  # ruled and squared paper: a line fills this share of its row (or column)
-BOX = 0.4  # a form's box: two rows and two columns each filled this much
+PARTLY = 0.5  # the same paper partly in shadow: four or more lines fill this share
+BOX = 0.12  # a form's box: each side at least this share of the picture's longer side
 SLANTS = (0.0, -0.03, 0.03, -0.06, 0.06)  # rows (or columns) of drift per pixel, up to about 3.4 degrees; level first
 
 
@@ -65,19 +66,36 @@ def _may_hold(counts: Tensor, length: int, share: float) -> bool:
     return bool((window * reach >= share * length).any())
 
 
-def _row_lines(mask: Tensor, share: float, slant: float) -> tuple[list[tuple[int, int]], Tensor]:
-    """Thin horizontal lines of ``mask`` on this slant that fill at least ``share`` of their row: their bands
-    of rows and the thickened mask (both on the slant)."""
+def _joined(mask: Tensor, slant: float) -> Tensor:
+    """``mask`` sheared to this slant, each pixel spread over a few rows (a line drawn at a slight angle steps
+    by a row now and then) and along its row across small gaps (a printed line breaks up under noise, JPEG,
+    faint ink and shadow), so that a line's row reads as one run."""
     h, w = mask.shape
-    tolerance = max(1, h // 160)  # a line drawn at a slight angle steps by a row now and then
-    thin = 2 * tolerance + max(2, round(0.03 * h))  # a printed line is a few pixels thick; a stroke's band is not
     m = _shear(mask, slant)
     thick = m.clone()
-    for d in range(1, tolerance + 1):
+    for d in range(1, _tolerance(h) + 1):
         thick[d:] |= m[:-d]
         thick[:-d] |= m[d:]
-    fill = thick.float().mean(1)
-    return [(a, b) for a, b in _runs(fill >= share) if b - a + 1 <= thin], thick
+    gap = _gap(w)
+    return F.max_pool1d(thick[:, None].to(torch.float32), 2 * gap + 1, 1, gap)[:, 0] > 0
+
+
+def _tolerance(h: int) -> int:
+    return max(1, h // 160)
+
+
+def _gap(w: int) -> int:
+    return max(2, w // 80)
+
+
+def _thin(h: int, w: int) -> int:
+    """The most rows a printed line's band spans: a few pixels; a stroke's band is wider."""
+    return 2 * _tolerance(h) + max(2, round(0.03 * max(h, w)))
+
+
+def _row_lines(joined: Tensor, share: float, thin: int) -> list[tuple[int, int]]:
+    """Bands of rows of a joined mask that fill at least ``share`` of their row, each at most ``thin`` rows."""
+    return [(a, b) for a, b in _runs(joined.float().mean(1) >= share) if b - a + 1 <= thin]
 
 
 def _pixels(mask: Tensor, bands: list[tuple[int, int]], slant: float) -> Tensor:
@@ -91,32 +109,97 @@ def _pixels(mask: Tensor, bands: list[tuple[int, int]], slant: float) -> Tensor:
 def printed_lines(mask: Tensor) -> Tensor:
     """The pixels of a boolean ink mask that are printed lines: three or more thin lines across the picture
     in one direction (ruled or squared paper; then a single one across the other way, a margin line, too),
-    or the outermost two thin rows and columns when they close into a rectangle (a form's box)."""
+    four or more across most of it (the same paper partly in shadow), or a form's box: four thin straight
+    sides that meet at their corners around other ink, however little of the picture the box fills."""
+    h, w = mask.shape
     columns = mask.T.contiguous()
     (row_slant, row_counts), (col_slant, col_counts) = _best_slant(mask), _best_slant(columns)
-    rows_may, cols_may = _may_hold(row_counts, mask.shape[1], BOX), _may_hold(col_counts, mask.shape[0], BOX)
-    if not (rows_may or cols_may):  # nothing straight fills even a box's share of a row or a column
+    side = max(8, round(BOX * max(h, w)))  # a box's side is at least this long
+    box_may = _may_hold(row_counts, w, side / w) and _may_hold(col_counts, h, side / h)
+    if not (_may_hold(row_counts, w, PARTLY) or _may_hold(col_counts, h, PARTLY) or box_may):
         return torch.zeros_like(mask)
-    row_bands, _ = _row_lines(mask, ACROSS, row_slant)
-    col_bands, _ = _row_lines(columns, ACROSS, col_slant)
+    rows, cols = _joined(mask, row_slant), _joined(columns, col_slant)
+    thin = _thin(h, w)
+    row_bands, col_bands = _row_lines(rows, ACROSS, thin), _row_lines(cols, ACROSS, thin)
+    if len(row_bands) < 3 and len(col_bands) < 3:
+        partly_rows, partly_cols = _row_lines(rows, PARTLY, thin), _row_lines(cols, PARTLY, thin)
+        if len(partly_rows) >= 4:
+            row_bands = partly_rows
+        if len(partly_cols) >= 4:
+            col_bands = partly_cols
     if len(row_bands) >= 3 or len(col_bands) >= 3:
         return _pixels(mask, row_bands, row_slant) | _pixels(columns, col_bands, col_slant).T
-    row_bands, row_thick = _row_lines(mask, BOX, row_slant)
-    col_bands, col_thick = _row_lines(columns, BOX, col_slant)
-    if len(row_bands) < 2 or len(col_bands) < 2:
+    if not box_may:
         return torch.zeros_like(mask)
-    rows, cols = [row_bands[0], row_bands[-1]], [col_bands[0], col_bands[-1]]
-    if not (_closes(rows, row_thick, cols) and _closes(cols, col_thick, rows)):
-        return torch.zeros_like(mask)
-    return _pixels(mask, rows, row_slant) | _pixels(columns, cols, col_slant).T
+    return _box(mask, columns, (rows, cols), side, (row_slant, col_slant))
 
 
-def _closes(bands: list[tuple[int, int]], thick: Tensor, across: list[tuple[int, int]]) -> bool:
-    """True when one row of every band runs the whole way between the outermost lines ``across`` it: a
-    box's sides meet at its corners, a 0's curves do not."""
-    left, right = across[0][0], across[-1][1]
-    span = thick[:, left : right + 1].float().mean(1)
-    return all(float(span[a : b + 1].max()) >= 0.9 for a, b in bands)
+def _segments(joined: Tensor, side: int, thin: int) -> list[tuple[int, int, int, int]]:
+    """Thin straight segments at least ``side`` long along the rows of a joined mask: (first row, last row,
+    first column, last column) of each, in the sheared copy."""
+    gap = _gap(joined.shape[1])
+    edges = torch.diff(F.pad(joined.to(torch.int8), (1, 1)), dim=1)
+    rows, starts = torch.nonzero(edges == 1, as_tuple=True)
+    starts, ends = starts + gap, torch.nonzero(edges == -1, as_tuple=True)[1] - 1 - gap
+    long = (ends - starts + 1) >= side
+    found: list[list[int]] = []  # [first row, last row, first column, last column], grown row by row
+    ends_match = 2 * gap + 2  # a printed line starts and ends at the same columns row after row; strokes do not
+    for r, a, b in zip(rows[long].tolist(), starts[long].tolist(), ends[long].tolist(), strict=True):
+        for seg in found:
+            if seg[1] >= r - 1 and abs(a - seg[2]) <= ends_match and abs(b - seg[3]) <= ends_match:
+                seg[1], seg[2], seg[3] = r, min(seg[2], a), max(seg[3], b)
+                break
+        else:
+            found.append([r, r, a, b])
+    return [(t, b, left, right) for t, b, left, right in found if b - t + 1 <= thin]
+
+
+def _box(mask: Tensor, columns: Tensor, joined: tuple[Tensor, Tensor], side: int, slants) -> Tensor:
+    """The pixels of the largest form's box in ``mask``: two row segments and two column segments whose ends
+    meet at four corners, with ink inside them that is not the box (a digit); nothing when there is none (a
+    0 drawn square holds no ink)."""
+    h, w = mask.shape
+    row_slant, col_slant = slants
+    rows, cols = (_segments(j, side, _thin(h, w)) for j in joined)
+    if len(rows) < 2 or len(cols) < 2:
+        return torch.zeros_like(mask)
+    reach = max(3, round(0.04 * max(h, w)) + round(max(abs(row_slant), abs(col_slant)) * max(h, w) / 2))
+
+    def mid(seg) -> float:
+        return (seg[0] + seg[1]) / 2
+
+    def meets(seg, first, last) -> bool:  # a segment runs from one crossing side to the other
+        return abs(seg[2] - mid(first)) <= reach and abs(seg[3] - mid(last)) <= reach
+
+    spanned: dict[tuple[int, int], list[int]] = {}  # (left, right) column segments -> the rows that join them
+    for i, row in enumerate(rows):
+        lefts = [j for j, c in enumerate(cols) if abs(row[2] - mid(c)) <= reach]
+        for j in lefts:
+            for k in (k for k, c in enumerate(cols) if k != j and abs(row[3] - mid(c)) <= reach):
+                spanned.setdefault((j, k), []).append(i)
+    best, area = None, 0
+    for (j, k), joined_rows in spanned.items():
+        left, right = cols[j], cols[k]
+        for n, i in enumerate(joined_rows):
+            for top, bottom in ((rows[i], rows[m]) for m in joined_rows[n + 1 :]):
+                size = (bottom[0] - top[1]) * (right[0] - left[1])
+                if size > area and meets(left, top, bottom) and meets(right, top, bottom):
+                    best, area = (top, bottom, left, right), size
+    if best is None:
+        return torch.zeros_like(mask)
+    top, bottom, left, right = best
+    inner = mask[top[1] + reach : bottom[0] - reach, left[1] + reach : right[0] - reach]
+    if int(inner.sum()) < 0.002 * area:  # nothing inside: a square 0, not a box around a digit
+        return torch.zeros_like(mask)
+    return _band(mask, (top, bottom), row_slant) | _band(columns, (left, right), col_slant).T
+
+
+def _band(mask: Tensor, segments, slant: float) -> Tensor:
+    """The pixels of ``mask`` on these segments (rows and columns of its sheared copy)."""
+    on = torch.zeros_like(mask)
+    for t, b, a, z in segments:
+        on[t : b + 1, a : z + 1] = True
+    return _shear(_shear(mask, slant) & on, slant, inverse=True) & mask
 
 
 def _carried_across(ink: Tensor, lines: Tensor, reach: int) -> Tensor:

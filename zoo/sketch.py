@@ -202,9 +202,19 @@ def _even_level(lum: Tensor) -> float | None:
     near = int((gap < 0.06).sum())
     # a sharp peak: the strokes' soft edges spread thinly below it, a photo's paper spreads as thickly
     below = int(((gap >= 0.06) & (gap < 0.18)).sum())
-    if near >= 0.1 * sample.numel() and near >= 1.5 * below and _shades_hug_ink(lum, level):
+    if near >= 0.1 * sample.numel() and near >= 1.5 * below and _shades_hug_ink(lum, level) and not _shaded(lum, level):
         return level
     return None
+
+
+def _shaded(lum: Tensor, level: float) -> bool:
+    """True when a shade of the ground (15-60 % darker than it: a phone's or a hand's shadow, never a pen's
+    core) holds a square a quarter of the picture wide, lit paper beside it. A stroke is a sixth of its digit
+    wide at most, however tight the crop; a blurred thumbnail's fat strokes have cores darker than a shadow."""
+    side = max(3, round(0.25 * max(lum.shape))) | 1
+    shade = ((lum < 0.85 * level) & (lum > 0.4 * level)).float()
+    inside = -sliding_max(sliding_max(-shade, side, 1, 0.0), side, 0, 0.0)  # an erosion (outside counts as lit)
+    return bool(inside.max() > 0)
 
 
 def _shades_hug_ink(lum: Tensor, level: float) -> bool:
