@@ -188,7 +188,8 @@ def _light_strokes(lum: Tensor) -> bool:
     sample = lum.flatten()[:: max(1, lum.numel() // 20000)]
     low, mid, high = (float(v) for v in torch.quantile(sample, torch.tensor([0.005, 0.5, 0.995])))
     sparse = float((sample > (mid + high) / 2).float().mean()) < 0.2  # strokes, not the lit half of a page
-    return sparse and high - mid > 2 * (mid - low)
+    # nor a lit patch of a page that a shadow covers elsewhere: chalk strokes never hold a square a fifth wide
+    return sparse and high - mid > 2 * (mid - low) and not _holds_square(lum > (mid + high) / 2, 0.2)
 
 
 def _even_level(lum: Tensor) -> float | None:
@@ -211,9 +212,14 @@ def _shaded(lum: Tensor, level: float) -> bool:
     """True when a shade of the ground (15-60 % darker than it: a phone's or a hand's shadow, never a pen's
     core) holds a square a quarter of the picture wide, lit paper beside it. A stroke is a sixth of its digit
     wide at most, however tight the crop; a blurred thumbnail's fat strokes have cores darker than a shadow."""
-    side = max(3, round(0.25 * max(lum.shape))) | 1
-    shade = ((lum < 0.85 * level) & (lum > 0.4 * level)).float()
-    inside = -sliding_max(sliding_max(-shade, side, 1, 0.0), side, 0, 0.0)  # an erosion (outside counts as lit)
+    return _holds_square((lum < 0.85 * level) & (lum > 0.4 * level), 0.25)
+
+
+def _holds_square(mask: Tensor, share: float) -> bool:
+    """True when the boolean mask holds a square ``share`` of the picture's longer side wide: an area, not
+    strokes."""
+    side = max(3, round(share * max(mask.shape))) | 1
+    inside = -sliding_max(sliding_max(-mask.float(), side, 1, 0.0), side, 0, 0.0)  # an erosion (outside: off)
     return bool(inside.max() > 0)
 
 
