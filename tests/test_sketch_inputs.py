@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
 from zoo.printed import printed_lines
-from zoo.sketch import to_mnist
+from zoo.sketch import _light_strokes, to_mnist
 
 
 def _digits() -> tuple[np.ndarray, np.ndarray]:
@@ -219,3 +219,18 @@ def test_squared_paper_partly_in_shadow_loses_its_lines(label):
     clean = to_mnist(Image.fromarray(255 - ink).convert("RGB"))
     assert out is not None and _pieces(out) == 1
     assert _overlap(_widened(out), _widened(clean)) > 0.9
+
+
+def test_a_dim_photo_with_a_lit_patch_is_not_chalk():
+    """A dim photo of paper (a shadow over most of it) with one lit patch and dark pencil: the lit patch is
+    paper, not a chalk stroke, so the page is not read light on dark."""
+    images, labels = _digits()
+    ink = _sized(_crop(images[int(np.flatnonzero(labels == 7)[0])], 0.4), 360).astype(np.float32) / 255
+    picture = 200 * (1 - 0.6 * ink[..., None]) * np.ones(3, np.float32)
+    h, w = ink.shape
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    light = np.where(xx - yy > 0.33, 1.0, 0.4)[..., None]  # a lit corner (15 % of it); the rest in shadow
+    photo = (picture * light).clip(0, 255).astype(np.uint8)
+    assert not _light_strokes(torch.from_numpy(photo.mean(-1, dtype=np.float32) / 255))  # a lit area, not strokes
+    out = to_mnist(Image.fromarray(photo))
+    assert out is not None and _overlap(out, _loose((ink * 255).astype(np.uint8))) > 0.8

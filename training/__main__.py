@@ -355,6 +355,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if classifier is not None:
                 info["sample_classifier"] = classifier.config["name"]
             log = read_training_log(folder)
+            if log is not None and "metrics" in log:  # the log travels with the weights: the same numbers
+                log["metrics"] = dict(ev.metrics)
+                atomic_write_text(folder / TRAINING_LOG_NAME, strict_dumps(log) + "\n")
             atomic_write_text(folder / "README.md", cards.render(name, ev.metrics, info, curve=log))
             if log is not None:
                 write_curve_image(folder, log)

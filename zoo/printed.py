@@ -1,11 +1,20 @@
 """Printed structure that is not the digit: the lines of ruled and squared paper, a form's box, a margin line.
 
 A printed line runs straight across most of the picture; a digit's straight strokes (a 1's stem, a 4's or a
-7's bar) are one line at most in each direction. So lines are found in each direction by a morphological
-opening with a segment half the picture long (on a few slants, for a photo taken askew), and they are
-removed only when there are at least two of them in one direction (ruled or squared paper, a box's two
-sides), or one when the other direction has two (a margin line on ruled paper). Where a stroke crosses a
-removed line, the ink on both sides of the line carries across it, so a digit is not cut in two.
+7's bar) are one line at most in each direction. So thin bands of rows (and of columns) that ink fills are
+found on a few slants (a photo taken askew), each row's ink joined across small gaps first (a line breaks up
+under noise, JPEG and faint print), and removed:
+
+- three or more lines across the picture in one direction (ruled or squared paper), with a single one the
+  other way (a margin line); or four or more that fill half of their rows (the same paper where a shadow
+  washes the lines out);
+- a form's box: two row segments and two column segments whose ends meet at four corners, around ink that is
+  not the box (the digit), however little of the picture the box fills. Segments keep their ends row after
+  row, which a stroke touching a side does not: a 1 that touches its box does not hide the box's side. Four
+  sides around nothing are a 0 drawn square, and stay.
+
+Where a stroke crosses a removed line, the ink on both sides of the line carries across it, so a digit is not
+cut in two.
 """
 
 from __future__ import annotations

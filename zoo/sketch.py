@@ -9,7 +9,10 @@ a 2 px line on an 800 px canvas, a fat marker, specks and the paper's edge. So, 
 1. **Ink, not background.** A transparent canvas's ink is its alpha. Otherwise the paper's brightness is
    estimated locally (a morphological closing wider than any stroke, which keeps a shadow's edge in place)
    and ink is how much darker a pixel is than the paper there (a ratio, so a shadow darkens paper and ink
-   alike and cancels out). Light ink on an even dark ground is turned around first.
+   alike and cancels out). Light ink on an even dark ground is turned around first. A picture whose ground
+   is one even level (a drawing or a scan cropped tight) is read against that level, unless a shade of it
+   holds an area no stroke fills (a hard shadow over part of a photo); a dark picture is read as chalk only
+   when its light extremes are strokes, not a lit patch of paper.
 2. **Only the digit.** Whatever stands above the noise (a few robust standard deviations) is split into
    connected blobs on a coarse grid: blobs touching the image border (page edges, the table, a shadow's
    edge) and small specks far from the main strokes are dropped.
