@@ -133,7 +133,9 @@ def test_keep_freed_memory_stops_page_faults_on_every_step():
     out = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT], capture_output=True, text=True, check=True)
     default, kept, after = out.stdout.split()
     assert kept == "True"
-    assert float(default) > 100  # a 4 MiB block is 1,024 pages
+    # a 4 MiB block is 1,024 pages; kernels with large folios map several pages a fault (100-150 measured on
+    # one 2-core Xeon, 1,024 on others): the block is faulted in anew on every step either way
+    assert float(default) > 20
     assert float(after) < float(default) / 20
 
 
