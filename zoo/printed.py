@@ -108,11 +108,8 @@ def _row_lines(joined: Tensor, share: float, thin: int) -> list[tuple[int, int]]
 
 
 def _pixels(mask: Tensor, bands: list[tuple[int, int]], slant: float) -> Tensor:
-    """The pixels of ``mask`` in these bands of rows of its sheared copy."""
-    rows = torch.zeros(mask.shape[0], dtype=torch.bool)
-    for a, b in bands:
-        rows[a : b + 1] = True
-    return _shear(_shear(mask, slant) & rows[:, None], slant, inverse=True) & mask
+    """The pixels of ``mask`` in these bands of rows of its sheared copy, each the whole row wide."""
+    return _band(mask, [(a, b, 0, mask.shape[1] - 1) for a, b in bands], slant)
 
 
 def printed_lines(mask: Tensor) -> Tensor:
@@ -232,6 +229,6 @@ def without_printed_lines(dark: Tensor, floor: Tensor | float) -> Tensor:
     lines = printed_lines(ink)
     if not lines.any():
         return dark
-    reach = max(1, max(dark.shape) // 160) * 2 + max(2, round(0.03 * max(dark.shape)))  # the widest band of a line
+    reach = _thin(max(dark.shape), max(dark.shape))  # the widest band of a line
     erase = lines & ~_carried_across(ink, lines, reach)
     return torch.where(erase, torch.zeros_like(dark), dark)

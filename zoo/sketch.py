@@ -190,9 +190,10 @@ def _light_strokes(lum: Tensor) -> bool:
     dark ink as its extremes, however deep the shadow."""
     sample = lum.flatten()[:: max(1, lum.numel() // 20000)]
     low, mid, high = (float(v) for v in torch.quantile(sample, torch.tensor([0.005, 0.5, 0.995])))
-    sparse = float((sample > (mid + high) / 2).float().mean()) < 0.2  # strokes, not the lit half of a page
+    bright = (mid + high) / 2
+    sparse = float((sample > bright).float().mean()) < 0.2  # strokes, not the lit half of a page
     # nor a lit patch of a page that a shadow covers elsewhere: chalk strokes never hold a square a fifth wide
-    return sparse and high - mid > 2 * (mid - low) and not _holds_square(lum > (mid + high) / 2, 0.2)
+    return sparse and high - mid > 2 * (mid - low) and not _holds_square(lum > bright, 0.2)
 
 
 def _even_level(lum: Tensor) -> float | None:
