@@ -101,3 +101,30 @@ def test_continental_digits_are_seeded_flagged_ones_and_crossed_sevens():
     plain = pixels[labels == 1]
     plain = plain[_upright(plain[:, 0])][:40, 0]
     assert flagged(a[:40, 0]) >= 30 and flagged(plain) <= 12
+
+
+def test_outline_scribble_and_inverted_band_are_what_they_say():
+    """The augmentations that stand for hollow (outline) digits, scribbles across the digit and a band of the
+    other polarity along an edge: seeded, and each changes the image the way it says."""
+    from training.augment import _zigzag, inverted_band, outline
+
+    bar = torch.zeros(4, 1, 28, 28)
+    bar[:, :, 6:22, 10:17] = 1.0  # a thick stroke
+    ring = outline(bar, torch.Generator().manual_seed(0), p=1.0)
+    assert torch.equal(ring, outline(bar, torch.Generator().manual_seed(0), p=1.0))
+    assert (ring[:, :, 12:16, 12:15] == 0).all()  # hollow inside
+    assert (ring[:, :, 6:22, 9] > 0).all() and (ring[:, :, 6:22, 17] > 0).all()  # the rim on both sides
+    assert torch.equal(outline(bar, torch.Generator().manual_seed(0), p=0.0), bar)
+
+    wiggle = _zigzag(64, torch.Generator().manual_seed(1))
+    assert torch.equal(wiggle, _zigzag(64, torch.Generator().manual_seed(1)))
+    assert wiggle.shape == (64, 28, 28) and 0 <= wiggle.min() and wiggle.max() <= 1
+    assert ((wiggle > 0.5).sum((1, 2)) >= 20).float().mean() > 0.9  # a line that runs across the image
+    rows_hit = (wiggle > 0.5).any(2).sum(1).float()  # a line turning back and forth covers several rows
+    assert rows_hit.median() >= 3
+
+    blank = torch.zeros(16, 1, 28, 28)
+    banded = inverted_band(blank, torch.Generator().manual_seed(2), p=1.0)
+    lit = banded[:, 0] > 0.5
+    at_edge = lit[:, :, 0].all(1) | lit[:, :, -1].all(1) | lit[:, 0, :].all(1) | lit[:, -1, :].all(1)
+    assert at_edge.all() and not lit[:, 10:18, 10:18].any()  # along an edge, never across the middle

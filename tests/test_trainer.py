@@ -1,5 +1,6 @@
 """The trainer on tiny generated data."""
 
+import math
 import warnings
 
 import pytest
@@ -172,3 +173,41 @@ def test_a_long_curve_is_thinned_to_at_most_a_thousand_means():
     assert thin["every"] == 5 and len(thin["loss"]) == 900 and thin["step"][:2] == [5, 10]
     assert thin["loss"][0] == 2.0 and thin["loss"][1] == pytest.approx((5 + 6 + 8 + 9) / 4)
     assert curve.log(name="x")["epochs"][0]["train_loss"] is None  # JSON has no NaN
+
+
+@pytest.mark.parametrize("faster", [True, False])
+def test_a_bf16_recipe_trains_in_bf16_on_the_cpu_only_where_it_measured_faster(monkeypatch, faster):
+    """``cpu_bfloat16`` (the robust recipe): the forward pass runs in bf16 on a CPU where bf16 measured faster
+    (AMX), in float32 on one where it did not; weights and the loss stay float32 either way, and a recipe that
+    does not ask trains in float32 everywhere."""
+    import training.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "bf16_faster_on_this_cpu", lambda: faster)
+    X, y = _data()
+    for asks in (False, True):
+        seen = []
+        model = HousePricesModel(16, "tanh")
+        hook = model.dense1.linear.register_forward_hook(lambda m, i, out, seen=seen: seen.append(out.dtype))
+        t = PyTorchTrainer(
+            model, optim.SGD(model.parameters(), lr=0.01), nn.MSELoss(), seed=0, progress=False, cpu_bfloat16=asks
+        )
+        hist = t.fit(X, y, X, y, epochs=3, batch_size=32)
+        hook.remove()
+        expected = torch.bfloat16 if asks and faster else torch.float32
+        assert t.autocast is (asks and faster) and set(seen) == {expected}
+        assert all(p.dtype == torch.float32 for p in model.parameters()) and math.isfinite(hist[-1]["test_loss"])
+    from zoo.catalog import entry
+
+    assert entry("mnist-cnn-robust").recipe.cpu_bfloat16 and not entry("mnist-cnn-modern").recipe.cpu_bfloat16
+
+
+def test_the_bf16_measurement_is_quick_and_kept():
+    import time
+
+    from training.trainer import bf16_faster_on_this_cpu
+
+    bf16_faster_on_this_cpu.cache_clear()
+    start = time.perf_counter()
+    answer = bf16_faster_on_this_cpu()
+    assert isinstance(answer, bool) and time.perf_counter() - start < 5
+    assert bf16_faster_on_this_cpu() is answer and bf16_faster_on_this_cpu.cache_info().hits == 1

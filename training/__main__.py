@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from zoo.basics import atomic_write_text
+from zoo.basics import atomic_write_text, cpu_model
 from zoo.catalog import ENTRIES, TASKS, Entry, UnknownModelError, variant
 from zoo.checkpoint_io import (
     CURVE_IMAGE_NAME,
@@ -40,7 +40,7 @@ from .misses import add_misses_parser
 from .notes import narrative
 from .push import add_push_parser
 from .tasks import TRAINERS, Options, cpu_latency_ms, evaluate_model
-from .trainer import pick_device, seed_everything
+from .trainer import pick_device, seed_everything, uses_bf16
 
 # what a variant may change of its parent's recipe (``--arch KEY=VALUE`` also its architecture's numbers)
 OVERRIDABLE = ("epochs", "batch_size", "lr", "seed", "stride", "train_limit")
@@ -130,7 +130,8 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "lr": o.lr,
         "train_seconds": round(seconds, 1),
         "device": str(device),
-        **({"gpu": torch.cuda.get_device_name(device)} if device.type == "cuda" else {}),
+        **({"gpu": torch.cuda.get_device_name(device)} if device.type == "cuda" else {"cpu": cpu_model()}),
+        "precision": "bf16 autocast" if uses_bf16(device, o.cpu_bfloat16) else "float32",
         "world_size": w.size,
         "torch": str(torch.__version__),
         "python": platform.python_version(),

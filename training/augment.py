@@ -1,10 +1,11 @@
 """Training-time augmentation for a digits model that should read what people send, not only MNIST.
 
 Generic shifts, drawn per image from the training run's own generator: geometry (affine and elastic
-distortion), stroke width, blur, lost resolution, contrast and uneven light, sensor noise, and clutter
-(stray lines, erased patches). It works on batches of MNIST *training* pixels (N, 1, 28, 28) in [0, 1] and
-shares no code, images or seeds with the benchmark's generators (``training.drawn``,
-``training.corruptions``).
+distortion), stroke width, hollow outlines (outline faces, bubble digits), blur, lost resolution, clutter
+(stray lines, scribbles, erased patches), a band of the other polarity along an edge (a sheet's bright edge in a
+dark photo), contrast and uneven light, and sensor noise. It works on batches of MNIST *training* pixels
+(N, 1, 28, 28) in [0, 1] and shares no code, images or seeds with the benchmark's generators
+(``training.drawn``, ``training.corruptions``).
 
 ``printed_digits`` adds what MNIST's writers hardly made: digits as print faces draw them (a 1 with a
 flag and a base, an open 4, a crossed 7), from the DejaVu and Liberation faces shipped in training/fonts/.
@@ -28,6 +29,12 @@ def _u(n: int, lo: float, hi: float, g: torch.Generator) -> Tensor:
 
 def _pick(n: int, p: float, g: torch.Generator) -> Tensor:
     return torch.rand(n, generator=g) < p
+
+
+def _where(chosen: Tensor) -> Tensor:
+    """The indices of the chosen images: an augmentation computes only those (about a third of the time it
+    took to compute every image and keep some)."""
+    return torch.nonzero(chosen).flatten()
 
 
 def geometry(x: Tensor, g: torch.Generator, p: float = 0.8) -> Tensor:
@@ -58,11 +65,16 @@ def stroke_width(x: Tensor, g: torch.Generator, p: float = 0.35) -> Tensor:
     n = len(x)
     choice = torch.randint(0, 3, (n,), generator=g)
     on = _pick(n, p, g)
-    thick2 = F.max_pool2d(F.pad(x, (0, 1, 0, 1)), 2, 1)
-    thick3 = F.max_pool2d(x, 3, 1, 1)
-    thin = -F.max_pool2d(F.pad(-x, (0, 1, 0, 1), value=0.0), 2, 1)
-    out = torch.where((choice == 0).view(n, 1, 1, 1), thick2, torch.where((choice == 1).view(n, 1, 1, 1), thick3, thin))
-    return torch.where(on.view(n, 1, 1, 1), out, x)
+    ways = (
+        lambda v: F.max_pool2d(F.pad(v, (0, 1, 0, 1)), 2, 1),
+        lambda v: F.max_pool2d(v, 3, 1, 1),
+        lambda v: -F.max_pool2d(F.pad(-v, (0, 1, 0, 1), value=0.0), 2, 1),
+    )
+    out = x.clone()
+    for k, way in enumerate(ways):
+        i = _where(on & (choice == k))
+        out[i] = way(x[i])
+    return out
 
 
 def blur(x: Tensor, g: torch.Generator, p: float = 0.3) -> Tensor:
@@ -109,52 +121,84 @@ def light(x: Tensor, g: torch.Generator, p: float = 0.5) -> Tensor:
 def noise(x: Tensor, g: torch.Generator, p: float = 0.45) -> Tensor:
     """Gaussian, salt-and-pepper or photon (Poisson) noise."""
     n = len(x)
-    kind = torch.randint(0, 3, (n,), generator=g).view(n, 1, 1, 1)
-    gauss = x + torch.randn(x.shape, generator=g) * _u(n, 0.05, 0.35, g).view(n, 1, 1, 1)
-    hit = torch.rand(x.shape, generator=g) < _u(n, 0.02, 0.2, g).view(n, 1, 1, 1)
-    salt = torch.where(hit, (torch.rand(x.shape, generator=g) < 0.5).float(), x)
-    photons = _u(n, 2, 20, g).view(n, 1, 1, 1)
-    poisson = torch.poisson(x.clamp(0, 1) * photons, generator=g) / photons
-    out = torch.where(kind == 0, gauss, torch.where(kind == 1, salt, poisson)).clamp(0, 1)
-    return torch.where(_pick(n, p, g).view(n, 1, 1, 1), out, x)
+    kind = torch.randint(0, 3, (n,), generator=g)
+    sigma, rate, photons = _u(n, 0.05, 0.35, g), _u(n, 0.02, 0.2, g), _u(n, 2, 20, g)
+    on = _pick(n, p, g)
+    out = x.clone()
+    i = _where(on & (kind == 0))
+    out[i] = x[i] + torch.randn(x[i].shape, generator=g) * sigma[i].view(-1, 1, 1, 1)
+    i = _where(on & (kind == 1))
+    hit = torch.rand(x[i].shape, generator=g) < rate[i].view(-1, 1, 1, 1)
+    out[i] = torch.where(hit, (torch.rand(x[i].shape, generator=g) < 0.5).float(), x[i])
+    i = _where(on & (kind == 2))
+    out[i] = torch.poisson(x[i].clamp(0, 1) * photons[i].view(-1, 1, 1, 1), generator=g) / photons[i].view(-1, 1, 1, 1)
+    return torch.where(on.view(n, 1, 1, 1), out.clamp(0, 1), x)
 
 
-def clutter(x: Tensor, g: torch.Generator, p: float = 0.25) -> Tensor:
-    """A stray straight stroke across the image, or an erased patch."""
+def _zigzag(n: int, g: torch.Generator) -> Tensor:
+    """A scribble across the image: a line from edge to edge that turns back and forth every 2-6 px by 1-3 px
+    (a crossed-out mark, a pen's test wiggle, the texture of a rough surface), (n, 28, 28)."""
+    angle = _u(n, -0.6, 0.6, g) + math.pi / 2 * (torch.rand(n, generator=g) < 0.3).float()  # mostly across
+    centre = 14 + (torch.rand(n, 2, generator=g) - 0.5) * 16
+    step, amplitude = _u(n, 2, 6, g).view(n, 1, 1), _u(n, 1, 3, g).view(n, 1, 1)
+    width = _u(n, 1, 2.5, g).view(n, 1, 1)
+    dx = torch.arange(28.0).view(1, 1, 28) - centre[:, 0].view(n, 1, 1)
+    dy = torch.arange(28.0).view(1, 28, 1) - centre[:, 1].view(n, 1, 1)
+    cos, sin = torch.cos(angle).view(n, 1, 1), torch.sin(angle).view(n, 1, 1)
+    along, across = dx * cos + dy * sin, dy * cos - dx * sin
+    phase = torch.remainder(along / step, 2)  # a triangle wave: +amplitude at even steps, -amplitude at odd ones
+    wave = amplitude * (2 * (phase - 1).abs() - 1)
+    dist = (across - wave).abs() / torch.sqrt(1 + (2 * amplitude / step) ** 2)  # across the slanted zig
+    return (width / 2 + 0.5 - dist).clamp(0, 1)
+
+
+def clutter(x: Tensor, g: torch.Generator, p: float = 0.3) -> Tensor:
+    """A stray straight stroke across the image, a scribble, or an erased patch."""
     n = len(x)
     rows = torch.arange(28.0).view(1, 28, 1)
     cols = torch.arange(28.0).view(1, 1, 28)
     a = torch.rand(n, 2, generator=g) * 28
     b = torch.rand(n, 2, generator=g) * 28
-    d = b - a
-    length = d.norm(dim=1).clamp_min(1).view(n, 1, 1)
-    # distance of each pixel to the segment a-b
-    tpos = (
-        (
-            (cols - a[:, 0].view(n, 1, 1)) * d[:, 0].view(n, 1, 1)
-            + (rows - a[:, 1].view(n, 1, 1)) * d[:, 1].view(n, 1, 1)
-        )
-        / length**2
-    ).clamp(0, 1)
-    px = a[:, 0].view(n, 1, 1) + tpos * d[:, 0].view(n, 1, 1)
-    py = a[:, 1].view(n, 1, 1) + tpos * d[:, 1].view(n, 1, 1)
-    dist = ((cols - px) ** 2 + (rows - py) ** 2).sqrt()
-    width = _u(n, 0.5, 1.5, g).view(n, 1, 1)
-    line = (1 - (dist - width).clamp(0, 1)) * _u(n, 0.4, 1.0, g).view(n, 1, 1)
-    stroked = torch.maximum(x, line[:, None])
+    line = _segments(a, b, _u(n, 2, 4, g)) * _u(n, 0.4, 1.0, g).view(n, 1, 1)
+    scribble = _zigzag(n, g) * _u(n, 0.4, 1.0, g).view(n, 1, 1)
+    kind = torch.randint(0, 3, (n,), generator=g).view(n, 1, 1, 1)
     top, left = torch.randint(0, 22, (2, n), generator=g)
     size = torch.randint(4, 11, (n,), generator=g)
     in_rows = (rows >= top.view(n, 1, 1)) & (rows < (top + size).view(n, 1, 1))
     in_cols = (cols >= left.view(n, 1, 1)) & (cols < (left + size).view(n, 1, 1))
-    inside = in_rows & in_cols
-    erased = x * (~inside[:, None]).float()
-    out = torch.where(_pick(n, 0.5, g).view(n, 1, 1, 1), stroked, erased)
+    erased = x * (~(in_rows & in_cols)[:, None]).float()
+    stroked = torch.maximum(x, torch.where(kind == 0, line[:, None], scribble[:, None]))
+    out = torch.where(kind == 2, erased, stroked)
+    return torch.where(_pick(n, p, g).view(n, 1, 1, 1), out, x)
+
+
+def outline(x: Tensor, g: torch.Generator, p: float = 0.06) -> Tensor:
+    """Hollow strokes: only the outline of each (thickened) stroke, as outline faces, bubble digits and edge
+    filters draw a digit."""
+    i = _where(_pick(len(x), p, g))
+    thick = F.max_pool2d(x[i], 3, 1, 1)
+    ring = (thick + F.max_pool2d(-thick, 3, 1, 1)).clamp(0, 1)  # the thickened strokes less their erosion
+    out = x.clone()
+    out[i] = ring * x[i].amax((2, 3), keepdim=True) / ring.amax((2, 3), keepdim=True).clamp_min(1e-6)
+    return out
+
+
+def inverted_band(x: Tensor, g: torch.Generator, p: float = 0.06) -> Tensor:
+    """A band along one edge, or along two facing edges, in the other polarity: the bright edge of a sheet
+    in a dark photo, a lit strip, a crop that takes in the paper's border."""
+    n = len(x)
+    cols = torch.arange(28.0).view(1, 1, 28)
+    width = torch.randint(3, 10, (n,), generator=g).view(n, 1, 1).float()
+    side = torch.randint(0, 3, (n,), generator=g).view(n, 1, 1)  # left, right, both
+    band = ((side != 1) & (cols < width)) | ((side != 0) & (cols >= 28 - width))
+    band = torch.where((torch.rand(n, generator=g) < 0.5).view(n, 1, 1), band, band.transpose(1, 2))
+    out = torch.where(band[:, None], 1 - x, x)
     return torch.where(_pick(n, p, g).view(n, 1, 1, 1), out, x)
 
 
 def augment(x: Tensor, g: torch.Generator) -> Tensor:
     """One draw of every augmentation (each applied to a random share of the batch), in a fixed order."""
-    for step in (geometry, stroke_width, blur, low_resolution, clutter, light, noise):
+    for step in (geometry, stroke_width, outline, blur, low_resolution, clutter, inverted_band, light, noise):
         x = step(x, g)
     return x.clamp(0, 1)
 

@@ -207,6 +207,8 @@ def _parent_line(info: dict[str, Any]) -> str:
 def _where(info: dict[str, Any]) -> str:
     size = info.get("world_size", 1)
     device = info.get("device", "cpu")
+    if info.get("cpu") and info.get("precision"):  # cards since the robust recipe's bf16: which CPU, which precision
+        device = f"{device} ({info['cpu']}, {info['precision']})"
     return device if size == 1 else f"{size} processes ({device} each, DistributedDataParallel)"
 
 

@@ -73,6 +73,7 @@ def run_options(recipe, args: argparse.Namespace, seed: int) -> Options:
         seed=seed,
         stride=args.stride or recipe.stride,
         all_plays=recipe.all_plays,
+        cpu_bfloat16=recipe.cpu_bfloat16,
         text=args.text,
         device=args.device,
         progress=not args.quiet,

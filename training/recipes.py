@@ -34,6 +34,7 @@ class Options:
     train_limit: int | None = None  # digits: train on the first N images only (smoke runs, `make bench --quick`)
     on_epoch: Callable[[int, PyTorchModel], None] | None = None  # GAN: called with each epoch's model (sweeps)
     curve: Curve | None = None  # records the run's losses (training_log.json) and reports its progress
+    cpu_bfloat16: bool = False  # the recipe's ``cpu_bfloat16``: bf16 autocast on a CPU where it measures faster
 
 
 Trainer = Callable[[Entry, Options], tuple[PyTorchModel, list[dict[str, Any]]]]
@@ -60,4 +61,14 @@ def book_sgd(model: nn.Module, lr: float) -> optim.SGD:
 
 
 def trainer_for(model: nn.Module, opt: optim.Optimizer, loss, o: Options, **kw) -> PyTorchTrainer:
-    return PyTorchTrainer(model, opt, loss, device=o.device, seed=None, progress=o.progress, curve=o.curve, **kw)
+    return PyTorchTrainer(
+        model,
+        opt,
+        loss,
+        device=o.device,
+        seed=None,
+        progress=o.progress,
+        curve=o.curve,
+        cpu_bfloat16=o.cpu_bfloat16,
+        **kw,
+    )
