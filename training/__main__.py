@@ -24,6 +24,7 @@ from zoo.checkpoint_io import (
     load_folder,
     read_training_log,
     save_checkpoint,
+    training_log_text,
 )
 from zoo.config import ConfigError, first_non_finite, show_number, strict_dumps
 from zoo.models import CONFIG_NAME, WEIGHTS_NAME, PyTorchModel, sha256_file
@@ -184,7 +185,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         info["evaluated_sha256"] = sha256_file(tmp / WEIGHTS_NAME)
         return cards.render(name, ev.metrics, info, curve=log)
 
-    extra = {TRAINING_LOG_NAME: strict_dumps(log) + "\n", CURVE_IMAGE_NAME: curve_png(log, title(name))}
+    extra = {TRAINING_LOG_NAME: training_log_text(log), CURVE_IMAGE_NAME: curve_png(log, title(name))}
     folder = save_checkpoint(stored, out, name, card, extra=extra)
     curve.tell("done", folder=str(folder), metrics=ev.metrics, train_seconds=seconds, command=info["command"])
     shown = {k: v for k, v in ev.metrics.items() if k in TASKS[model.task].metrics}
@@ -358,7 +359,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             log = read_training_log(folder)
             if log is not None and "metrics" in log:  # the log travels with the weights: the same numbers
                 log["metrics"] = dict(ev.metrics)
-                atomic_write_text(folder / TRAINING_LOG_NAME, strict_dumps(log) + "\n")
+                atomic_write_text(folder / TRAINING_LOG_NAME, training_log_text(log))
             atomic_write_text(folder / "README.md", cards.render(name, ev.metrics, info, curve=log))
             if log is not None:
                 write_curve_image(folder, log)

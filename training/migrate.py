@@ -11,7 +11,7 @@ from typing import Any
 
 from zoo.basics import atomic_write_text
 from zoo.catalog import ENTRIES
-from zoo.checkpoint_io import CURVE_IMAGE_NAME, TRAINING_LOG_NAME, load_folder, read_training_log
+from zoo.checkpoint_io import CURVE_IMAGE_NAME, TRAINING_LOG_NAME, load_folder, read_training_log, training_log_text
 from zoo.config import strict_dumps, validate_config
 from zoo.models import CONFIG_NAME, migrate_config
 
@@ -70,7 +70,7 @@ def _log_from_card(checkpoint: Path, metrics: dict[str, float], info: dict[str, 
         metrics=metrics,
     )
     if log is not None:
-        atomic_write_text(checkpoint / TRAINING_LOG_NAME, strict_dumps(log) + "\n")
+        atomic_write_text(checkpoint / TRAINING_LOG_NAME, training_log_text(log))
         print(f"{checkpoint / TRAINING_LOG_NAME}: written from the card's per-epoch records")
     return log
 

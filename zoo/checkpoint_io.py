@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .basics import CONFIG_NAME, WEIGHTS_NAME, sha256_file
 from .catalog import ENTRIES, validate_name
-from .config import read_config, validate_config
+from .config import read_config, strict_dumps, validate_config
 
 if TYPE_CHECKING:
     from .models import PyTorchModel  # only the type: this module imports no torch (``python -m zoo leaderboard``)
@@ -160,6 +160,12 @@ def read_training_log(folder: str | os.PathLike) -> dict | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     return log if is_training_log(log) else None
+
+
+def training_log_text(log: dict) -> str:
+    """A training log as ``training_log.json`` holds it (``train``, ``migrate`` and ``evaluate --write`` all write
+    it so): strict JSON, no NaN or infinity, on one line."""
+    return strict_dumps(log) + "\n"
 
 
 def is_training_log(log: Any) -> bool:
