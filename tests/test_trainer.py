@@ -211,3 +211,22 @@ def test_the_bf16_measurement_is_quick_and_kept():
     answer = bf16_faster_on_this_cpu()
     assert isinstance(answer, bool) and time.perf_counter() - start < 5
     assert bf16_faster_on_this_cpu() is answer and bf16_faster_on_this_cpu.cache_info().hits == 1
+
+
+def test_the_card_names_the_precision_each_recipe_trained_in_on_the_cpu(monkeypatch):
+    """A card's ``precision`` says bf16 for the GANs (their own loop's unconditional ``extra["autocast"]``), for a
+    ``cpu_bfloat16`` recipe where bf16 measured faster, and float32 otherwise."""
+    import training.trainer as trainer_module
+    from training.__main__ import _in_bf16
+    from training.recipes import Options
+    from zoo.catalog import entry
+
+    cpu = torch.device("cpu")
+    for faster in (True, False):
+        monkeypatch.setattr(trainer_module, "bf16_faster_on_this_cpu", lambda faster=faster: faster)
+        answers = {}
+        for name in ("dcgan-28", "mnist-cnn-modern", "mnist-cnn-robust"):
+            recipe = entry(name).recipe
+            o = Options(epochs=1, batch_size=1, lr=0.1, cpu_bfloat16=recipe.cpu_bfloat16)
+            answers[name] = _in_bf16(recipe, cpu, o)
+        assert answers == {"dcgan-28": True, "mnist-cnn-modern": False, "mnist-cnn-robust": faster}

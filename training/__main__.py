@@ -132,7 +132,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "train_seconds": round(seconds, 1),
         "device": str(device),
         **({"gpu": torch.cuda.get_device_name(device)} if device.type == "cuda" else {"cpu": cpu_model()}),
-        "precision": "bf16 autocast" if uses_bf16(device, o.cpu_bfloat16) else "float32",
+        "precision": "bf16 autocast" if _in_bf16(recipe, device, o) else "float32",
         "world_size": w.size,
         "torch": str(torch.__version__),
         "python": platform.python_version(),
@@ -191,6 +191,12 @@ def train_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     shown = {k: v for k, v in ev.metrics.items() if k in TASKS[model.task].metrics}
     print(f"   {folder}: " + ", ".join(f"{k} {v:.4f}" for k, v in shown.items()) + f" ({seconds:.0f} s)")
     return {"name": name, "task": model.task, "metrics": ev.metrics, "train_seconds": seconds}
+
+
+def _in_bf16(recipe, device: torch.device, o: Options) -> bool:
+    """Whether the run trained under bf16 autocast: through the trainer (a GPU, or ``cpu_bfloat16`` where it
+    measured faster) or, for the GANs, through their own loop's ``extra["autocast"]``, which is unconditional."""
+    return uses_bf16(device, o.cpu_bfloat16) or recipe.extra.get("autocast") == "bfloat16"
 
 
 def _rounded(record: dict[str, Any], digits: int = 5) -> dict[str, Any]:
