@@ -131,12 +131,12 @@ def test_thin_and_fat_strokes_come_out_with_mnist_like_width(width):
     """A 2 px line and a 60 px marker on an 800 px canvas end up about as wide as MNIST's strokes."""
     import torch
 
-    from zoo.sketch import _pool
+    from zoo.morphology import pool
 
     ink = _strokes(3, 800, width)
     out = to_mnist(np.dstack([np.zeros_like(ink, dtype=np.uint8)] * 3 + [(ink * 255).astype(np.uint8)]))
     solid = torch.from_numpy(out > 0.5)
-    edge = int((solid & (_pool(solid.float(), 3, "min") < 0.5)).sum())
+    edge = int((solid & (pool(solid.float(), 3, "min") < 0.5)).sum())
     width_28 = 2 * int(solid.sum()) / max(edge, 1)  # at 28 px, MNIST's ~7 px at 64 px is about 2-3 px
     assert 1.4 <= width_28 <= 4.0, width_28
     assert out.max() > 0.95
@@ -299,19 +299,20 @@ def test_blob_labels_are_each_blobs_smallest_index_with_diagonals_joined():
 
 
 def test_box_mean_is_avg_pool_bit_for_bit_and_min_alpha_is_the_least_opacity():
-    """`_box_mean` sums in the pooling kernel's order (drawn scores depend on it staying the same); `_min_alpha`
+    """`box_mean` sums in the pooling kernel's order (drawn scores depend on it staying the same); `_min_alpha`
     reads words where it can and bytes where it cannot (a crop, a non-byte array)."""
     import torch
     import torch.nn.functional as F
 
-    from zoo.sketch import _box_mean, _min_alpha
+    from zoo.morphology import box_mean
+    from zoo.sketch import _min_alpha
 
     gen = torch.Generator().manual_seed(0)
     for _ in range(40):
         h, w = torch.randint(5, 120, (2,), generator=gen).tolist()
         x = torch.rand(h, w, generator=gen) * 10.0 ** int(torch.randint(-3, 2, (1,), generator=gen))
         for k in (3, 5):
-            assert torch.equal(_box_mean(x, k), F.avg_pool2d(x[None, None], k, 1)[0, 0])
+            assert torch.equal(box_mean(x, k), F.avg_pool2d(x[None, None], k, 1)[0, 0])
     rng = np.random.default_rng(0)
     rgba = rng.integers(0, 256, (50, 40, 4), dtype=np.uint8)
     rgba[..., 3] = rng.integers(30, 256, (50, 40))

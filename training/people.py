@@ -31,7 +31,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFilter
 from torch import Tensor
 
-from zoo import morphology, printed, sketch
+from zoo import sketch
 
 from . import data
 
@@ -145,7 +145,7 @@ def _read(args: tuple[np.ndarray, int, int]) -> np.ndarray | None:
 
 def _fingerprint(seed: int, count: int) -> str:
     h = hashlib.sha256(f"{seed} {count}\n".encode())
-    for module in (sys.modules[__name__], sketch, printed, morphology):
+    for module in (sys.modules[__name__], *sketch.source_modules()):
         h.update(inspect.getsource(module).encode())
     return h.hexdigest()[:16]
 

@@ -63,10 +63,10 @@ def _fingerprint(*modules) -> str:
     fonts' manifest."""
     import PIL
 
-    from zoo import morphology, printed, sketch
+    from zoo import sketch
 
     digest = hashlib.sha256()
-    for module in (*modules, sketch, printed, morphology):
+    for module in (*modules, *sketch.source_modules()):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(PIL.__version__.encode())
     digest.update(glyphs.fonts_digest().encode())

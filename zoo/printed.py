@@ -8,6 +8,8 @@ under noise, JPEG and faint print), and removed:
 - three or more lines across the picture in one direction (ruled or squared paper), with a single one the
   other way (a margin line); or four or more that fill half of their rows (the same paper where a shadow
   washes the lines out);
+- one line across the picture with all other ink clear of it on one side and more than a speck (a margin
+  line or a form's underline beside the digit; a digit's bar that spans its crop touches the rest of it);
 - a form's box: two row segments and two column segments whose ends meet at four corners, around ink that is
   not the box (the digit), however little of the picture the box fills. Segments keep their ends row after
   row, which a stroke touching a side does not: a 1 that touches its box does not hide the box's side. Four
@@ -135,9 +137,30 @@ def printed_lines(mask: Tensor) -> Tensor:
             col_bands = partly_cols
     if len(row_bands) >= 3 or len(col_bands) >= 3:
         return _pixels(mask, row_bands, row_slant) | _pixels(columns, col_bands, col_slant).T
+    across = _pixels(mask, row_bands, row_slant) | _pixels(columns, col_bands, col_slant).T
+    lone = _lone_line(mask, across, row_bands, row_slant, thin)
+    lone |= _lone_line(columns, across.T.contiguous(), col_bands, col_slant, thin).T
+    if lone.any():
+        return lone
     if not box_may:
         return torch.zeros_like(mask)
     return _box(mask, columns, (rows, cols), side, (row_slant, col_slant))
+
+
+def _lone_line(mask: Tensor, across: Tensor, bands: list[tuple[int, int]], slant: float, thin: int) -> Tensor:
+    """The pixels of one line across the picture (a margin line, a form's underline) when the rest of the ink
+    (lines ``across`` it aside) lies clear of it on one side and is no speck beside it: a digit's bar that
+    spans its crop (a 7's, a 2's base) touches the rest of the digit, and a 1 is all the ink there is."""
+    if len(bands) != 1:
+        return torch.zeros_like(mask)
+    (a, b), sheared = bands[0], _shear(mask, slant)
+    rest = _shear(mask & ~across, slant)
+    rest[a : b + 1] = False
+    at = torch.nonzero(rest.any(1)).flatten()
+    clear = at.numel() > 0 and (bool((at < a - thin).all()) or bool((at > b + thin).all()))
+    if not clear or int(rest.sum()) < 0.3 * int(sheared[a : b + 1].sum()):
+        return torch.zeros_like(mask)
+    return _pixels(mask, bands, slant)
 
 
 def _segments(joined: Tensor, side: int, thin: int) -> list[tuple[int, int, int, int]]:

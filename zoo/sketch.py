@@ -6,16 +6,18 @@ a 28x28 field with its centre of mass at the centre. Its strokes are saturated w
 of the box wide. People send other things: a phone photo of pencil on grey paper with a shadow across it,
 a 2 px line on an 800 px canvas, a fat marker, specks and the paper's edge. So, before MNIST's own steps:
 
-1. **Ink, not background.** A transparent canvas's ink is its alpha. Otherwise the paper's brightness is
-   estimated locally (a morphological closing wider than any stroke, which keeps a shadow's edge in place)
-   and ink is how much darker a pixel is than the paper there (a ratio, so a shadow darkens paper and ink
-   alike and cancels out). Light ink on an even dark ground is turned around first. A picture whose ground
-   is one even level (a drawing or a scan cropped tight) is read against that level, unless a shade of it
-   holds an area no stroke fills (a hard shadow over part of a photo); a dark picture is read as chalk only
-   when its light extremes are strokes, not a lit patch of paper.
-2. **Only the digit.** Whatever stands above the noise (a few robust standard deviations) is split into
-   connected blobs on a coarse grid: blobs touching the image border (page edges, the table, a shadow's
-   edge) and small specks far from the main strokes are dropped.
+1. **Ink, not background** (``zoo.paper``). A transparent canvas's ink is its alpha. Otherwise the paper's
+   brightness is estimated locally (a morphological closing wider than any stroke, which keeps a shadow's
+   edge in place) and ink is how much darker a pixel is than the paper there (a ratio, so a shadow darkens
+   paper and ink alike and cancels out). Light ink on an even dark ground is turned around first. A picture
+   whose ground is one even level (a drawing or a scan cropped tight) is read against that level, unless a
+   shade of it holds an area no stroke fills (a hard shadow over part of a photo); a dark picture is read as
+   chalk only when its light extremes are strokes, not a lit patch of paper.
+2. **Only the digit.** Printed lines (``zoo.printed``) go. Whatever stands above the noise (a few robust
+   standard deviations) and above the faint bands a closing leaves beside a shadow's edge is split into
+   connected blobs on a coarse grid: blobs along the image border (page edges, the table, a shadow's edge)
+   and small specks far from the main strokes are dropped; a stroke that runs off one side of the picture
+   is kept.
 3. **Contrast.** The kept strokes are stretched so that their cores are fully saturated (faint pencil
    comes out as dark as a marker).
 4. **Stroke width.** The crop is measured at a 64 px scale (MNIST's strokes are about 7 px there) and thin
@@ -24,12 +26,17 @@ a 2 px line on an 800 px canvas, a fat marker, specks and the paper's edge. So, 
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .morphology import sliding_max
+from . import morphology, paper, printed
+from .morphology import pool
+from .paper import darkness, shade_floor, widest_closing
 from .printed import without_printed_lines
 
 MAX_SIDE = 4096  # larger images are refused
@@ -38,6 +45,12 @@ GRID_SIDE = 80  # connected blobs are found on a grid of about this size
 MEASURE_SIDE = 64  # stroke width is measured with the digit's longer side at this size
 MNIST_WIDTH = 7.0  # MNIST's median stroke width at MEASURE_SIDE (measured on its training digits)
 _LUMA = (0.299, 0.587, 0.114)
+
+
+def source_modules() -> tuple[ModuleType, ...]:
+    """The modules whose code decides what ``to_mnist`` reads: a cache of pictures read through it is keyed by
+    their source."""
+    return (sys.modules[__name__], paper, printed, morphology)
 
 
 class SketchError(ValueError):
@@ -121,152 +134,6 @@ def _min_alpha(rgba: np.ndarray) -> float:
     return float(rgba[:, :, 3].min())
 
 
-def _pool(x: Tensor, k: int, op: str) -> Tensor:
-    """A k x k max / min / mean filter of a 2-D map (same size; the mean repeats the edges)."""
-    x4, pad = x[None, None], k // 2
-    if op == "max":
-        return F.max_pool2d(x4, k, 1, pad)[0, 0]
-    if op == "min":
-        return -F.max_pool2d(-x4, k, 1, pad)[0, 0]
-    return _box_mean(F.pad(x4, (pad, pad, pad, pad), mode="replicate")[0, 0], k)
-
-
-def _box_mean(padded: Tensor, k: int) -> Tensor:
-    """``avg_pool2d(padded, k, 1)`` of one 2-D map as k * k shifted sums: the pooling kernel's own order (row by
-    row, then one division), so the same values bit for bit, in a third of its time on a single channel."""
-    h, w = padded.shape[0] - k + 1, padded.shape[1] - k + 1
-    total = padded[:h, :w].clone()
-    for i in range(k):
-        for j in range(k):
-            if i or j:
-                total += padded[i : i + h, j : j + w]
-    return total.div_(k * k)
-
-
-def _border(x: Tensor) -> Tensor:
-    r = max(1, min(x.shape) // 30)
-    return torch.cat([x[:r].flatten(), x[-r:].flatten(), x[:, :r].flatten(), x[:, -r:].flatten()])
-
-
-def _closing(x: Tensor, k: int) -> Tensor:
-    """Morphological closing with a k x k square (separable max, then min): removes dark lines and dots
-    narrower than k and leaves steps and ramps (a shadow's edge, a gradient of light) exactly in place."""
-    r = k // 2
-    y = F.pad(x[None, None], (r, r, r, r), mode="replicate")[0, 0]  # the page goes on past the photo's edge,
-    # and a mirror would fold a shadow near the border into a dark valley that the closing fills
-    inf = float("inf")
-    y = sliding_max(sliding_max(y, k, 1, -inf), k, 0, -inf)
-    y = -sliding_max(sliding_max(-y, k, 1, -inf), k, 0, -inf)
-    return y[r:-r, r:-r]
-
-
-def _paper(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor]:
-    """The ground's brightness under each pixel, and the image turned so that ink is darker than its ground.
-
-    Even surroundings (a drawing, a scan, MNIST's own arrays): the border's brightness, and the image is
-    turned when what differs most from it is lighter (white on black, as MNIST) rather than darker.
-    Uneven light (a photo): a closing wider than any stroke, and the ink is taken to be darker than the
-    paper, unless the picture is mostly dark and its thin structures are lighter than their surroundings
-    (chalk on a board)."""
-    ring = _border(lum)
-    lo, hi = torch.quantile(ring, torch.tensor([0.05, 0.95]))
-    if hi - lo < 0.05:  # a drawing's or a scan's ground; light that falls off by more is a photo's
-        ground = float(ring.median())
-        smooth = _pool(lum, 3, "mean")
-        if float(smooth.max()) - ground > ground - float(smooth.min()):
-            lum, ground = 1 - lum, 1 - ground
-        return torch.full_like(lum, ground), lum
-    level = None if k else _even_level(lum)
-    if level is not None:  # ink runs into the border (a tight crop) on an even ground
-        return torch.full_like(lum, level), lum
-    if float(lum.median()) < 0.4 and _light_strokes(lum):
-        lum = 1 - lum
-    return _closing(lum, k or widest_closing(lum)), lum
-
-
-def _light_strokes(lum: Tensor) -> bool:
-    """True when a dark picture's extremes are light ones (chalk, a light pen on a dark board): its lightest
-    pixels stand much further above its median than its darkest sink below it. A dim photo of paper has
-    dark ink as its extremes, however deep the shadow."""
-    sample = lum.flatten()[:: max(1, lum.numel() // 20000)]
-    low, mid, high = (float(v) for v in torch.quantile(sample, torch.tensor([0.005, 0.5, 0.995])))
-    bright = (mid + high) / 2
-    sparse = float((sample > bright).float().mean()) < 0.2  # strokes, not the lit half of a page
-    # nor a lit patch of a page that a shadow covers elsewhere: chalk strokes never hold a square a fifth wide
-    return sparse and high - mid > 2 * (mid - low) and not _holds_square(lum > bright, 0.2)
-
-
-def _even_level(lum: Tensor) -> float | None:
-    """The ground's brightness when every pixel that is not ink sits at one level: a drawing or a scan cropped
-    so tight that the strokes run into its border, where the border cannot tell the ground. None when the
-    light varies (a photo: its paper spreads over a range of brightness) or when no level holds a fair share
-    of the picture. Only a light ground: a dark band in a photo (the table) is one even level too."""
-    sample = lum.flatten()[:: max(1, lum.numel() // 20000)]
-    level = float(torch.quantile(sample, 0.98))
-    gap = (sample - level).abs()
-    near = int((gap < 0.06).sum())
-    # a sharp peak: the strokes' soft edges spread thinly below it, a photo's paper spreads as thickly
-    below = int(((gap >= 0.06) & (gap < 0.18)).sum())
-    if near >= 0.1 * sample.numel() and near >= 1.5 * below and _shades_hug_ink(lum, level) and not _shaded(lum, level):
-        return level
-    return None
-
-
-def _shaded(lum: Tensor, level: float) -> bool:
-    """True when a shade of the ground (15-60 % darker than it: a phone's or a hand's shadow, never a pen's
-    core) holds a square a quarter of the picture wide, lit paper beside it. A stroke is a sixth of its digit
-    wide at most, however tight the crop; a blurred thumbnail's fat strokes have cores darker than a shadow."""
-    return _holds_square((lum < 0.85 * level) & (lum > 0.4 * level), 0.25)
-
-
-def _holds_square(mask: Tensor, share: float) -> bool:
-    """True when the boolean mask holds a square ``share`` of the picture's longer side wide: an area, not
-    strokes."""
-    side = max(3, round(share * max(mask.shape))) | 1
-    inside = -sliding_max(sliding_max(-mask.float(), side, 1, 0.0), side, 0, 0.0)  # an erosion (outside: off)
-    return bool(inside.max() > 0)
-
-
-def _shades_hug_ink(lum: Tensor, level: float) -> bool:
-    """True when the faint shades off the ground's level lie along ink (the soft edges of strokes), not in
-    areas of their own (light falling off towards a corner, a shadow)."""
-    gap = (lum - level).abs()
-    faint = (gap >= 0.06) & (gap < 0.2)
-    reach = 2 * max(3, round(0.08 * max(lum.shape))) + 1
-    cores = (gap > 0.35).float()
-    near_ink = sliding_max(sliding_max(cores, reach, 1, 0.0), reach, 0, 0.0) > 0
-    return int((faint & ~near_ink).sum()) <= 0.2 * int(faint.sum())
-
-
-def widest_closing(lum: Tensor) -> int:
-    """The closing that no stroke outlasts: a quarter of the image, wider than a marker's junctions."""
-    return max(7, (max(lum.shape) // 4) | 1)
-
-
-def _darkness(lum: Tensor, k: int | None = None) -> tuple[Tensor, Tensor, bool]:
-    """How much darker than the ground under it each pixel is, in [0, 1] (a ratio, so a shadow that darkens
-    paper and ink alike cancels out), and the darkness that noise reaches there: sensor noise is about the
-    same in light units everywhere, so in a ratio it grows where the paper is dim. True when the light was
-    uneven (the paper read by a closing of width ``k``)."""
-    if min(lum.shape) >= 64:  # sensor noise and JPEG blocks; the paper is read from the same smoothed image,
-        lum = _pool(lum, 3, "mean")  # or a shadow's edge, sharp in one and soft in the other, would turn to ink
-    paper, lum = _paper(lum, k)
-    uneven = bool(paper.max() > paper.min())  # a closing's paper; even surroundings give one brightness
-    paper = paper.clamp_min(0.04)
-    dark = (1 - lum / paper).clamp_(0, 1)
-    typical = paper.median() if uneven else paper[0, 0]  # one brightness: no need to sort it
-    return dark, _noise_floor(dark * paper / typical) * typical / paper, uneven
-
-
-def _noise_floor(dark: Tensor) -> float:
-    """Darkness that paper grain, sensor noise and JPEG reach: a few robust standard deviations of the paper's
-    pixels (those below a faint shade: ink can cover half of a tight crop, and would count as noise)."""
-    paper = dark[dark < 0.15]
-    dark = paper if paper.numel() >= 0.2 * dark.numel() else dark
-    med = dark.median()
-    return float(max(med + 4 * 1.4826 * (dark - med).abs().median(), 0.03))
-
-
 def _components(mask: Tensor) -> Tensor:
     """Labels of 8-connected blobs of a boolean (h, w) mask: -1 off the mask, else the blob's smallest index.
 
@@ -307,9 +174,12 @@ def _components(mask: Tensor) -> Tensor:
     return torch.from_numpy(labels.reshape(h, w))
 
 
-def _digit_mask(ink: Tensor, share: float, edge_share: float | None, min_side: float = 0.0) -> Tensor:
+def _digit_mask(
+    ink: Tensor, share: float, edge_share: float | None, min_side: float = 0.0, runs_off: bool = False
+) -> Tensor:
     """1 where the digit's blobs are, 0 on specks far from them and (photos, ``edge_share`` given) on blobs
-    with at least that share of their ink along the border: the page's edge, the table, a shadow's edge. All 0
+    with at least that share of their ink along the border: the page's edge, the table, a shadow's edge; with
+    ``runs_off``, not on a blob that only runs off one side of the picture and outweighs the rest. All 0
     when the digit's box is shorter than ``min_side`` of the image (what is left on blank paper is grain, not a
     digit). A grid cell is ink when at least ``share`` of its pixels are: a one-pixel line still lights its
     cells, scattered noise does not."""
@@ -337,9 +207,17 @@ def _digit_mask(ink: Tensor, share: float, edge_share: float | None, min_side: f
     border_mass = torch.zeros(len(ids)).index_add_(0, inverse[on_ring], coarse[labels >= 0][on_ring])
     edge = border_mass >= (edge_share or 0.0) * mass
     digit_sized = (torch.maximum(bottom - top, right - left) + 1) >= 0.08 * max(ch, cw)
-    candidates = torch.ones(len(ids), dtype=torch.bool)
+    candidates = pieces = torch.ones(len(ids), dtype=torch.bool)
     if edge_share is not None and edge.any() and (digit_sized & ~edge).any():
-        candidates = ~edge  # a digit inside the photo: the border blobs are page, table and shadow
+        # a digit inside the photo: the border blobs are page, table and shadow, except (``runs_off``) a stroke
+        # that runs off the picture: it touches one side of it briefly (a page's or a table's edge runs along
+        # a side, a shadow's crosses the picture), or several when it outweighs the rest tenfold (a tight
+        # crop), and is a piece of the digit, or the digit when it is the picture's largest blob by far
+        sides = (top <= 1).int() + (bottom >= ch - 2).int() + (left <= 1).int() + (right >= cw - 2).int()
+        inside = mass[digit_sized & ~edge].max()
+        off_side = (border_mass < 0.1 * mass) & ((sides <= 1) | (mass >= 10 * inside)) & runs_off
+        candidates = ~edge | (off_side & (mass >= 2 * inside))
+        pieces = ~edge | off_side
     main = int(torch.where(candidates, mass, torch.full_like(mass, -1)).argmax())
     keep = torch.zeros(len(ids), dtype=torch.bool)
     keep[main] = True
@@ -347,7 +225,7 @@ def _digit_mask(ink: Tensor, share: float, edge_share: float | None, min_side: f
     for _ in range(3):  # grow the digit's box by the pieces near it (a 5's bar, a broken pencil line)
         gap = 0.35 * max(box[1] - box[0], box[3] - box[2], 2)
         near = (top <= box[1] + gap) & (bottom >= box[0] - gap) & (left <= box[3] + gap) & (right >= box[2] - gap)
-        add = candidates & ~keep & near & (mass >= 0.02 * mass[main])
+        add = pieces & ~keep & near & (mass >= 0.02 * mass[main])
         if not add.any():
             break
         keep |= add
@@ -373,14 +251,14 @@ def ink_map(image) -> np.ndarray:
     if float(lum.max() - lum.min()) < 0.2 and float(lum.mean()) < 0.25:
         # one dark colour edge to edge: a canvas filled with ink (blank canvases are transparent or light)
         raise SketchError("the canvas is almost all ink; clear it and draw one digit", "all_ink")
-    dark, floor, uneven = _darkness(lum)
+    dark, floor, uneven = darkness(lum)
     ink = _strokes(dark, floor, uneven)
     if uneven and float(ink.max()) > 0:
         k = _closing_for(ink)
         if k < widest_closing(lum):
             # a closing as wide as a quarter of the photo also fills the paper's own valleys (where a shadow's
             # edge meets a gradient of light) and makes them ink: read again with one sized to the strokes
-            narrow = _strokes(*_darkness(lum, k))
+            narrow = _strokes(*darkness(lum, k))
             ink = narrow if float(narrow.max()) > 0 else ink
     if (ink > 0.5).float().mean() > 0.85:
         raise SketchError("the canvas is almost all ink; clear it and draw one digit", "all_ink")
@@ -389,26 +267,31 @@ def ink_map(image) -> np.ndarray:
 
 def _closing_for(ink: Tensor) -> int:
     """A closing wide enough for these strokes and their junctions: about four stroke widths."""
-    return max(7, int(4 * _ridge_width(ink > 0.5) + 5) | 1)
+    return max(7, int(4 * _ridge_width(pool(ink, 3, "mean") > 0.5) + 5) | 1)  # grain's holes filled
 
 
 def _ridge_width(solid: Tensor) -> float:
     """The typical stroke width of a boolean mask: the median over its ridge (the pixels deepest across their
     stroke) of twice the depth. Weighted by length, not by area: a wide shadow band that the first reading took
     for ink moves it far less than it moves area / edge."""
+    rows, cols = torch.nonzero(solid.any(1)).flatten(), torch.nonzero(solid.any(0)).flatten()
+    if rows.numel() == 0:
+        return 0.0
+    # the mask's box and a pixel of paper around it (where the picture has one): the same depths, fewer pixels
+    solid = solid[max(0, int(rows[0]) - 1) : int(rows[-1]) + 2, max(0, int(cols[0]) - 1) : int(cols[-1]) + 2]
     depth, cur = torch.zeros_like(solid, dtype=torch.float32), solid.float()
     for _ in range(max(solid.shape)):
         if not cur.any():
             break
         depth += cur
-        cur = _pool(cur, 3, "min")
-    ridge = (depth > 0) & (depth >= _pool(depth, 3, "max"))
+        cur = pool(cur, 3, "min")
+    ridge = (depth > 0) & (depth >= pool(depth, 3, "max"))
     return float(2 * depth[ridge].median() - 1) if ridge.any() else 0.0
 
 
 def _stroke_width(solid: Tensor) -> float:
     """The mean width of the strokes of a boolean mask: twice its area over its edge pixels (0 when empty)."""
-    edge = int((solid & (_pool(solid.float(), 3, "min") < 0.5)).sum())
+    edge = int((solid & (pool(solid.float(), 3, "min") < 0.5)).sum())
     return 2 * int(solid.sum()) / max(edge, 1)
 
 
@@ -420,10 +303,13 @@ def _strokes(dark: Tensor, floor: Tensor, uneven: bool) -> Tensor:
     if float(above.max()) <= 0:
         return torch.zeros_like(dark)
     # under uneven light (a photo), blobs with a fiftieth of their ink along the border are page, table and
-    # shadow; if what is left is no more than a faint shade, the digit itself runs into the border (a tight
-    # crop): every blob counts then. On an even ground there is no page edge or shadow to drop.
-    for edge_share in (0.02, None) if uneven else (None,):
-        keep = _digit_mask(above, 0.12, edge_share=edge_share, min_side=0.06)  # faint pencil counts too
+    # shadow, unless one runs off a side of the picture and outweighs the rest (a digit's stroke); if what is
+    # left is no more than a faint shade, that one is a shadow, and then the digit itself may run into the
+    # border (a tight crop): every blob counts. On an even ground there is no page edge or shadow to drop.
+    # the blobs are found above the shade's floor too (a closing's faint bands along a shadow are no blobs)
+    seen = (dark - torch.maximum(floor, shade_floor(dark, floor))).clamp(min=0) if uneven else above
+    for edge_share, runs_off in ((0.02, True), (0.02, False), (None, False)) if uneven else ((None, False),):
+        keep = _digit_mask(seen, 0.12, edge_share, min_side=0.06, runs_off=runs_off)  # faint pencil counts too
         inked = (keep > 0) & (dark > floor)
         strokes = dark[inked]
         core = float(torch.quantile(strokes, 0.9)) if strokes.numel() >= 3 else 0.0
@@ -449,9 +335,9 @@ def _even_strokes(crop: Tensor) -> Tensor:
     x = F.pad(x, (8, 8, 8, 8))  # room to grow, and the crop's own edge counts as the strokes' edge
     width = _stroke_width(x > 0.5)
     if 0 < width < 3.0:  # thinner than (nearly) every MNIST digit: MNIST's own thin ones stay as they are
-        x = _pool(x, 2 * round((MNIST_WIDTH - width) / 2) + 1, "max")
+        x = pool(x, 2 * round((MNIST_WIDTH - width) / 2) + 1, "max")
     elif width > MNIST_WIDTH * 1.7:
-        thinner = _pool(x, 2 * round((width - MNIST_WIDTH) / 2) + 1, "min")
+        thinner = pool(x, 2 * round((width - MNIST_WIDTH) / 2) + 1, "min")
         if float(thinner.sum()) > 0.25 * float(x.sum()):  # never erase a digit to thin it
             x = thinner
     rows = torch.nonzero((x > 0.05).any(1)).flatten()
