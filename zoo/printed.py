@@ -111,6 +111,8 @@ def _row_lines(joined: Tensor, share: float, thin: int) -> list[tuple[int, int]]
 
 def _pixels(mask: Tensor, bands: list[tuple[int, int]], slant: float) -> Tensor:
     """The pixels of ``mask`` in these bands of rows of its sheared copy, each the whole row wide."""
+    if not bands:
+        return torch.zeros_like(mask)
     return _band(mask, [(a, b, 0, mask.shape[1] - 1) for a, b in bands], slant)
 
 
@@ -137,11 +139,12 @@ def printed_lines(mask: Tensor) -> Tensor:
             col_bands = partly_cols
     if len(row_bands) >= 3 or len(col_bands) >= 3:
         return _pixels(mask, row_bands, row_slant) | _pixels(columns, col_bands, col_slant).T
-    across = _pixels(mask, row_bands, row_slant) | _pixels(columns, col_bands, col_slant).T
-    lone = _lone_line(mask, across, row_bands, row_slant, thin)
-    lone |= _lone_line(columns, across.T.contiguous(), col_bands, col_slant, thin).T
-    if lone.any():
-        return lone
+    if len(row_bands) == 1 or len(col_bands) == 1:
+        across = _pixels(mask, row_bands, row_slant) | _pixels(columns, col_bands, col_slant).T
+        lone = _lone_line(mask, across, row_bands, row_slant, thin)
+        lone |= _lone_line(columns, across.T.contiguous(), col_bands, col_slant, thin).T
+        if lone.any():
+            return lone
     if not box_may:
         return torch.zeros_like(mask)
     return _box(mask, columns, (rows, cols), side, (row_slant, col_slant))
