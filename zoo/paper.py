@@ -150,9 +150,14 @@ def _noise_floor(dark: Tensor) -> float:
     tight crop, and would count as noise)."""
     dark = dark.flatten()[:: max(1, dark.numel() // 20000)]  # a sample, as everywhere here: medians take long
     paper = dark[dark < _paper_cut(dark)]
-    dark = paper if paper.numel() >= 0.2 * dark.numel() else dark
-    med = dark.median()
-    return float(max(med + 4 * 1.4826 * (dark - med).abs().median(), 0.03))
+    med, mad = _median_mad(paper if paper.numel() >= 0.2 * dark.numel() else dark)
+    return float(max(med + 4 * 1.4826 * mad, 0.03))
+
+
+def _median_mad(x: Tensor) -> tuple[Tensor, Tensor]:
+    """The median of a sample and its median absolute deviation (1.4826 x that is a robust standard deviation)."""
+    med = x.median()
+    return med, (x - med).abs().median()
 
 
 def _paper_cut(dark: Tensor) -> float:
@@ -172,7 +177,7 @@ def _paper_cut(dark: Tensor) -> float:
     split = int((n0 * n1 * (m0 - m1) ** 2).argmax())  # Otsu: the split with the most variance between groups
     below = sample[sample <= centres[split] + 0.0025]
     cut = min(0.15, float(centres[split]) + 0.0025)
-    spread = 1.4826 * float((below - below.median()).abs().median()) if below.numel() >= 2 else float("inf")
+    spread = 1.4826 * float(_median_mad(below)[1]) if below.numel() >= 2 else float("inf")
     if float(m1[split] - m0[split]) < 6 * spread or float(m1[split]) < 0.1:
         return 0.15  # one group (noise), or the upper one a printed grid's faint lines rather than ink
     faint = int(((sample >= cut) & (sample < 0.15)).sum())  # what the shade would count as paper, and is not
