@@ -272,10 +272,10 @@ def test_the_closing_is_sized_by_the_strokes_not_by_a_shadow_band_read_as_ink():
 
 
 def test_blob_labels_are_each_blobs_smallest_index_with_diagonals_joined():
-    """`_components` (union-find over row runs) against a plain flood fill, on random masks of every density."""
+    """`morphology.components` (union-find over row runs) against a plain flood fill, on masks of every density."""
     import torch
 
-    from zoo.sketch import _components
+    from zoo.morphology import components
 
     rng = np.random.default_rng(0)
     for _ in range(60):
@@ -295,7 +295,7 @@ def test_blob_labels_are_each_blobs_smallest_index_with_diagonals_joined():
                         if 0 <= ny < h and 0 <= nx < w and mask[ny, nx] and expected[ny, nx] < 0:
                             expected[ny, nx] = label
                             stack.append((ny, nx))
-        assert np.array_equal(_components(torch.from_numpy(mask)).numpy(), expected)
+        assert np.array_equal(components(torch.from_numpy(mask)).numpy(), expected)
 
 
 def test_box_mean_is_avg_pool_bit_for_bit_and_min_alpha_is_the_least_opacity():

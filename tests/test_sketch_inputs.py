@@ -50,9 +50,9 @@ def _widened(out: np.ndarray) -> np.ndarray:
 
 def _pieces(out: np.ndarray) -> int:
     """Connected pieces of a 28x28 digit's ink (8-connected)."""
-    from zoo.sketch import _components
+    from zoo.morphology import components
 
-    labels = _components(torch.from_numpy(out > 0.3))
+    labels = components(torch.from_numpy(out > 0.3))
     return len(torch.unique(labels[labels >= 0]))
 
 
@@ -314,3 +314,36 @@ def test_the_faint_band_beside_a_shadow_edge_is_no_stroke():
     photo = _on_paper(ink, 0.15) * light[..., None] + np.random.default_rng(0).normal(0, 2.0, (h, w, 3))
     out = to_mnist(Image.fromarray(photo.clip(0, 255).astype(np.uint8)))
     assert out is not None and _overlap(out, _loose(ink)) > 0.8
+
+
+@pytest.mark.parametrize("label", [2, 4, 7])
+def test_a_lit_wedge_along_two_sides_of_a_dim_photo_is_not_chalk(label):
+    """A dim photo of paper whose lit part is a narrow wedge in a corner (too narrow to hold a square, so it
+    passes for strokes by its area): it runs along two sides of the picture, which chalk strokes never do, so
+    the page is read dark on light (before, the wedge was read as chalk and the digit lost)."""
+    images, labels = _digits()
+    ink = _sized(_crop(images[int(np.flatnonzero(labels == label)[0])], 0.4), 360).astype(np.float32) / 255
+    h, w = ink.shape
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    light = np.where(xx - yy > 0.6, 1.0, 0.4)[..., None]
+    photo = _photographed(200 * (1 - 0.6 * ink[..., None]) * light * np.ones(3, np.float32), 0.2)
+    assert not _light_strokes(torch.from_numpy(np.asarray(photo).mean(-1, dtype=np.float32) / 255))
+    out = to_mnist(photo)
+    assert out is not None and _overlap(out, _loose((ink * 255).astype(np.uint8))) > 0.8
+
+
+@pytest.mark.parametrize("label", [6, 9])
+def test_a_small_digit_on_squared_paper_keeps_the_strokes_that_run_along_its_lines(label):
+    """A digit under two squares tall, in pen darker than the grid, whose loop runs along the grid's lines:
+    where the pen lies on a line, it is darker than that line elsewhere, so it stays (before, the line was
+    erased with the loop on it)."""
+    images, labels = _digits()
+    side, step = 400, 400 // 12
+    paper = np.asarray(_paper_with("squared", side), dtype=np.float32)
+    for digit in images[np.flatnonzero(labels == label)[:4]]:
+        ink = _sized(_crop(digit), int(step * 1.6))
+        canvas = np.zeros((side, side), np.uint8)
+        corner = step // 2 + 5 * step - 2  # the digit's box starts just above a line and left of another
+        canvas[corner : corner + ink.shape[0], corner : corner + ink.shape[1]] = ink
+        out = to_mnist(Image.fromarray((paper * (1 - 0.8 * canvas[..., None] / 255)).astype(np.uint8)))
+        assert out is not None and _overlap(out, _loose(ink)) > 0.8

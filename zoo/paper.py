@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .morphology import pool, sliding_max
+from .morphology import components, pool, sliding_max
 
 
 def _border(x: Tensor) -> Tensor:
@@ -60,8 +60,23 @@ def _light_strokes(lum: Tensor) -> bool:
     low, mid, high = (float(v) for v in torch.quantile(sample, torch.tensor([0.005, 0.5, 0.995])))
     bright = (mid + high) / 2
     sparse = float((sample > bright).float().mean()) < 0.2  # strokes, not the lit half of a page
-    # nor a lit patch of a page that a shadow covers elsewhere: chalk strokes never hold a square a fifth wide
-    return sparse and high - mid > 2 * (mid - low) and not _holds_square(lum > bright, 0.2)
+    # nor a lit patch of a page that a shadow covers elsewhere: chalk strokes never hold a square a fifth wide,
+    # and most of them lie off the picture's border (a lit wedge in a corner runs along it)
+    light = lum > bright
+    return sparse and high - mid > 2 * (mid - low) and not _holds_square(light, 0.2) and _mostly_off_border(light)
+
+
+def _mostly_off_border(mask: Tensor) -> bool:
+    """True when most of a mask lies in blobs that touch the picture's border along less than a tenth of its
+    perimeter: strokes, even ones that run off the picture, not a lit patch of paper or a wall along a side."""
+    labels = components(mask)
+    ring = torch.cat([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+    ring = ring[ring >= 0]
+    if ring.numel() == 0:
+        return True
+    ids, contact = torch.unique(ring, return_counts=True)
+    along = ids[contact >= 0.1 * 2 * sum(mask.shape)]
+    return int(torch.isin(labels, along).sum()) < 0.5 * int(mask.sum())
 
 
 def _even_level(lum: Tensor) -> float | None:

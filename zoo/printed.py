@@ -16,7 +16,8 @@ under noise, JPEG and faint print), and removed:
   sides around nothing are a 0 drawn square, and stay.
 
 Where a stroke crosses a removed line, the ink on both sides of the line carries across it, so a digit is not
-cut in two.
+cut in two; where a pen darker than the print runs along a line (a small digit's loop on squared paper), its
+stroke stays.
 """
 
 from __future__ import annotations
@@ -257,4 +258,21 @@ def without_printed_lines(dark: Tensor, floor: Tensor | float) -> Tensor:
         return dark
     reach = _thin(max(dark.shape), max(dark.shape))  # the widest band of a line
     erase = lines & ~_carried_across(ink, lines, reach)
+    # a pen darker than the print keeps its strokes where they run along a line (a small digit on squared paper)
+    erase &= dark <= 1.5 * _line_level(dark, lines, 2 * reach + 1)
     return torch.where(erase, torch.zeros_like(dark), dark)
+
+
+def _line_level(dark: Tensor, lines: Tensor, k: int) -> Tensor:
+    """The darkness of the line each line pixel lies on: the mean over the line pixels within k along the rows
+    and along the columns, where they fill most of that window (a line runs through it); the darker of the two
+    where both do (a margin line where it crosses the ruling), infinite where neither does."""
+    on = lines.float()[None, None]
+    level = torch.full_like(dark, float("inf"))
+    found = torch.zeros_like(dark)
+    for size, pad in (((1, k), (0, k // 2)), ((k, 1), (k // 2, 0))):
+        share = F.avg_pool2d(on, size, 1, pad)[0, 0]
+        mean = F.avg_pool2d(dark[None, None] * on, size, 1, pad)[0, 0] / share.clamp_min(1e-6)
+        along = share >= 0.6
+        found = torch.where(along, torch.maximum(found, mean), found)
+    return torch.where(found > 0, found, level)

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from . import morphology, paper, printed
-from .morphology import pool
+from .morphology import components, pool
 from .paper import darkness, shade_floor, widest_closing
 from .printed import without_printed_lines
 
@@ -134,46 +134,6 @@ def _min_alpha(rgba: np.ndarray) -> float:
     return float(rgba[:, :, 3].min())
 
 
-def _components(mask: Tensor) -> Tensor:
-    """Labels of 8-connected blobs of a boolean (h, w) mask: -1 off the mask, else the blob's smallest index.
-
-    Runs of each row are joined to the runs they touch in the next row (union-find over runs, the earlier run
-    the root): a digit's grid has a few hundred runs, where propagating labels pixel by pixel takes a pass per
-    pixel of the longest stroke."""
-    m = mask.numpy()
-    h, w = m.shape
-    edges = np.diff(np.pad(m, ((0, 0), (1, 1))).astype(np.int8), axis=1)
-    rows, starts = np.nonzero(edges == 1)  # row-major: runs in reading order
-    ends = np.nonzero(edges == -1)[1]  # one past each run's last pixel
-    parent = list(range(len(rows)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first = np.searchsorted(rows, np.arange(h + 1))  # the runs of row r are first[r]:first[r + 1]
-    for r in range(h - 1):
-        a, b = int(first[r]), int(first[r + 1])
-        c, d = b, int(first[r + 2])
-        while a < b and c < d:  # runs of rows r and r + 1 touch where their spans overlap or meet at a corner
-            if starts[a] <= ends[c] and starts[c] <= ends[a]:
-                x, y = root(a), root(c)
-                parent[max(x, y)] = min(x, y)
-            if ends[a] < ends[c]:
-                a += 1
-            else:
-                c += 1
-    roots = np.array([root(i) for i in range(len(rows))], dtype=np.int64)
-    labels = np.full(h * w, -1, dtype=np.int64)
-    lengths = ends - starts
-    flat_starts = rows * w + starts
-    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    labels[np.repeat(flat_starts, lengths) + offsets] = np.repeat(flat_starts[roots], lengths)
-    return torch.from_numpy(labels.reshape(h, w))
-
-
 def _digit_mask(
     ink: Tensor, share: float, edge_share: float | None, min_side: float = 0.0, runs_off: bool = False
 ) -> Tensor:
@@ -187,7 +147,7 @@ def _digit_mask(
     factor = -(-max(h, w) // GRID_SIDE)
     coarse = F.avg_pool2d(ink[None, None], factor, ceil_mode=True)[0, 0] if factor > 1 else ink
     lit = F.avg_pool2d((ink > 0)[None, None].float(), factor, ceil_mode=True)[0, 0] if factor > 1 else ink > 0
-    labels = _components(lit >= share if factor > 1 else lit)
+    labels = components(lit >= share if factor > 1 else lit)
     found = labels[labels >= 0]
     if found.numel() == 0:
         return torch.ones_like(ink)
@@ -253,11 +213,12 @@ def ink_map(image) -> np.ndarray:
         raise SketchError("the canvas is almost all ink; clear it and draw one digit", "all_ink")
     dark, floor, uneven = darkness(lum)
     ink = _strokes(dark, floor, uneven)
-    if uneven and float(ink.max()) > 0:
+    if uneven:
         k = _closing_for(ink)
         if k < widest_closing(lum):
             # a closing as wide as a quarter of the photo also fills the paper's own valleys (where a shadow's
-            # edge meets a gradient of light) and makes them ink: read again with one sized to the strokes
+            # edge meets a gradient of light) and makes them ink, and a faint thin line drowns among them: read
+            # again with one sized to the strokes (the narrowest when nothing was read)
             narrow = _strokes(*darkness(lum, k))
             ink = narrow if float(narrow.max()) > 0 else ink
     if (ink > 0.5).float().mean() > 0.85:
