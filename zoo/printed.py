@@ -141,9 +141,10 @@ def printed_lines(mask: Tensor) -> Tensor:
     if len(row_bands) >= 3 or len(col_bands) >= 3:
         return _pixels(mask, row_bands, row_slant) | _pixels(columns, col_bands, col_slant).T
     if len(row_bands) == 1 or len(col_bands) == 1:
-        across = _pixels(mask, row_bands, row_slant) | _pixels(columns, col_bands, col_slant).T
-        lone = _lone_line(mask, across, row_bands, row_slant, thin)
-        lone |= _lone_line(columns, across.T.contiguous(), col_bands, col_slant, thin).T
+        row_lines, col_lines = _pixels(mask, row_bands, row_slant), _pixels(columns, col_bands, col_slant)
+        across = row_lines | col_lines.T
+        lone = _lone_line(mask, across, row_lines, row_bands, row_slant, thin)
+        lone |= _lone_line(columns, across.T.contiguous(), col_lines, col_bands, col_slant, thin).T
         if lone.any():
             return lone
     if not box_may:
@@ -151,10 +152,13 @@ def printed_lines(mask: Tensor) -> Tensor:
     return _box(mask, columns, (rows, cols), side, (row_slant, col_slant))
 
 
-def _lone_line(mask: Tensor, across: Tensor, bands: list[tuple[int, int]], slant: float, thin: int) -> Tensor:
-    """The pixels of one line across the picture (a margin line, a form's underline) when the rest of the ink
-    (lines ``across`` it aside) lies clear of it on one side and is no speck beside it: a digit's bar that
-    spans its crop (a 7's, a 2's base) touches the rest of the digit, and a 1 is all the ink there is."""
+def _lone_line(
+    mask: Tensor, across: Tensor, line: Tensor, bands: list[tuple[int, int]], slant: float, thin: int
+) -> Tensor:
+    """``line`` (the pixels of ``bands``) when it is one line across the picture (a margin line, a form's
+    underline) and the rest of the ink (lines ``across`` it aside) lies clear of it on one side and is no speck
+    beside it: a digit's bar that spans its crop (a 7's, a 2's base) touches the rest of the digit, and a 1 is
+    all the ink there is."""
     if len(bands) != 1:
         return torch.zeros_like(mask)
     (a, b), sheared = bands[0], _shear(mask, slant)
@@ -164,7 +168,7 @@ def _lone_line(mask: Tensor, across: Tensor, bands: list[tuple[int, int]], slant
     clear = at.numel() > 0 and (bool((at < a - thin).all()) or bool((at > b + thin).all()))
     if not clear or int(rest.sum()) < 0.3 * int(sheared[a : b + 1].sum()):
         return torch.zeros_like(mask)
-    return _pixels(mask, bands, slant)
+    return line
 
 
 def _segments(joined: Tensor, side: int, thin: int) -> list[tuple[int, int, int, int]]:
@@ -268,11 +272,9 @@ def _line_level(dark: Tensor, lines: Tensor, k: int) -> Tensor:
     and along the columns, where they fill most of that window (a line runs through it); the darker of the two
     where both do (a margin line where it crosses the ruling), infinite where neither does."""
     on = lines.float()[None, None]
-    level = torch.full_like(dark, float("inf"))
-    found = torch.zeros_like(dark)
+    level = torch.zeros_like(dark)  # line pixels are darker than the paper: a level of 0 is no line found
     for size, pad in (((1, k), (0, k // 2)), ((k, 1), (k // 2, 0))):
         share = F.avg_pool2d(on, size, 1, pad)[0, 0]
         mean = F.avg_pool2d(dark[None, None] * on, size, 1, pad)[0, 0] / share.clamp_min(1e-6)
-        along = share >= 0.6
-        found = torch.where(along, torch.maximum(found, mean), found)
-    return torch.where(found > 0, found, level)
+        level = torch.where(share >= 0.6, torch.maximum(level, mean), level)
+    return torch.where(level > 0, level, float("inf"))
