@@ -347,3 +347,20 @@ def test_a_small_digit_on_squared_paper_keeps_the_strokes_that_run_along_its_lin
         canvas[corner : corner + ink.shape[0], corner : corner + ink.shape[1]] = ink
         out = to_mnist(Image.fromarray((paper * (1 - 0.8 * canvas[..., None] / 255)).astype(np.uint8)))
         assert out is not None and _overlap(out, _loose(ink)) > 0.8
+
+
+@pytest.mark.parametrize("slope", [0.3, 0.5])
+def test_a_stroke_that_runs_off_a_photo_at_a_corner_is_kept(slope):
+    """A 5 written in two strokes (its bar on its own), photographed so that its body runs off the picture at
+    the bottom right corner: the body touches two sides, in the same pen as the bar inside, so it is the
+    digit's and not the page's or a shadow's (before, only the bar was read)."""
+    side = 300
+    img = Image.new("L", (side, side), 0)
+    draw = ImageDraw.Draw(img)
+    draw.line([(0.36 * side, 0.14 * side), (0.8 * side, 0.14 * side)], fill=255, width=16)
+    body = [(0.34, 0.24), (0.32, 0.5), (0.55, 0.45), (0.75, 0.55), (0.8, 0.75), (0.65, 0.92), (0.3, 0.9)]
+    draw.line([(x * side, y * side) for x, y in body], fill=255, width=16, joint="curve")
+    ink = np.asarray(img)[: int(0.85 * side), : int(0.85 * side)]  # the picture cuts the body off
+    out = to_mnist(_photographed(_on_paper(ink, 0.85), slope))
+    whole = to_mnist(Image.fromarray(255 - ink).convert("RGB"))
+    assert out is not None and _pieces(out) == 2 and _overlap(out, whole) > 0.9

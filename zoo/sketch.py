@@ -171,11 +171,17 @@ def _digit_mask(
     if edge_share is not None and edge.any() and (digit_sized & ~edge).any():
         # a digit inside the photo: the border blobs are page, table and shadow, except (``runs_off``) a stroke
         # that runs off the picture: it touches one side of it briefly (a page's or a table's edge runs along
-        # a side, a shadow's crosses the picture), or several when it outweighs the rest tenfold (a tight
-        # crop), and is a piece of the digit, or the digit when it is the picture's largest blob by far
+        # a side, a shadow's crosses the picture), or two at a corner in the same pen as the digit inside (as
+        # much ink per cell: a tight crop's stroke, where a shadow or a table is solid), or several when it
+        # outweighs the rest tenfold (a tight crop), and is a piece of the digit, or the digit when it is the
+        # picture's largest blob by far
         sides = (top <= 1).int() + (bottom >= ch - 2).int() + (left <= 1).int() + (right >= cw - 2).int()
-        inside = mass[digit_sized & ~edge].max()
-        off_side = (border_mass < 0.1 * mass) & ((sides <= 1) | (mass >= 10 * inside)) & runs_off
+        corner = (sides == 2) & ((top <= 1) ^ (bottom >= ch - 2))
+        inner = int(torch.where(digit_sized & ~edge, mass, torch.full_like(mass, -1)).argmax())
+        inside, level = mass[inner], mass / torch.bincount(inverse, minlength=len(ids))
+        same_pen = (level - level[inner]).abs() <= 0.25 * level[inner]
+        runs_out = (sides <= 1) | (corner & same_pen) | (mass >= 10 * inside)
+        off_side = (border_mass < 0.1 * mass) & runs_out & runs_off
         candidates = ~edge | (off_side & (mass >= 2 * inside))
         pieces = ~edge | off_side
     main = int(torch.where(candidates, mass, torch.full_like(mass, -1)).argmax())
