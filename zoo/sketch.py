@@ -134,6 +134,11 @@ def _min_alpha(rgba: np.ndarray) -> float:
     return float(rgba[:, :, 3].min())
 
 
+def _heaviest(mass: Tensor, among: Tensor) -> int:
+    """The index of the blob with the most ink among those marked (the first of equals)."""
+    return int(torch.where(among, mass, torch.full_like(mass, -1)).argmax())
+
+
 def _digit_mask(
     ink: Tensor, share: float, edge_share: float | None, min_side: float = 0.0, runs_off: bool = False
 ) -> Tensor:
@@ -151,7 +156,7 @@ def _digit_mask(
     found = labels[labels >= 0]
     if found.numel() == 0:
         return torch.ones_like(ink)
-    ids, inverse = torch.unique(found, return_inverse=True)
+    ids, inverse, cells = torch.unique(found, return_inverse=True, return_counts=True)
     mass = torch.zeros(len(ids)).index_add_(0, inverse, coarse[labels >= 0])
     ys, xs = torch.nonzero(labels >= 0, as_tuple=True)
     top = torch.full((len(ids),), h).scatter_reduce(0, inverse, ys, "amin")
@@ -175,16 +180,17 @@ def _digit_mask(
         # much ink per cell: a tight crop's stroke, where a shadow or a table is solid), or several when it
         # outweighs the rest tenfold (a tight crop), and is a piece of the digit, or the digit when it is the
         # picture's largest blob by far
-        sides = (top <= 1).int() + (bottom >= ch - 2).int() + (left <= 1).int() + (right >= cw - 2).int()
-        corner = (sides == 2) & ((top <= 1) ^ (bottom >= ch - 2))
-        inner = int(torch.where(digit_sized & ~edge, mass, torch.full_like(mass, -1)).argmax())
-        inside, level = mass[inner], mass / torch.bincount(inverse, minlength=len(ids))
+        at_top, at_bottom = top <= 1, bottom >= ch - 2
+        sides = at_top.int() + at_bottom.int() + (left <= 1).int() + (right >= cw - 2).int()
+        corner = (sides == 2) & (at_top ^ at_bottom)  # two sides, one of them the top or the bottom: adjacent
+        inner = _heaviest(mass, digit_sized & ~edge)
+        inside, level = mass[inner], mass / cells
         same_pen = (level - level[inner]).abs() <= 0.25 * level[inner]
         runs_out = (sides <= 1) | (corner & same_pen) | (mass >= 10 * inside)
         off_side = (border_mass < 0.1 * mass) & runs_out & runs_off
         candidates = ~edge | (off_side & (mass >= 2 * inside))
         pieces = ~edge | off_side
-    main = int(torch.where(candidates, mass, torch.full_like(mass, -1)).argmax())
+    main = _heaviest(mass, candidates)
     keep = torch.zeros(len(ids), dtype=torch.bool)
     keep[main] = True
     box = [int(top[main]), int(bottom[main]), int(left[main]), int(right[main])]
